@@ -1,0 +1,545 @@
+//! The customer record, and the two ways a client changes it: a create body and
+//! a JSON merge patch. Both are parsed into values that cannot hold bad data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::contact::{Email, FullName, Phone};
+use crate::id::{BusinessId, CustomerId, UserId};
+use crate::time::Timestamp;
+use crate::validation::{ObjectReader, PatchValue, ValidationErrors};
+
+/// Why a string is not one of an enumeration's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be one of: {allowed}")]
+pub struct NotOneOf {
+    allowed: String,
+}
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value's text form.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NotOneOf;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(NotOneOf {
+                        allowed: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// A customer's gender, as the customer gave it.
+    Gender {
+        /// Male.
+        Male => "male",
+        /// Female.
+        Female => "female",
+        /// Any other answer.
+        Other => "other",
+    }
+);
+
+text_enum!(
+    /// What kind of customer this is (seed 001).
+    CustomerType {
+        /// A small or medium enterprise: the default.
+        Sme => "sme",
+        /// An institution.
+        Institution => "institution",
+    }
+);
+
+text_enum!(
+    /// Where a customer is in its lifecycle (seed 001). New customers are pending.
+    CustomerStatus {
+        /// Created, not yet validated by an admin.
+        Pending => "pending",
+        /// Validated.
+        Active => "active",
+        /// Suspended by an admin.
+        Suspended => "suspended",
+    }
+);
+
+/// Order and appointment totals, kept from other services' facts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct CustomerStats {
+    /// Completed orders.
+    pub total_orders: u64,
+    /// Booked appointments.
+    pub total_appointments: u64,
+    /// When the latest order was completed.
+    pub last_order_date: Option<Timestamp>,
+    /// When the latest appointment was booked.
+    pub last_appointment_date: Option<Timestamp>,
+    /// The total value of completed orders, less returns.
+    #[serde(with = "rust_decimal::serde::float")]
+    pub lifetime_value: Decimal,
+}
+
+/// The longer history behind the totals (seed 002's CustomerHistory).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct CustomerHistory {
+    /// When the first order was completed.
+    pub first_order_date: Option<Timestamp>,
+    /// When the first appointment was booked.
+    pub first_appointment_date: Option<Timestamp>,
+    /// Orders returned.
+    pub returned_orders: u64,
+    /// Appointments cancelled.
+    pub cancelled_appointments: u64,
+}
+
+/// A customer of a business. Serialises to the API's representation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    /// The record's id.
+    pub id: CustomerId,
+    /// The platform user this record is for.
+    pub user_id: UserId,
+    /// The business the record belongs to.
+    pub business_id: BusinessId,
+    /// Full name.
+    pub full_name: FullName,
+    /// Email address; unique within the business, case-insensitively.
+    pub email: Email,
+    /// Phone number.
+    pub phone: Option<Phone>,
+    /// Gender.
+    pub gender: Gender,
+    /// Where the avatar image can be fetched, once one is uploaded.
+    pub avatar_url: Option<String>,
+    /// SME or institution.
+    pub customer_type: CustomerType,
+    /// Lifecycle status.
+    pub status: CustomerStatus,
+    /// Order and appointment totals.
+    #[serde(flatten)]
+    pub stats: CustomerStats,
+    /// History behind the totals; returned by the stats route, not with the profile.
+    #[serde(skip)]
+    pub history: CustomerHistory,
+    /// When the record was created.
+    pub created_at: Timestamp,
+    /// When the record last changed.
+    pub updated_at: Timestamp,
+    /// Bumped on every change; the ETag is made from it.
+    pub version: u64,
+}
+
+/// Fields the server owns. A body that names one is refused.
+pub const SERVER_OWNED_FIELDS: &[&str] = &[
+    "id",
+    "status",
+    "avatar_url",
+    "total_orders",
+    "total_appointments",
+    "last_order_date",
+    "last_appointment_date",
+    "lifetime_value",
+    "first_order_date",
+    "first_appointment_date",
+    "returned_orders",
+    "cancelled_appointments",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+const SERVER_OWNED: &str = "is set by the server and cannot be written";
+
+/// Fields a create body may carry.
+pub const CREATE_FIELDS: &[&str] = &[
+    "user_id",
+    "business_id",
+    "full_name",
+    "email",
+    "phone",
+    "gender",
+    "customer_type",
+];
+
+/// Fields a merge patch may change.
+pub const PATCH_FIELDS: &[&str] = &["full_name", "email", "phone", "gender", "customer_type"];
+
+/// Fields fixed at creation.
+pub const IMMUTABLE_FIELDS: &[&str] = &["user_id", "business_id"];
+
+fn known_fields(writable: &[&'static str], also: &[&'static str]) -> Vec<&'static str> {
+    writable
+        .iter()
+        .chain(also)
+        .chain(SERVER_OWNED_FIELDS)
+        .copied()
+        .collect()
+}
+
+/// A validated create body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomer {
+    /// The platform user.
+    pub user_id: UserId,
+    /// The business the body names, if it names one. It must be the caller's own.
+    pub business_id: Option<BusinessId>,
+    /// Full name.
+    pub full_name: FullName,
+    /// Email address.
+    pub email: Email,
+    /// Phone number.
+    pub phone: Option<Phone>,
+    /// Gender.
+    pub gender: Gender,
+    /// SME (the default) or institution.
+    pub customer_type: CustomerType,
+}
+
+impl NewCustomer {
+    /// Reads a create body, reporting every offending field.
+    pub fn from_json(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut reader = ObjectReader::new(body);
+        let user_id = reader.required("user_id", UserId::parse);
+        let business_id = reader.optional("business_id", BusinessId::parse);
+        let full_name = reader.required("full_name", FullName::parse);
+        let email = reader.required("email", Email::parse);
+        let phone = reader.optional("phone", Phone::parse);
+        let gender = reader.required("gender", Gender::from_str);
+        let customer_type = reader.optional("customer_type", CustomerType::from_str);
+        reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
+        reader.refuse_unknown(&known_fields(CREATE_FIELDS, &[]));
+        reader.finish().into_result(|| {
+            Some(Self {
+                user_id: user_id?,
+                business_id,
+                full_name: full_name?,
+                email: email?,
+                phone,
+                gender: gender?,
+                customer_type: customer_type.unwrap_or(CustomerType::Sme),
+            })
+        })
+    }
+
+    /// The record this body creates, in the caller's business.
+    pub fn into_customer(self, business_id: BusinessId, now: Timestamp) -> Customer {
+        Customer {
+            id: CustomerId::random(),
+            user_id: self.user_id,
+            business_id,
+            full_name: self.full_name,
+            email: self.email,
+            phone: self.phone,
+            gender: self.gender,
+            avatar_url: None,
+            customer_type: self.customer_type,
+            status: CustomerStatus::Pending,
+            stats: CustomerStats::default(),
+            history: CustomerHistory::default(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
+/// A validated JSON merge patch (RFC 7396) of a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerPatch {
+    /// New full name.
+    pub full_name: Option<FullName>,
+    /// New email address.
+    pub email: Option<Email>,
+    /// New phone number, or its removal.
+    pub phone: Option<PatchValue<Phone>>,
+    /// New gender.
+    pub gender: Option<Gender>,
+    /// New customer type.
+    pub customer_type: Option<CustomerType>,
+}
+
+impl CustomerPatch {
+    /// Reads a merge patch, reporting every offending field.
+    pub fn from_json(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut reader = ObjectReader::new(body);
+        let full_name = reader.patch_required("full_name", FullName::parse);
+        let email = reader.patch_required("email", Email::parse);
+        let phone = match reader.patch("phone", Phone::parse) {
+            PatchValue::Absent => None,
+            change => Some(change),
+        };
+        let gender = reader.patch_required("gender", Gender::from_str);
+        let customer_type = reader.patch_required("customer_type", CustomerType::from_str);
+        reader.refuse(
+            IMMUTABLE_FIELDS,
+            "is fixed when the customer is created and cannot be changed",
+        );
+        reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
+        reader.refuse_unknown(&known_fields(PATCH_FIELDS, IMMUTABLE_FIELDS));
+        reader.finish().into_result(|| {
+            Some(Self {
+                full_name,
+                email,
+                phone,
+                gender,
+                customer_type,
+            })
+        })
+    }
+
+    /// The customer with this patch applied, and the names of the fields whose
+    /// values changed. No changed fields means nothing to write.
+    pub fn apply(&self, current: &Customer, now: Timestamp) -> (Customer, Vec<&'static str>) {
+        let mut next = current.clone();
+        let mut changed = Vec::new();
+        if let Some(name) = &self.full_name
+            && *name != current.full_name
+        {
+            next.full_name = name.clone();
+            changed.push("full_name");
+        }
+        if let Some(email) = &self.email
+            && *email != current.email
+        {
+            next.email = email.clone();
+            changed.push("email");
+        }
+        if let Some(phone) = &self.phone {
+            let phone = match phone {
+                PatchValue::Set(phone) => Some(phone.clone()),
+                PatchValue::Remove | PatchValue::Absent => None,
+            };
+            if phone != current.phone {
+                next.phone = phone;
+                changed.push("phone");
+            }
+        }
+        if let Some(gender) = self.gender
+            && gender != current.gender
+        {
+            next.gender = gender;
+            changed.push("gender");
+        }
+        if let Some(customer_type) = self.customer_type
+            && customer_type != current.customer_type
+        {
+            next.customer_type = customer_type;
+            changed.push("customer_type");
+        }
+        if !changed.is_empty() {
+            next.updated_at = now;
+            next.version = current.version + 1;
+        }
+        (next, changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("tests pass objects"),
+        }
+    }
+
+    /// Seed 002's create payload.
+    fn seed_payload() -> Map<String, Value> {
+        object(json!({
+            "full_name": "John Doe",
+            "email": "john.doe@example.com",
+            "phone": "0712345678",
+            "gender": "male",
+            "user_id": "123e4567-e89b-12d3-a456-426614174000",
+            "business_id": "123e4567-e89b-12d3-a456-426614174001"
+        }))
+    }
+
+    #[test]
+    fn the_seed_payload_is_a_valid_create_body() {
+        let new = NewCustomer::from_json(&seed_payload()).unwrap();
+        assert_eq!(new.full_name.as_str(), "John Doe");
+        assert_eq!(new.customer_type, CustomerType::Sme);
+        assert_eq!(
+            new.business_id.map(|b| b.to_string()).as_deref(),
+            Some("123e4567-e89b-12d3-a456-426614174001")
+        );
+    }
+
+    #[test]
+    fn a_create_body_reports_every_bad_field() {
+        let body = object(json!({
+            "full_name": "",
+            "email": "nope",
+            "phone": 12,
+            "gender": "robot",
+            "customer_type": "giant",
+            "user_id": "x",
+            "status": "active",
+            "version": 9,
+            "favourite_colour": "blue"
+        }));
+        let errors = NewCustomer::from_json(&body).unwrap_err();
+        assert_eq!(
+            errors.fields(),
+            vec![
+                "user_id",
+                "full_name",
+                "email",
+                "phone",
+                "gender",
+                "customer_type",
+                "status",
+                "version",
+                "favourite_colour"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        let errors = NewCustomer::from_json(&Map::new()).unwrap_err();
+        assert_eq!(errors.fields(), vec!["user_id", "full_name", "email", "gender"]);
+    }
+
+    fn customer() -> Customer {
+        NewCustomer::from_json(&seed_payload())
+            .unwrap()
+            .into_customer(BusinessId::random(), Timestamp::parse("2026-01-01T00:00:00Z").unwrap())
+    }
+
+    #[test]
+    fn a_new_customer_is_pending_at_version_one() {
+        let c = customer();
+        assert_eq!(c.status, CustomerStatus::Pending);
+        assert_eq!(c.version, 1);
+        assert_eq!(c.created_at, c.updated_at);
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_differs_and_bumps_the_version() {
+        let current = customer();
+        let later = Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
+        let patch = CustomerPatch::from_json(&object(json!({
+            "full_name": "John Doe",
+            "email": "JOHN.DOE@example.com",
+            "phone": null,
+            "customer_type": "institution"
+        })))
+        .unwrap();
+        let (next, changed) = patch.apply(&current, later);
+        assert_eq!(changed, vec!["email", "phone", "customer_type"]);
+        assert_eq!(next.version, 2);
+        assert_eq!(next.updated_at, later);
+        assert_eq!(next.phone, None);
+        assert_eq!(next.created_at, current.created_at);
+    }
+
+    #[test]
+    fn a_patch_that_changes_nothing_leaves_the_record_as_it_is() {
+        let current = customer();
+        let patch = CustomerPatch::from_json(&object(json!({"gender": "male"}))).unwrap();
+        let (next, changed) = patch.apply(&current, Timestamp::now());
+        assert!(changed.is_empty());
+        assert_eq!(next, current);
+    }
+
+    #[test]
+    fn a_patch_refuses_removal_of_required_fields_and_changes_to_fixed_ones() {
+        let errors = CustomerPatch::from_json(&object(json!({
+            "full_name": null,
+            "email": null,
+            "gender": null,
+            "user_id": "123e4567-e89b-12d3-a456-426614174000",
+            "business_id": "123e4567-e89b-12d3-a456-426614174001",
+            "id": "123e4567-e89b-12d3-a456-426614174002",
+            "lifetime_value": 10,
+            "nickname": "JD"
+        })))
+        .unwrap_err();
+        assert_eq!(
+            errors.fields(),
+            vec![
+                "full_name",
+                "email",
+                "gender",
+                "user_id",
+                "business_id",
+                "id",
+                "lifetime_value",
+                "nickname"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_api_representation_has_the_seed_fields_and_no_history() {
+        let json = serde_json::to_value(customer()).unwrap();
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        for key in [
+            "id",
+            "user_id",
+            "business_id",
+            "full_name",
+            "email",
+            "phone",
+            "gender",
+            "avatar_url",
+            "customer_type",
+            "status",
+            "total_orders",
+            "total_appointments",
+            "last_order_date",
+            "last_appointment_date",
+            "lifetime_value",
+            "created_at",
+            "updated_at",
+            "version",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        assert!(!keys.contains(&"returned_orders"));
+        assert_eq!(json["lifetime_value"], json!(0.0));
+    }
+
+    #[test]
+    fn enumerations_name_their_values_when_refusing() {
+        assert_eq!(
+            Gender::from_str("x").unwrap_err().to_string(),
+            "must be one of: male, female, other"
+        );
+        assert_eq!(CustomerStatus::ALL.len(), 3);
+    }
+}

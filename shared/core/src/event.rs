@@ -1,0 +1,174 @@
+//! Domain events: what happened to a customer, told to the rest of the platform.
+//!
+//! An event is recorded in the same DynamoDB transaction as the change it
+//! describes (the outbox), and later published to EventBridge with its
+//! [`EventType`] as the detail-type and its JSON form as the detail. The detail
+//! keeps seed 001's field names (`customerId`, `customerType`, `updatedFields`,
+//! `timestamp`) and adds the event id, the business id and a schema version. It
+//! carries ids and field names only: never a name, an email, a phone number or
+//! any other personal data.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::customer::{Customer, CustomerType};
+use crate::id::{BusinessId, CustomerId, EventId};
+use crate::time::Timestamp;
+
+/// The version of the detail's shape. Bumped on any change a consumer could notice.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The kinds of event this service emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// A customer was created.
+    CustomerCreated,
+    /// Some of a customer's fields changed (`updatedFields` names them).
+    CustomerUpdated,
+    /// A customer and everything stored under it were deleted.
+    CustomerDeleted,
+}
+
+impl EventType {
+    /// The EventBridge detail-type.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventType::CustomerCreated => "customer.created",
+            EventType::CustomerUpdated => "customer.updated",
+            EventType::CustomerDeleted => "customer.deleted",
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One event about one customer. Serialises to the EventBridge detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerEvent {
+    /// What happened: the detail-type, not part of the detail.
+    #[serde(skip)]
+    pub event_type: EventType,
+    /// Unique and stable across retries.
+    pub event_id: EventId,
+    /// [`SCHEMA_VERSION`] when the event was recorded.
+    pub schema_version: u32,
+    /// The customer's business.
+    pub business_id: BusinessId,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The customer's type at the time of the event.
+    pub customer_type: CustomerType,
+    /// For `customer.updated`: the names of the fields that changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_fields: Option<Vec<String>>,
+    /// When it happened.
+    pub timestamp: Timestamp,
+}
+
+impl CustomerEvent {
+    fn new(event_type: EventType, customer: &Customer, timestamp: Timestamp) -> Self {
+        Self {
+            event_type,
+            event_id: EventId::random(),
+            schema_version: SCHEMA_VERSION,
+            business_id: customer.business_id,
+            customer_id: customer.id,
+            customer_type: customer.customer_type,
+            updated_fields: None,
+            timestamp,
+        }
+    }
+
+    /// `customer.created`.
+    pub fn created(customer: &Customer) -> Self {
+        Self::new(EventType::CustomerCreated, customer, customer.created_at)
+    }
+
+    /// `customer.updated`, naming the fields that changed.
+    pub fn updated(customer: &Customer, fields: &[&str]) -> Self {
+        Self {
+            updated_fields: Some(fields.iter().map(|f| (*f).to_owned()).collect()),
+            ..Self::new(EventType::CustomerUpdated, customer, customer.updated_at)
+        }
+    }
+
+    /// `customer.deleted`.
+    pub fn deleted(customer: &Customer, at: Timestamp) -> Self {
+        Self::new(EventType::CustomerDeleted, customer, at)
+    }
+
+    /// The EventBridge detail, as JSON text.
+    pub fn detail_json(&self) -> String {
+        // Serialising a struct of ids, strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::NewCustomer;
+    use serde_json::{Value, json};
+
+    fn customer() -> Customer {
+        let body = json!({
+            "full_name": "Jane Roe",
+            "email": "jane@example.com",
+            "phone": "+40712345678",
+            "gender": "female",
+            "user_id": "123e4567-e89b-12d3-a456-426614174000"
+        });
+        let Value::Object(body) = body else { unreachable!() };
+        NewCustomer::from_json(&body)
+            .unwrap()
+            .into_customer(BusinessId::random(), Timestamp::now())
+    }
+
+    #[test]
+    fn the_detail_keeps_seed_001_names_and_adds_ids_and_version() {
+        let c = customer();
+        let event = CustomerEvent::updated(&c, &["email", "phone"]);
+        let detail: Value = serde_json::from_str(&event.detail_json()).unwrap();
+        assert_eq!(event.event_type.as_str(), "customer.updated");
+        assert_eq!(detail["customerId"], json!(c.id.to_string()));
+        assert_eq!(detail["businessId"], json!(c.business_id.to_string()));
+        assert_eq!(detail["customerType"], json!("sme"));
+        assert_eq!(detail["updatedFields"], json!(["email", "phone"]));
+        assert_eq!(detail["schemaVersion"], json!(SCHEMA_VERSION));
+        assert_eq!(detail["eventId"], json!(event.event_id.to_string()));
+        assert_eq!(detail["timestamp"], json!(c.updated_at.to_string()));
+    }
+
+    #[test]
+    fn no_event_carries_personal_data() {
+        let c = customer();
+        for event in [
+            CustomerEvent::created(&c),
+            CustomerEvent::updated(&c, &["full_name", "email", "phone"]),
+            CustomerEvent::deleted(&c, Timestamp::now()),
+        ] {
+            let detail = event.detail_json();
+            for personal in ["Jane", "Roe", "jane@example.com", "40712345678"] {
+                assert!(
+                    !detail.contains(personal),
+                    "{} leaks {personal}: {detail}",
+                    event.event_type
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn created_and_deleted_have_no_updated_fields() {
+        let c = customer();
+        let created: Value = serde_json::from_str(&CustomerEvent::created(&c).detail_json()).unwrap();
+        assert!(created.get("updatedFields").is_none());
+        assert_eq!(created["timestamp"], json!(c.created_at.to_string()));
+    }
+}

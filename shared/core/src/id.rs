@@ -1,0 +1,146 @@
+//! Identifiers: UUIDs wrapped in one type per kind, so that a user id can never
+//! be passed where a customer id is expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Why a string is not an identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a UUID in its 36-character hyphenated form")]
+pub struct InvalidId;
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new random (version 4) identifier.
+            pub fn random() -> Self {
+                Self(Uuid::new_v4())
+            }
+
+            /// Parses the canonical hyphenated form (any case). The nil UUID
+            /// names nothing and is refused.
+            pub fn parse(input: &str) -> Result<Self, InvalidId> {
+                if input.len() != 36 {
+                    return Err(InvalidId);
+                }
+                match Uuid::try_parse(input) {
+                    Ok(uuid) if !uuid.is_nil() => Ok(Self(uuid)),
+                    _ => Err(InvalidId),
+                }
+            }
+
+            /// The UUID inside.
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.to_string()
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A customer record's id, chosen by the service at creation.
+    CustomerId
+);
+uuid_id!(
+    /// A business (tenant) of the platform. Every customer belongs to exactly one.
+    BusinessId
+);
+uuid_id!(
+    /// A platform user. A user has at most one customer record per business.
+    UserId
+);
+uuid_id!(
+    /// An event's id: stable across delivery retries, so consumers can drop duplicates.
+    EventId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_the_hyphenated_form_in_any_case_and_prints_lowercase() {
+        let id = CustomerId::parse("123E4567-E89B-12D3-A456-426614174000").unwrap();
+        assert_eq!(id.to_string(), "123e4567-e89b-12d3-a456-426614174000");
+    }
+
+    #[test]
+    fn refuses_other_forms_and_the_nil_uuid() {
+        for input in [
+            "",
+            "123e4567e89b12d3a456426614174000",
+            "{123e4567-e89b-12d3-a456-426614174000}",
+            "urn:uuid:123e4567-e89b-12d3-a456-426614174000",
+            "123e4567-e89b-12d3-a456-42661417400g",
+            "00000000-0000-0000-0000-000000000000",
+            "not-a-uuid",
+        ] {
+            assert_eq!(CustomerId::parse(input), Err(InvalidId), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn serde_round_trips_as_a_string() {
+        let id = BusinessId::random();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<BusinessId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<BusinessId>("\"nope\"").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn display_then_parse_is_identity(bytes in any::<[u8; 16]>()) {
+            let uuid = Uuid::from_bytes(bytes);
+            prop_assume!(!uuid.is_nil());
+            let id = UserId::from(uuid);
+            prop_assert_eq!(UserId::parse(&id.to_string()), Ok(id));
+        }
+
+        #[test]
+        fn parse_never_panics(input in ".*") {
+            let _ = EventId::parse(&input);
+        }
+    }
+}

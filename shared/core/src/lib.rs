@@ -1,0 +1,28 @@
+//! Clientele's domain: customers, the rules their data follows, the operations
+//! that change them, and the events those changes record.
+//!
+//! Nothing here talks to AWS. Values are parsed once at the edge ([`NewCustomer`],
+//! [`CustomerPatch`], [`Email`], ...) and are valid from then on; storage is
+//! reached through the traits in [`store`].
+
+pub mod contact;
+pub mod customer;
+pub mod event;
+pub mod id;
+pub mod operations;
+pub mod rate;
+pub mod store;
+pub mod time;
+pub mod validation;
+
+pub use contact::{Email, FullName, Phone};
+pub use customer::{
+    Customer, CustomerHistory, CustomerPatch, CustomerStats, CustomerStatus, CustomerType, Gender, NewCustomer,
+};
+pub use event::{CustomerEvent, EventType};
+pub use id::{BusinessId, CustomerId, EventId, InvalidId, UserId};
+pub use operations::{CustomerError, Precondition};
+pub use rate::{Rate, RateWindow};
+pub use store::{CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError, UniqueField};
+pub use time::{Clock, SystemClock, Timestamp};
+pub use validation::{FieldError, Location, ValidationErrors};

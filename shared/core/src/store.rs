@@ -1,0 +1,143 @@
+//! What the customer operations need from storage: one trait per capability,
+//! so an operation asks only for what it uses. The DynamoDB implementation in
+//! `clientele-store` is the real one; fakes are for fast unit tests.
+
+use std::future::Future;
+
+use crate::contact::Email;
+use crate::customer::{Customer, CustomerStatus, CustomerType};
+use crate::event::CustomerEvent;
+use crate::id::{BusinessId, CustomerId};
+use crate::rate::RateWindow;
+
+/// Any error, boxed, for a failure's cause.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A value that must be unique within a business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    /// The email address, case-insensitively.
+    Email,
+    /// The platform user id: one customer record per user per business.
+    UserId,
+}
+
+impl UniqueField {
+    /// The field's name in the API.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UniqueField::Email => "email",
+            UniqueField::UserId => "user_id",
+        }
+    }
+}
+
+/// Why storage did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or belongs to another business).
+    #[error("no such record")]
+    NotFound,
+    /// The record changed since it was read: its version is not the one expected.
+    #[error("the record changed since it was read")]
+    VersionMismatch,
+    /// Values that must be unique in the business are already taken.
+    #[error("already taken: {0:?}")]
+    Taken(Vec<UniqueField>),
+    /// The rate-limit window's allowance is used up.
+    #[error("the rate limit for this window is used up")]
+    RateLimited,
+    /// A page cursor that this store did not issue for this query.
+    #[error("the page cursor is not valid for this query")]
+    InvalidCursor,
+    /// The database could not be reached, timed out, throttled or failed: worth
+    /// retrying later. Nothing was written.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a misconfiguration.
+    #[error("unexpected database error")]
+    Unexpected(#[source] BoxError),
+}
+
+/// A page of a business's customers, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// Only customers in this status.
+    pub status: Option<CustomerStatus>,
+    /// Only customers of this type.
+    pub customer_type: Option<CustomerType>,
+    /// Only the customer with this email address (case-insensitively).
+    pub email: Option<Email>,
+    /// Only customers whose full name starts with this, case-insensitively (already folded).
+    pub name_prefix: Option<String>,
+    /// At most this many customers.
+    pub limit: usize,
+    /// Where the previous page ended, as the store gave it.
+    pub cursor: Option<String>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The results.
+    pub items: Vec<T>,
+    /// Where to continue, when there may be more.
+    pub next_cursor: Option<String>,
+}
+
+/// Reads customers.
+pub trait CustomerReader: Send + Sync {
+    /// The customer with this id, if it exists and belongs to this business.
+    fn get(
+        &self,
+        business: BusinessId,
+        id: CustomerId,
+    ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
+
+    /// A page of the business's customers, newest first.
+    fn list(
+        &self,
+        business: BusinessId,
+        query: &CustomerQuery,
+    ) -> impl Future<Output = Result<Page<Customer>, StoreError>> + Send;
+}
+
+/// Changes customers. Each change and its event are written atomically.
+pub trait CustomerWriter: Send + Sync {
+    /// Stores a new customer, claiming its email and user id in its business.
+    /// Fails with [`StoreError::Taken`] naming every value already claimed.
+    fn insert(&self, customer: &Customer, event: &CustomerEvent)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces `before` with `after` if the stored version is still
+    /// `before.version`, moving the email claim if the address changed, and
+    /// counting one action in `window` if given.
+    fn update(
+        &self,
+        before: &Customer,
+        after: &Customer,
+        event: &CustomerEvent,
+        window: Option<&RateWindow>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes the customer, its claims and everything stored under it, if the
+    /// stored version is still `customer.version`.
+    fn delete(&self, customer: &Customer, event: &CustomerEvent)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl CustomerQuery {
+    /// Whether a customer passes the query's filters (all but the cursor).
+    pub fn matches(&self, customer: &Customer) -> bool {
+        self.status.is_none_or(|s| s == customer.status)
+            && self.customer_type.is_none_or(|t| t == customer.customer_type)
+            && self
+                .email
+                .as_ref()
+                .is_none_or(|e| e.folded() == customer.email.folded())
+            && self
+                .name_prefix
+                .as_ref()
+                .is_none_or(|p| customer.full_name.folded().starts_with(p.as_str()))
+    }
+}
