@@ -1,0 +1,424 @@
+//! JSON Web Tokens for users: verified the same way by the authorizer in the
+//! cloud and in-process by `make run`, and minted for local use and tests.
+//!
+//! The algorithm is pinned to HS256: a token naming any other algorithm, `none`
+//! included, is refused. `exp`, `iss`, `aud` and `sub` are required; `exp` and
+//! `nbf` are checked with a small leeway.
+
+use std::time::Duration;
+
+use clientele_core::{BusinessId, Timestamp};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{KeySet, SigningKey};
+use crate::principal::{Principal, PrincipalKind, Role, valid_principal_id};
+use crate::secrets::{KeyUnavailable, SecretsManagerKeys};
+
+/// The only algorithm accepted.
+pub const ALGORITHM: Algorithm = Algorithm::HS256;
+
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+/// The issuer and audience tokens must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    /// The `iss` claim expected (`JWT_ISSUER`, default `clientele`).
+    pub issuer: String,
+    /// The `aud` claim expected (`JWT_AUDIENCE`, default `clientele-api`).
+    pub audience: String,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "clientele".to_owned(),
+            audience: "clientele-api".to_owned(),
+        }
+    }
+}
+
+impl TokenSettings {
+    /// Reads `JWT_ISSUER` and `JWT_AUDIENCE` through `lookup`, with the defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let defaults = Self::default();
+        Self {
+            issuer: lookup("JWT_ISSUER").unwrap_or(defaults.issuer),
+            audience: lookup("JWT_AUDIENCE").unwrap_or(defaults.audience),
+        }
+    }
+}
+
+/// Why a token was refused. Never carries the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a JWT, or a claim of the wrong shape.
+    #[error("the token is malformed")]
+    Malformed,
+    /// Signed with another algorithm than HS256, or with `none`.
+    #[error("the token's algorithm is not accepted")]
+    WrongAlgorithm,
+    /// No accepted key made this signature.
+    #[error("the token's signature is not valid")]
+    BadSignature,
+    /// Past its `exp`.
+    #[error("the token has expired")]
+    Expired,
+    /// Before its `nbf`.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// Another issuer.
+    #[error("the token has the wrong issuer")]
+    WrongIssuer,
+    /// Another audience.
+    #[error("the token has the wrong audience")]
+    WrongAudience,
+    /// A required claim is missing or invalid.
+    #[error("the token's {0} claim is missing or invalid")]
+    InvalidClaim(&'static str),
+    /// A role that does not exist.
+    #[error("the token names a role that does not exist")]
+    UnknownRole,
+    /// The signing keys could not be loaded.
+    #[error("the signing keys are unavailable")]
+    KeysUnavailable,
+}
+
+impl From<jsonwebtoken::errors::Error> for TokenError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        match error.kind() {
+            ErrorKind::InvalidSignature => TokenError::BadSignature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm => {
+                TokenError::WrongAlgorithm
+            }
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+            ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+            ErrorKind::InvalidAudience => TokenError::WrongAudience,
+            ErrorKind::MissingRequiredClaim(claim) => TokenError::InvalidClaim(spec_claim(claim)),
+            _ => TokenError::Malformed,
+        }
+    }
+}
+
+fn spec_claim(name: &str) -> &'static str {
+    match name {
+        "exp" => "exp",
+        "iss" => "iss",
+        "aud" => "aud",
+        "sub" => "sub",
+        "nbf" => "nbf",
+        _ => "a required",
+    }
+}
+
+/// The claims this service reads; `iss`, `aud`, `exp` and `nbf` are checked by
+/// the validation itself.
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+    business_id: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+/// Where the verifier's keys come from.
+#[derive(Debug)]
+pub enum KeySource {
+    /// Keys given once (tests, tools).
+    Fixed(KeySet),
+    /// The signing secret in Secrets Manager, refreshed on an interval.
+    SecretsManager(SecretsManagerKeys),
+}
+
+impl KeySource {
+    async fn keys(&self) -> Result<KeySet, KeyUnavailable> {
+        match self {
+            KeySource::Fixed(keys) => Ok(keys.clone()),
+            KeySource::SecretsManager(source) => source.keys().await,
+        }
+    }
+}
+
+/// Verifies user tokens.
+#[derive(Debug)]
+pub struct TokenVerifier {
+    keys: KeySource,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    /// A verifier for tokens from `settings.issuer` to `settings.audience`.
+    pub fn new(keys: KeySource, settings: &TokenSettings) -> Self {
+        let mut validation = Validation::new(ALGORITHM);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+        Self { keys, validation }
+    }
+
+    /// The principal a token proves, or why it proves nothing.
+    pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let keys = self.keys.keys().await.map_err(|_| TokenError::KeysUnavailable)?;
+        let mut outcome = Err(TokenError::BadSignature);
+        for key in keys.accepted() {
+            outcome = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(key.expose()), &self.validation)
+                .map_err(TokenError::from);
+            if !matches!(outcome, Err(TokenError::BadSignature)) {
+                break;
+            }
+        }
+        principal(outcome?.claims)
+    }
+}
+
+fn principal(claims: Claims) -> Result<Principal, TokenError> {
+    if !valid_principal_id(&claims.sub) {
+        return Err(TokenError::InvalidClaim("sub"));
+    }
+    let business_id = BusinessId::parse(&claims.business_id).map_err(|_| TokenError::InvalidClaim("business_id"))?;
+    let roles = claims
+        .roles
+        .iter()
+        .map(|r| r.parse::<Role>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| TokenError::UnknownRole)?;
+    Ok(Principal {
+        id: claims.sub,
+        kind: PrincipalKind::User,
+        business_id,
+        roles,
+    })
+}
+
+/// The claims of a token this service mints.
+#[derive(Debug, Serialize)]
+struct IssuedClaims<'a> {
+    sub: &'a str,
+    business_id: String,
+    roles: Vec<&'static str>,
+    iss: &'a str,
+    aud: &'a str,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+}
+
+/// Why a token could not be minted.
+#[derive(Debug, thiserror::Error)]
+#[error("could not sign the token")]
+pub struct SigningFailed(#[source] jsonwebtoken::errors::Error);
+
+/// Mints a user token. For local use and tests: in production, tokens come
+/// from the platform's identity service, signed with the same secret.
+pub fn issue(
+    key: &SigningKey,
+    settings: &TokenSettings,
+    subject: &str,
+    business_id: BusinessId,
+    roles: &[Role],
+    lifetime: Duration,
+    now: Timestamp,
+) -> Result<String, SigningFailed> {
+    let iat = now.unix_seconds();
+    let claims = IssuedClaims {
+        sub: subject,
+        business_id: business_id.to_string(),
+        roles: roles.iter().map(Role::as_str).collect(),
+        iss: &settings.issuer,
+        aud: &settings.audience,
+        iat,
+        nbf: iat,
+        exp: iat.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
+    };
+    jsonwebtoken::encode(
+        &Header::new(ALGORITHM),
+        &claims,
+        &EncodingKey::from_secret(key.expose()),
+    )
+    .map_err(SigningFailed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    const MINUTES_30: Duration = Duration::from_secs(30 * 60);
+
+    fn key(text: &str) -> SigningKey {
+        SigningKey::new(format!("{text}-padding-to-be-long-enough-for-hs256")).unwrap()
+    }
+
+    fn verifier(keys: KeySet) -> TokenVerifier {
+        TokenVerifier::new(KeySource::Fixed(keys), &TokenSettings::default())
+    }
+
+    fn mint(key: &SigningKey, roles: &[Role], lifetime: Duration, now: Timestamp) -> String {
+        issue(
+            key,
+            &TokenSettings::default(),
+            "user-1",
+            BusinessId::random(),
+            roles,
+            lifetime,
+            now,
+        )
+        .unwrap()
+    }
+
+    fn b64(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[tokio::test]
+    async fn a_minted_token_verifies_to_its_principal() {
+        let k = key("current");
+        let business = BusinessId::random();
+        let token = issue(
+            &k,
+            &TokenSettings::default(),
+            "user-1",
+            business,
+            &[Role::Staff],
+            MINUTES_30,
+            Timestamp::now(),
+        )
+        .unwrap();
+        let principal = verifier(KeySet::single(k)).verify(&token).await.unwrap();
+        assert_eq!(principal.id, "user-1");
+        assert_eq!(principal.business_id, business);
+        assert_eq!(principal.roles, vec![Role::Staff]);
+        assert_eq!(principal.kind, PrincipalKind::User);
+    }
+
+    #[tokio::test]
+    async fn a_tampered_token_is_refused() {
+        let k = key("current");
+        let token = mint(&k, &[Role::Viewer], MINUTES_30, Timestamp::now());
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+        parts[1] = b64(&payload.replace("viewer", "admin"));
+        let tampered = parts.join(".");
+        assert_eq!(
+            verifier(KeySet::single(k)).verify(&tampered).await,
+            Err(TokenError::BadSignature)
+        );
+    }
+
+    #[tokio::test]
+    async fn alg_none_is_refused() {
+        let now = Timestamp::now().unix_seconds();
+        let payload = format!(
+            r#"{{"sub":"u","business_id":"{}","roles":["admin"],"iss":"clientele","aud":"clientele-api","exp":{}}}"#,
+            BusinessId::random(),
+            now + 600
+        );
+        let token = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&payload));
+        let result = verifier(KeySet::single(key("k"))).verify(&token).await;
+        assert!(
+            matches!(result, Err(TokenError::WrongAlgorithm | TokenError::Malformed)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_refused_past_the_leeway() {
+        let k = key("current");
+        let long_ago = Timestamp::now().plus_seconds(-3_600);
+        let token = mint(&k, &[Role::Admin], MINUTES_30, long_ago);
+        assert_eq!(
+            verifier(KeySet::single(k)).verify(&token).await,
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_just_past_exp_is_accepted_within_the_leeway() {
+        let k = key("current");
+        let token = mint(
+            &k,
+            &[Role::Admin],
+            Duration::from_secs(60),
+            Timestamp::now().plus_seconds(-70),
+        );
+        assert!(verifier(KeySet::single(k)).verify(&token).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn wrong_issuer_and_audience_are_refused() {
+        let k = key("current");
+        let other = TokenSettings {
+            issuer: "someone-else".into(),
+            audience: "clientele-api".into(),
+        };
+        let token = issue(&k, &other, "u", BusinessId::random(), &[], MINUTES_30, Timestamp::now()).unwrap();
+        assert_eq!(
+            verifier(KeySet::single(k.clone())).verify(&token).await,
+            Err(TokenError::WrongIssuer)
+        );
+        let other = TokenSettings {
+            issuer: "clientele".into(),
+            audience: "another-api".into(),
+        };
+        let token = issue(&k, &other, "u", BusinessId::random(), &[], MINUTES_30, Timestamp::now()).unwrap();
+        assert_eq!(
+            verifier(KeySet::single(k)).verify(&token).await,
+            Err(TokenError::WrongAudience)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_previous_key_is_accepted_during_a_rotation_and_not_after() {
+        let (old, new) = (key("old"), key("new"));
+        let token = mint(&old, &[Role::Staff], MINUTES_30, Timestamp::now());
+        let rotating = KeySet {
+            current: new.clone(),
+            previous: Some(old),
+        };
+        assert!(verifier(rotating).verify(&token).await.is_ok());
+        assert_eq!(
+            verifier(KeySet::single(new)).verify(&token).await,
+            Err(TokenError::BadSignature)
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_roles_and_bad_business_ids_are_refused() {
+        let k = key("current");
+        let now = Timestamp::now().unix_seconds();
+        let claims = |business: &str, roles: &str| {
+            let payload = format!(
+                r#"{{"sub":"u","business_id":"{business}","roles":{roles},"iss":"clientele","aud":"clientele-api","exp":{}}}"#,
+                now + 600
+            );
+            let value: serde_json::Value = serde_json::from_str(&payload).unwrap();
+            jsonwebtoken::encode(&Header::new(ALGORITHM), &value, &EncodingKey::from_secret(k.expose())).unwrap()
+        };
+        let v = verifier(KeySet::single(k.clone()));
+        let good_business = BusinessId::random().to_string();
+        assert_eq!(
+            v.verify(&claims(&good_business, r#"["root"]"#)).await,
+            Err(TokenError::UnknownRole)
+        );
+        assert_eq!(
+            v.verify(&claims("not-a-uuid", r#"["staff"]"#)).await,
+            Err(TokenError::InvalidClaim("business_id"))
+        );
+        assert!(v.verify(&claims(&good_business, r#"["staff"]"#)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn garbage_is_malformed() {
+        let v = verifier(KeySet::single(key("k")));
+        for token in ["", "abc", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9..."] {
+            assert!(v.verify(token).await.is_err(), "{token:?}");
+        }
+    }
+}

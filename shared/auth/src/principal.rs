@@ -1,0 +1,154 @@
+//! Who is calling, on behalf of which business, and what they may do.
+
+use std::fmt;
+use std::str::FromStr;
+
+use clientele_core::BusinessId;
+
+/// A user's role in its business. Each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Reads customers, tags and notes.
+    Viewer,
+    /// Also creates and updates them.
+    Staff,
+    /// Also deletes, runs lifecycle actions and GDPR requests.
+    Admin,
+}
+
+impl Role {
+    /// The role's name in tokens and in the authorizer context.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role is allowed this kind of access.
+    pub fn grants(&self, access: Access) -> bool {
+        match access {
+            Access::Read => true,
+            Access::Write => *self >= Role::Staff,
+            Access::Admin => *self == Role::Admin,
+        }
+    }
+}
+
+/// Why a string is not a role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}: roles are viewer, staff and admin")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "staff" => Ok(Role::Staff),
+            "admin" => Ok(Role::Admin),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kinds of access a route asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reading.
+    Read,
+    /// Creating and updating.
+    Write,
+    /// Deleting, lifecycle actions, GDPR.
+    Admin,
+}
+
+/// What kind of caller a principal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// A staff or admin user with a JWT.
+    User,
+    /// An external system with a client id and secret.
+    Client,
+}
+
+impl PrincipalKind {
+    /// The kind's name in the authorizer context.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Client => "client",
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user's subject, or the client's id.
+    pub id: String,
+    /// User or client.
+    pub kind: PrincipalKind,
+    /// The only business whose data this caller may see or change.
+    pub business_id: BusinessId,
+    /// The roles held.
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    /// Whether any role held allows this access.
+    pub fn may(&self, access: Access) -> bool {
+        self.roles.iter().any(|role| role.grants(access))
+    }
+}
+
+/// Longest principal id accepted.
+pub const PRINCIPAL_ID_MAX_CHARS: usize = 128;
+
+/// Checks a principal id: 1 to 128 characters, none of them control characters.
+pub fn valid_principal_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().count() <= PRINCIPAL_ID_MAX_CHARS && !id.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_includes_the_ones_before_it() {
+        let table = [
+            (Role::Viewer, [true, false, false]),
+            (Role::Staff, [true, true, false]),
+            (Role::Admin, [true, true, true]),
+        ];
+        for (role, expected) in table {
+            let got = [Access::Read, Access::Write, Access::Admin].map(|a| role.grants(a));
+            assert_eq!(got, expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn a_principal_without_roles_may_do_nothing() {
+        let p = Principal {
+            id: "u".into(),
+            kind: PrincipalKind::User,
+            business_id: BusinessId::random(),
+            roles: vec![],
+        };
+        assert!(!p.may(Access::Read));
+    }
+
+    #[test]
+    fn roles_parse_only_from_their_names() {
+        assert_eq!("staff".parse(), Ok(Role::Staff));
+        assert!("Staff".parse::<Role>().is_err());
+        assert!("root".parse::<Role>().is_err());
+    }
+}
