@@ -1,0 +1,451 @@
+//! Customers in DynamoDB: every change and its outbox event in one
+//! `TransactWriteItems`, uniqueness by claim items guarded with
+//! `attribute_not_exists`, and optimistic locking on `version`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use clientele_core::{
+    BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, CustomerReader, CustomerWriter, Email, Page,
+    RateWindow, StoreError, UniqueField,
+};
+
+use crate::DynamoStore;
+use crate::cursor;
+use crate::errors::classify;
+use crate::items::{self, Item, claim_item, customer_from, customer_item, entity, event_item};
+use crate::keys::{self, Key, attr, index};
+use crate::transact::{Write, transact};
+
+/// Largest page a client may ask for.
+pub const MAX_PAGE: usize = 100;
+/// Items read per query when filters may drop some.
+const FILTERED_READ: i32 = 100;
+/// Queries per page at most, when filters drop most of what is read.
+const MAX_ROUNDS: usize = 5;
+/// Items per transaction, DynamoDB's limit.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+/// Items per `BatchWriteItem`, DynamoDB's limit.
+const MAX_BATCH_ITEMS: usize = 25;
+/// The rate-limited action counted for customer updates.
+const PATCH_ACTION: &str = "PATCH";
+/// Rate windows are kept this long after they end, then expire.
+const RATE_WINDOW_GRACE_SECONDS: i64 = 60;
+
+const NOT_EXISTS: &str = "attribute_not_exists(pk)";
+const SAME_VERSION: &str = "version = :version";
+const OWNED_OR_ABSENT: &str = "attribute_not_exists(pk) OR customer_id = :customer_id";
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// Which query serves a list request: an index, its partition, and the tag a
+/// cursor must carry to continue it.
+struct Plan {
+    index: &'static str,
+    partition: String,
+    tag: String,
+    filter: Option<String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Plan {
+    fn for_query(business: BusinessId, query: &CustomerQuery) -> Self {
+        let mut filters = Vec::new();
+        let mut values = HashMap::new();
+        let (index, partition, tag) = match (query.status, query.customer_type) {
+            (Some(status), customer_type) => {
+                if let Some(t) = customer_type {
+                    filters.push("customer_type = :customer_type");
+                    values.insert(":customer_type".to_owned(), s(t.as_str()));
+                }
+                (
+                    index::BY_STATUS,
+                    keys::business_status(business, status),
+                    format!("status:{status}"),
+                )
+            }
+            (None, Some(t)) => (index::BY_TYPE, keys::business_type(business, t), format!("type:{t}")),
+            (None, None) => (index::BY_BUSINESS, keys::business_customers(business), "all".to_owned()),
+        };
+        if let Some(prefix) = &query.name_prefix {
+            filters.push("begins_with(full_name_folded, :name_prefix)");
+            values.insert(":name_prefix".to_owned(), s(prefix.clone()));
+        }
+        let filter = (!filters.is_empty()).then(|| filters.join(" AND "));
+        Self {
+            index,
+            partition,
+            tag,
+            filter,
+            values,
+        }
+    }
+
+    /// The `ExclusiveStartKey` for a position in this plan's partition.
+    fn start_key(&self, position: (clientele_core::Timestamp, CustomerId)) -> Item {
+        let (pk_attr, sk_attr) = index::key_attributes(self.index);
+        let mut key = keys::customer(position.1).to_attributes();
+        key.insert(pk_attr.to_owned(), s(self.partition.clone()));
+        key.insert(sk_attr.to_owned(), s(keys::created_order(position.0, position.1)));
+        key
+    }
+
+    fn cursor_after(&self, customer: &Customer) -> String {
+        cursor::encode(&self.tag, &keys::created_order(customer.created_at, customer.id))
+    }
+
+    fn cursor_at(&self, key: &Item) -> Option<String> {
+        let (_, sk_attr) = index::key_attributes(self.index);
+        let sort_key = key.get(sk_attr)?.as_s().ok()?;
+        Some(cursor::encode(&self.tag, sort_key))
+    }
+}
+
+impl DynamoStore {
+    async fn get_item(&self, key: Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key.to_attributes()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
+    /// The customer holding an email address in a business, if any.
+    pub async fn find_by_email(&self, business: BusinessId, email: &Email) -> Result<Option<Customer>, StoreError> {
+        let Some(claim) = self.get_item(keys::email_claim(business, &email.folded())).await? else {
+            return Ok(None);
+        };
+        self.get(business, items::claimed_customer(claim)?).await
+    }
+
+    /// The customer record of a platform user in a business, if any.
+    pub async fn find_by_user(
+        &self,
+        business: BusinessId,
+        user: clientele_core::UserId,
+    ) -> Result<Option<Customer>, StoreError> {
+        let Some(claim) = self.get_item(keys::user_claim(business, user)).await? else {
+            return Ok(None);
+        };
+        self.get(business, items::claimed_customer(claim)?).await
+    }
+
+    /// Every item in a customer's partition but its record: what must go with it.
+    async fn children_of(&self, id: CustomerId) -> Result<Vec<Key>, StoreError> {
+        let mut children = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(keys::customer_partition(id)))
+                .projection_expression("pk, sk")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                if let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK))
+                    && sk != keys::PROFILE
+                {
+                    children.push(Key { pk, sk });
+                }
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(children);
+            }
+        }
+    }
+
+    /// Deletes items no longer reachable (their customer is gone), in batches.
+    async fn delete_unreachable(&self, keys: Vec<Key>) -> Result<(), StoreError> {
+        for chunk in keys.chunks(MAX_BATCH_ITEMS) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    DeleteRequest::builder()
+                        .set_key(Some(key.to_attributes()))
+                        .build()
+                        .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                        .map_err(|e| StoreError::Unexpected(Box::new(e)))
+                })
+                .collect::<Result<_, _>>()?;
+            for _ in 0..5 {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.table.as_ref(), requests)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                requests = output
+                    .unprocessed_items
+                    .and_then(|mut left| left.remove(self.table.as_ref()))
+                    .unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn profile_write(&self, customer: &Customer, expected_version: u64) -> Result<Write, StoreError> {
+        Ok(Write::put(&self.table, customer_item(customer)?)
+            .condition(SAME_VERSION)
+            .value(":version", n(expected_version)))
+    }
+
+    fn claim_write(&self, key: Key, kind: &str, customer: &Customer) -> Result<Write, StoreError> {
+        Ok(Write::put(&self.table, claim_item(key, kind, customer)?).condition(NOT_EXISTS))
+    }
+
+    fn release_write(&self, key: Key, owner: CustomerId) -> Write {
+        Write::delete(&self.table, key)
+            .condition(OWNED_OR_ABSENT)
+            .value(":customer_id", s(owner.to_string()))
+    }
+
+    fn event_write(&self, event: &CustomerEvent) -> Result<Write, StoreError> {
+        Ok(Write::put(&self.table, event_item(event)?))
+    }
+
+    fn rate_write(&self, customer: CustomerId, window: &RateWindow) -> Write {
+        let key = keys::rate_window(customer, PATCH_ACTION, window.starts_at);
+        Write::update(
+            &self.table,
+            key,
+            "ADD #hits :one SET #entity = :entity, #expires_at = :expires_at",
+        )
+        .condition("attribute_not_exists(#hits) OR #hits < :limit")
+        .name("#hits", attr::HITS)
+        .name("#entity", attr::ENTITY)
+        .name("#expires_at", attr::EXPIRES_AT)
+        .value(":one", n(1))
+        .value(":limit", n(window.limit))
+        .value(":entity", s(entity::RATE_WINDOW))
+        .value(":expires_at", n(window.ends_at + RATE_WINDOW_GRACE_SECONDS))
+    }
+}
+
+impl CustomerReader for DynamoStore {
+    #[tracing::instrument(skip(self), err)]
+    async fn get(&self, business: BusinessId, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        let Some(item) = self.get_item(keys::customer(id)).await? else {
+            return Ok(None);
+        };
+        let customer = customer_from(item)?;
+        Ok((customer.business_id == business).then_some(customer))
+    }
+
+    #[tracing::instrument(skip(self, query), fields(limit = query.limit), err)]
+    async fn list(&self, business: BusinessId, query: &CustomerQuery) -> Result<Page<Customer>, StoreError> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        if let Some(email) = &query.email {
+            let found = self.find_by_email(business, email).await?;
+            let items = found.filter(|c| query.matches(c)).into_iter().collect();
+            return Ok(Page {
+                items,
+                next_cursor: None,
+            });
+        }
+        let plan = Plan::for_query(business, query);
+        let mut start = match &query.cursor {
+            Some(c) => Some(plan.start_key(cursor::decode(c, &plan.tag)?)),
+            None => None,
+        };
+        let (pk_attr, _) = index::key_attributes(plan.index);
+        let mut collected: Vec<Customer> = Vec::with_capacity(limit);
+        for _ in 0..MAX_ROUNDS {
+            let read = match plan.filter {
+                Some(_) => FILTERED_READ,
+                None => i32::try_from(limit - collected.len() + 1).unwrap_or(FILTERED_READ),
+            };
+            let mut values = plan.values.clone();
+            values.insert(":partition".to_owned(), s(plan.partition.clone()));
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(plan.index)
+                .key_condition_expression(format!("{pk_attr} = :partition"))
+                .set_filter_expression(plan.filter.clone())
+                .set_expression_attribute_values(Some(values))
+                .scan_index_forward(false)
+                .limit(read)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                if collected.len() == limit {
+                    let next_cursor = collected.last().map(|c| plan.cursor_after(c));
+                    return Ok(Page {
+                        items: collected,
+                        next_cursor,
+                    });
+                }
+                collected.push(customer_from(item)?);
+            }
+            match output.last_evaluated_key {
+                None => {
+                    return Ok(Page {
+                        items: collected,
+                        next_cursor: None,
+                    });
+                }
+                Some(key) if collected.len() == limit => {
+                    let next_cursor = collected
+                        .last()
+                        .map(|c| plan.cursor_after(c))
+                        .or_else(|| plan.cursor_at(&key));
+                    return Ok(Page {
+                        items: collected,
+                        next_cursor,
+                    });
+                }
+                Some(key) => start = Some(key),
+            }
+        }
+        // Filters dropped most of what was read: return what was found so far,
+        // with a cursor where reading stopped.
+        let next_cursor = start.as_ref().and_then(|key| plan.cursor_at(key));
+        Ok(Page {
+            items: collected,
+            next_cursor,
+        })
+    }
+}
+
+impl CustomerWriter for DynamoStore {
+    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, business_id = %customer.business_id), err)]
+    async fn insert(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
+        let writes = vec![
+            Write::put(&self.table, customer_item(customer)?).condition(NOT_EXISTS),
+            self.claim_write(
+                keys::email_claim(customer.business_id, &customer.email.folded()),
+                entity::EMAIL_CLAIM,
+                customer,
+            )?,
+            self.claim_write(
+                keys::user_claim(customer.business_id, customer.user_id),
+                entity::USER_CLAIM,
+                customer,
+            )?,
+            self.event_write(event)?,
+        ];
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) => {
+                let taken: Vec<UniqueField> = [(1, UniqueField::Email), (2, UniqueField::UserId)]
+                    .into_iter()
+                    .filter(|(i, _)| cancelled.failed(*i))
+                    .map(|(_, field)| field)
+                    .collect();
+                if taken.is_empty() {
+                    Err(StoreError::Unexpected("a customer with this id already exists".into()))
+                } else {
+                    Err(StoreError::Taken(taken))
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %before.id, version = before.version), err)]
+    async fn update(
+        &self,
+        before: &Customer,
+        after: &Customer,
+        event: &CustomerEvent,
+        window: Option<&RateWindow>,
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![self.profile_write(after, before.version)?];
+        let mut email_claim_at = None;
+        if before.email.folded() != after.email.folded() {
+            writes.push(self.release_write(keys::email_claim(before.business_id, &before.email.folded()), before.id));
+            email_claim_at = Some(writes.len());
+            writes.push(self.claim_write(
+                keys::email_claim(after.business_id, &after.email.folded()),
+                entity::EMAIL_CLAIM,
+                after,
+            )?);
+        }
+        let mut rate_at = None;
+        if let Some(window) = window {
+            rate_at = Some(writes.len());
+            writes.push(self.rate_write(before.id, window));
+        }
+        writes.push(self.event_write(event)?);
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed(0) => Err(if cancelled.failed_but_exists(0) {
+                StoreError::VersionMismatch
+            } else {
+                StoreError::NotFound
+            }),
+            Err(cancelled) if rate_at.is_some_and(|i| cancelled.failed(i)) => Err(StoreError::RateLimited),
+            Err(cancelled) if email_claim_at.is_some_and(|i| cancelled.failed(i)) => {
+                Err(StoreError::Taken(vec![UniqueField::Email]))
+            }
+            Err(_) => Err(StoreError::Unexpected(
+                "an email claim is held by another customer".into(),
+            )),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, version = customer.version), err)]
+    async fn delete(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
+        let children = self.children_of(customer.id).await?;
+        let profile = Write::delete(&self.table, keys::customer(customer.id))
+            .condition(SAME_VERSION)
+            .value(":version", n(customer.version));
+        let mut writes = vec![
+            profile,
+            self.release_write(
+                keys::email_claim(customer.business_id, &customer.email.folded()),
+                customer.id,
+            ),
+            self.release_write(keys::user_claim(customer.business_id, customer.user_id), customer.id),
+        ];
+        let room = MAX_TRANSACTION_ITEMS - writes.len() - 1;
+        let mut children = children.into_iter();
+        writes.extend(children.by_ref().take(room).map(|key| Write::delete(&self.table, key)));
+        writes.push(self.event_write(event)?);
+        match transact(&self.client, writes).await? {
+            Ok(()) => {}
+            Err(cancelled) if cancelled.failed(0) => {
+                return Err(if cancelled.failed_but_exists(0) {
+                    StoreError::VersionMismatch
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            Err(_) => return Err(StoreError::Unexpected("a claim is held by another customer".into())),
+        }
+        // The customer is gone; whatever did not fit in the transaction is now
+        // unreachable and is removed in batches.
+        let rest: Vec<Key> = children.collect();
+        if !rest.is_empty()
+            && let Err(error) = self.delete_unreachable(rest).await
+        {
+            tracing::warn!(%error, "some unreachable items of a deleted customer remain");
+        }
+        Ok(())
+    }
+}

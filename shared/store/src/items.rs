@@ -1,0 +1,303 @@
+//! The stored forms of items, converted with serde_dynamo. Each item names its
+//! kind in `entity`, so a scan of the table (or an export) can tell them apart.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::{
+    BusinessId, Customer, CustomerEvent, CustomerHistory, CustomerId, CustomerStats, CustomerStatus, CustomerType,
+    Email, FullName, Gender, Phone, StoreError, Timestamp, UserId,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::corrupt;
+use crate::keys::{self, Key};
+
+/// A stored item's attributes.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Kinds of item, as written in `entity`.
+pub mod entity {
+    /// A customer's record.
+    pub const CUSTOMER: &str = "Customer";
+    /// A claim on an email address within a business.
+    pub const EMAIL_CLAIM: &str = "EmailClaim";
+    /// A claim on a platform user within a business.
+    pub const USER_CLAIM: &str = "UserClaim";
+    /// An event waiting in the outbox.
+    pub const EVENT: &str = "Event";
+    /// A rate-limit window's count.
+    pub const RATE_WINDOW: &str = "RateWindow";
+}
+
+/// How long an outbox event is kept after it is recorded: long after the
+/// stream (24 h) has handed it to the publisher, short enough to hold little.
+pub const OUTBOX_RETENTION_SECONDS: i64 = 7 * 24 * 3_600;
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(corrupt)
+}
+
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(corrupt)
+}
+
+/// A customer's record, with its index keys.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CustomerItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    gsi2pk: String,
+    gsi2sk: String,
+    gsi3pk: String,
+    gsi3sk: String,
+    id: CustomerId,
+    user_id: UserId,
+    business_id: BusinessId,
+    full_name: FullName,
+    /// For case-insensitive name-prefix filters.
+    full_name_folded: String,
+    email: Email,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<Phone>,
+    gender: Gender,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    avatar_url: Option<String>,
+    customer_type: CustomerType,
+    status: CustomerStatus,
+    total_orders: u64,
+    total_appointments: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_order_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_appointment_date: Option<Timestamp>,
+    #[serde(with = "rust_decimal::serde::float")]
+    lifetime_value: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_order_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_appointment_date: Option<Timestamp>,
+    returned_orders: u64,
+    cancelled_appointments: u64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: u64,
+}
+
+impl From<&Customer> for CustomerItem {
+    fn from(c: &Customer) -> Self {
+        let key = keys::customer(c.id);
+        let order = keys::created_order(c.created_at, c.id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity: entity::CUSTOMER.to_owned(),
+            gsi1pk: keys::business_customers(c.business_id),
+            gsi1sk: order.clone(),
+            gsi2pk: keys::business_status(c.business_id, c.status),
+            gsi2sk: order.clone(),
+            gsi3pk: keys::business_type(c.business_id, c.customer_type),
+            gsi3sk: order,
+            id: c.id,
+            user_id: c.user_id,
+            business_id: c.business_id,
+            full_name: c.full_name.clone(),
+            full_name_folded: c.full_name.folded(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            gender: c.gender,
+            avatar_url: c.avatar_url.clone(),
+            customer_type: c.customer_type,
+            status: c.status,
+            total_orders: c.stats.total_orders,
+            total_appointments: c.stats.total_appointments,
+            last_order_date: c.stats.last_order_date,
+            last_appointment_date: c.stats.last_appointment_date,
+            lifetime_value: c.stats.lifetime_value,
+            first_order_date: c.history.first_order_date,
+            first_appointment_date: c.history.first_appointment_date,
+            returned_orders: c.history.returned_orders,
+            cancelled_appointments: c.history.cancelled_appointments,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+impl From<CustomerItem> for Customer {
+    fn from(item: CustomerItem) -> Self {
+        Customer {
+            id: item.id,
+            user_id: item.user_id,
+            business_id: item.business_id,
+            full_name: item.full_name,
+            email: item.email,
+            phone: item.phone,
+            gender: item.gender,
+            avatar_url: item.avatar_url,
+            customer_type: item.customer_type,
+            status: item.status,
+            stats: CustomerStats {
+                total_orders: item.total_orders,
+                total_appointments: item.total_appointments,
+                last_order_date: item.last_order_date,
+                last_appointment_date: item.last_appointment_date,
+                lifetime_value: item.lifetime_value,
+            },
+            history: CustomerHistory {
+                first_order_date: item.first_order_date,
+                first_appointment_date: item.first_appointment_date,
+                returned_orders: item.returned_orders,
+                cancelled_appointments: item.cancelled_appointments,
+            },
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            version: item.version,
+        }
+    }
+}
+
+/// A customer's stored item.
+pub(crate) fn customer_item(customer: &Customer) -> Result<Item, StoreError> {
+    to_item(&CustomerItem::from(customer))
+}
+
+/// The customer in a stored item.
+pub(crate) fn customer_from(item: Item) -> Result<Customer, StoreError> {
+    from_item::<CustomerItem>(item).map(Customer::from)
+}
+
+/// A claim on a unique value, pointing at the customer holding it.
+#[derive(Debug, Serialize, Deserialize)]
+struct ClaimItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    customer_id: CustomerId,
+    business_id: BusinessId,
+}
+
+/// A claim's stored item.
+pub(crate) fn claim_item(key: Key, kind: &str, customer: &Customer) -> Result<Item, StoreError> {
+    to_item(&ClaimItem {
+        pk: key.pk,
+        sk: key.sk,
+        entity: kind.to_owned(),
+        customer_id: customer.id,
+        business_id: customer.business_id,
+    })
+}
+
+/// The customer id a claim item points at.
+pub(crate) fn claimed_customer(item: Item) -> Result<CustomerId, StoreError> {
+    from_item::<ClaimItem>(item).map(|claim| claim.customer_id)
+}
+
+/// An event in the outbox: what the publisher sends to EventBridge.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EventItem {
+    /// `OUTBOX#<customer_id>`.
+    pub pk: String,
+    /// `<occurred_at>#<event_id>`.
+    pub sk: String,
+    /// Always `Event`.
+    pub entity: String,
+    /// The event id, stable across retries.
+    pub event_id: String,
+    /// The EventBridge detail-type.
+    pub event_type: String,
+    /// The customer's business.
+    pub business_id: BusinessId,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The EventBridge detail, as JSON text.
+    pub detail: String,
+    /// The detail's schema version.
+    pub schema_version: u32,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// When the table's TTL removes it (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// An event's stored item.
+pub(crate) fn event_item(event: &CustomerEvent) -> Result<Item, StoreError> {
+    let key = keys::outbox_event(event.customer_id, event.timestamp, event.event_id);
+    to_item(&EventItem {
+        pk: key.pk,
+        sk: key.sk,
+        entity: entity::EVENT.to_owned(),
+        event_id: event.event_id.to_string(),
+        event_type: event.event_type.as_str().to_owned(),
+        business_id: event.business_id,
+        customer_id: event.customer_id,
+        detail: event.detail_json(),
+        schema_version: event.schema_version,
+        occurred_at: event.timestamp,
+        expires_at: event.timestamp.unix_seconds() + OUTBOX_RETENTION_SECONDS,
+    })
+}
+
+/// Reads an outbox event item.
+pub fn event_from(item: Item) -> Result<EventItem, StoreError> {
+    from_item(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_core::NewCustomer;
+    use serde_json::{Value, json};
+
+    fn customer() -> Customer {
+        let Value::Object(body) = json!({
+            "full_name": "Zoë Ångström", "email": "Zoe@Example.com", "gender": "other",
+            "user_id": "123e4567-e89b-12d3-a456-426614174000", "customer_type": "institution"
+        }) else {
+            unreachable!()
+        };
+        let mut c = NewCustomer::from_json(&body)
+            .unwrap()
+            .into_customer(BusinessId::random(), Timestamp::now());
+        c.stats.lifetime_value = Decimal::new(12_345, 2);
+        c
+    }
+
+    #[test]
+    fn a_customer_round_trips_through_its_item() {
+        let c = customer();
+        let item = customer_item(&c).unwrap();
+        assert_eq!(item.get("lifetime_value"), Some(&AttributeValue::N("123.45".into())));
+        assert_eq!(
+            item.get("full_name_folded"),
+            Some(&AttributeValue::S("zoë ångström".into()))
+        );
+        assert!(!item.contains_key("phone"), "absent values are not stored");
+        assert_eq!(customer_from(item).unwrap(), c);
+    }
+
+    #[test]
+    fn an_item_names_its_index_partitions() {
+        let c = customer();
+        let item = customer_item(&c).unwrap();
+        let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        assert_eq!(s("gsi2pk"), format!("BUSINESS#{}#STATUS#pending", c.business_id));
+        assert_eq!(s("gsi3pk"), format!("BUSINESS#{}#TYPE#institution", c.business_id));
+        assert_eq!(s("gsi1sk"), s("gsi2sk"));
+    }
+
+    #[test]
+    fn an_event_item_expires_after_the_retention() {
+        let c = customer();
+        let event = CustomerEvent::created(&c);
+        let item = event_from(event_item(&event).unwrap()).unwrap();
+        assert_eq!(item.event_type, "customer.created");
+        assert_eq!(item.expires_at - c.created_at.unix_seconds(), OUTBOX_RETENTION_SECONDS);
+        assert_eq!(item.detail, event.detail_json());
+    }
+}

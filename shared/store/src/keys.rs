@@ -1,0 +1,187 @@
+//! Every key of the single table, built in one place so that no key string is
+//! written twice. The access patterns they serve are listed in
+//! `docs/data-model.md`.
+//!
+//! | item            | `pk`                               | `sk`                        |
+//! |-----------------|------------------------------------|-----------------------------|
+//! | customer        | `CUSTOMER#<customer_id>`           | `PROFILE`                   |
+//! | rate window     | `CUSTOMER#<customer_id>`           | `RATE#<action>#<start>`     |
+//! | email claim     | `BUSINESS#<business>#EMAIL#<email>`| `CLAIM`                     |
+//! | user claim      | `BUSINESS#<business>#USER#<user>`  | `CLAIM`                     |
+//! | outbox event    | `OUTBOX#<customer_id>`             | `<occurred_at>#<event_id>`  |
+//!
+//! A customer also carries three index keys, each sorted newest first by
+//! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
+//! `gsi2pk = BUSINESS#<business>#STATUS#<status>`,
+//! `gsi3pk = BUSINESS#<business>#TYPE#<type>`.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::{BusinessId, CustomerId, CustomerStatus, CustomerType, EventId, Timestamp, UserId};
+
+/// Attribute names shared by several items.
+pub mod attr {
+    /// Partition key.
+    pub const PK: &str = "pk";
+    /// Sort key.
+    pub const SK: &str = "sk";
+    /// What kind of item this is.
+    pub const ENTITY: &str = "entity";
+    /// Expiry time (Unix seconds) for the table's TTL.
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// A record's version.
+    pub const VERSION: &str = "version";
+    /// The customer a claim or event belongs to.
+    pub const CUSTOMER_ID: &str = "customer_id";
+    /// A rate window's count.
+    pub const HITS: &str = "hits";
+}
+
+/// The global secondary indexes: names and key attributes.
+pub mod index {
+    /// A business's customers, newest first.
+    pub const BY_BUSINESS: &str = "gsi1";
+    /// A business's customers in one status, newest first.
+    pub const BY_STATUS: &str = "gsi2";
+    /// A business's customers of one type, newest first.
+    pub const BY_TYPE: &str = "gsi3";
+
+    /// The partition and sort key attributes of an index.
+    pub fn key_attributes(index: &str) -> (&'static str, &'static str) {
+        match index {
+            BY_STATUS => ("gsi2pk", "gsi2sk"),
+            BY_TYPE => ("gsi3pk", "gsi3sk"),
+            _ => ("gsi1pk", "gsi1sk"),
+        }
+    }
+}
+
+/// The sort key of a customer's own record.
+pub const PROFILE: &str = "PROFILE";
+/// The sort key of a uniqueness claim.
+pub const CLAIM: &str = "CLAIM";
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+}
+
+impl Key {
+    /// The key as the attributes of a `Key` parameter.
+    pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (attr::PK.to_owned(), AttributeValue::S(self.pk.clone())),
+            (attr::SK.to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+/// The partition holding a customer and everything stored under it.
+pub fn customer_partition(id: CustomerId) -> String {
+    format!("CUSTOMER#{id}")
+}
+
+/// A customer's own record.
+pub fn customer(id: CustomerId) -> Key {
+    Key {
+        pk: customer_partition(id),
+        sk: PROFILE.to_owned(),
+    }
+}
+
+/// The customer id in a customer partition key, if it is one.
+pub fn customer_id_of(pk: &str) -> Option<CustomerId> {
+    pk.strip_prefix("CUSTOMER#").and_then(|id| CustomerId::parse(id).ok())
+}
+
+/// The claim on an email address (already folded) within a business.
+pub fn email_claim(business: BusinessId, folded_email: &str) -> Key {
+    Key {
+        pk: format!("BUSINESS#{business}#EMAIL#{folded_email}"),
+        sk: CLAIM.to_owned(),
+    }
+}
+
+/// The claim on a platform user within a business.
+pub fn user_claim(business: BusinessId, user: UserId) -> Key {
+    Key {
+        pk: format!("BUSINESS#{business}#USER#{user}"),
+        sk: CLAIM.to_owned(),
+    }
+}
+
+/// An outbox event of a customer.
+pub fn outbox_event(customer: CustomerId, at: Timestamp, event: EventId) -> Key {
+    Key {
+        pk: format!("OUTBOX#{customer}"),
+        sk: format!("{at}#{event}"),
+    }
+}
+
+/// The count of one action on one customer in the window starting at `starts_at`.
+pub fn rate_window(customer: CustomerId, action: &str, starts_at: i64) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("RATE#{action}#{starts_at}"),
+    }
+}
+
+/// `gsi1pk`: all of a business's customers.
+pub fn business_customers(business: BusinessId) -> String {
+    format!("BUSINESS#{business}#CUSTOMERS")
+}
+
+/// `gsi2pk`: a business's customers in one status.
+pub fn business_status(business: BusinessId, status: CustomerStatus) -> String {
+    format!("BUSINESS#{business}#STATUS#{status}")
+}
+
+/// `gsi3pk`: a business's customers of one type.
+pub fn business_type(business: BusinessId, customer_type: CustomerType) -> String {
+    format!("BUSINESS#{business}#TYPE#{customer_type}")
+}
+
+/// The index sort key: newest first when read backwards.
+pub fn created_order(created_at: Timestamp, id: CustomerId) -> String {
+    format!("{created_at}#{id}")
+}
+
+/// The parts of an index sort key, if it is one.
+pub fn parse_created_order(sort_key: &str) -> Option<(Timestamp, CustomerId)> {
+    let (at, id) = sort_key.rsplit_once('#')?;
+    Some((Timestamp::parse(at).ok()?, CustomerId::parse(id).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_order_round_trips() {
+        let at = Timestamp::now();
+        let id = CustomerId::random();
+        assert_eq!(parse_created_order(&created_order(at, id)), Some((at, id)));
+        assert_eq!(parse_created_order("garbage"), None);
+        assert_eq!(parse_created_order("2026-01-01T00:00:00.000000Z#not-an-id"), None);
+    }
+
+    #[test]
+    fn claims_of_different_businesses_never_collide() {
+        let (a, b) = (BusinessId::random(), BusinessId::random());
+        assert_ne!(email_claim(a, "x@example.com"), email_claim(b, "x@example.com"));
+        let user = UserId::random();
+        assert_ne!(user_claim(a, user), user_claim(b, user));
+    }
+
+    #[test]
+    fn a_customer_partition_names_its_customer() {
+        let id = CustomerId::random();
+        assert_eq!(customer_id_of(&customer(id).pk), Some(id));
+        assert_eq!(customer_id_of("OUTBOX#x"), None);
+    }
+}

@@ -1,0 +1,209 @@
+//! `TransactWriteItems` with the two things every caller needs: a retry when
+//! DynamoDB cancels for a conflicting concurrent transaction, and the
+//! cancellation reasons when a condition failed.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use clientele_core::StoreError;
+
+use crate::errors::classify;
+use crate::items::Item;
+use crate::keys::Key;
+
+/// Attempts when DynamoDB cancels for a concurrent transaction on the same items.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
+/// Cancellation reasons worth another attempt: a concurrent transaction on the
+/// same items, or throttling.
+const TRANSIENT_REASONS: &[&str] = &[
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+];
+
+/// Why a condition in a transaction failed, by the position of its item.
+#[derive(Debug)]
+pub(crate) struct Cancelled(Vec<CancellationReason>);
+
+impl Cancelled {
+    /// Whether the item at `index` failed its condition.
+    pub(crate) fn failed(&self, index: usize) -> bool {
+        self.0
+            .get(index)
+            .is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
+    }
+
+    /// Whether the item at `index` failed its condition and still exists.
+    pub(crate) fn failed_but_exists(&self, index: usize) -> bool {
+        self.failed(index) && self.0.get(index).is_some_and(|reason| reason.item().is_some())
+    }
+}
+
+fn build_error(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unexpected(Box::new(error))
+}
+
+/// One conditional or unconditional write.
+pub(crate) struct Write {
+    table: String,
+    kind: WriteKind,
+    condition: Option<String>,
+    values: Vec<(&'static str, AttributeValue)>,
+    names: Vec<(&'static str, &'static str)>,
+}
+
+enum WriteKind {
+    Put(Item),
+    Delete(Key),
+    Update(Key, String),
+}
+
+impl Write {
+    /// Puts an item.
+    pub(crate) fn put(table: &str, item: Item) -> Self {
+        Self::new(table, WriteKind::Put(item))
+    }
+
+    /// Deletes an item.
+    pub(crate) fn delete(table: &str, key: Key) -> Self {
+        Self::new(table, WriteKind::Delete(key))
+    }
+
+    /// Updates an item with an update expression.
+    pub(crate) fn update(table: &str, key: Key, expression: impl Into<String>) -> Self {
+        Self::new(table, WriteKind::Update(key, expression.into()))
+    }
+
+    fn new(table: &str, kind: WriteKind) -> Self {
+        Self {
+            table: table.to_owned(),
+            kind,
+            condition: None,
+            values: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Only if this condition holds.
+    pub(crate) fn condition(mut self, expression: impl Into<String>) -> Self {
+        self.condition = Some(expression.into());
+        self
+    }
+
+    /// An expression attribute value.
+    pub(crate) fn value(mut self, name: &'static str, value: AttributeValue) -> Self {
+        self.values.push((name, value));
+        self
+    }
+
+    /// An expression attribute name.
+    pub(crate) fn name(mut self, placeholder: &'static str, attribute: &'static str) -> Self {
+        self.names.push((placeholder, attribute));
+        self
+    }
+
+    fn into_transact_item(self) -> Result<TransactWriteItem, StoreError> {
+        let values =
+            (!self.values.is_empty()).then(|| self.values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        let names = (!self.names.is_empty()).then(|| {
+            self.names
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        });
+        let on_failure = Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        let builder = TransactWriteItem::builder();
+        let item = match self.kind {
+            WriteKind::Put(item) => builder.put(
+                Put::builder()
+                    .table_name(self.table)
+                    .set_item(Some(item))
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_values(values)
+                    .set_expression_attribute_names(names)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map_err(build_error)?,
+            ),
+            WriteKind::Delete(key) => builder.delete(
+                Delete::builder()
+                    .table_name(self.table)
+                    .set_key(Some(key.to_attributes()))
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_values(values)
+                    .set_expression_attribute_names(names)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map_err(build_error)?,
+            ),
+            WriteKind::Update(key, expression) => builder.update(
+                aws_sdk_dynamodb::types::Update::builder()
+                    .table_name(self.table)
+                    .set_key(Some(key.to_attributes()))
+                    .update_expression(expression)
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_values(values)
+                    .set_expression_attribute_names(names)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map_err(build_error)?,
+            ),
+        };
+        Ok(item.build())
+    }
+}
+
+/// Writes all or nothing. `Ok(Err(cancelled))` when a condition failed.
+pub(crate) async fn transact(client: &Client, writes: Vec<Write>) -> Result<Result<(), Cancelled>, StoreError> {
+    let items = writes
+        .into_iter()
+        .map(Write::into_transact_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(Ok(())),
+            Err(error) => error,
+        };
+        let reasons = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                cancelled.cancellation_reasons().to_vec()
+            }
+            _ => return Err(classify(error)),
+        };
+        let code_seen = |code: &str| reasons.iter().any(|r| r.code() == Some(code));
+        if code_seen("ConditionalCheckFailed") {
+            return Ok(Err(Cancelled(reasons)));
+        }
+        let transient = TRANSIENT_REASONS.iter().any(|code| code_seen(code));
+        if transient && attempt < CONFLICT_ATTEMPTS {
+            tokio::time::sleep(backoff(attempt)).await;
+            continue;
+        }
+        return Err(if transient {
+            StoreError::Unavailable(Box::new(error))
+        } else {
+            StoreError::Unexpected(Box::new(error))
+        });
+    }
+}
+
+/// A short, jittered pause: 10-40 ms times the attempt number.
+fn backoff(attempt: u32) -> Duration {
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() % 30)
+        .unwrap_or(0);
+    Duration::from_millis(u64::from((10 + jitter) * attempt))
+}
