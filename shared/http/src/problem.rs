@@ -1,0 +1,327 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`): a stable
+//! `type`, the status, a title, a detail, and for input errors every offending
+//! field. The error chain of a 5xx goes to the log, never to the client.
+
+use lambda_http::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use clientele_core::store::BoxError;
+use clientele_core::{CustomerError, FieldError, Location, StoreError, ValidationErrors};
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client is asked to wait after a 503.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 2;
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// A stable URI naming the kind of problem: `urn:clientele:problem:<slug>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// Every offending field, for input errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Why a request failed: one variant per kind of answer, each with its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not well-formed JSON, or not a JSON object.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A path segment, query parameter or header is invalid.
+    #[error("{0}")]
+    InvalidParameters(ValidationErrors),
+    /// Body fields are invalid, unknown, or not the client's to write.
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    /// The body's media type is not accepted.
+    #[error("the body must be {expected}")]
+    UnsupportedMediaType {
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// The body is larger than the route accepts.
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials, not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such resource, or not the caller's.
+    #[error("{0}")]
+    NotFound(String),
+    /// The path exists; the method does not.
+    #[error("the method is not allowed here")]
+    MethodNotAllowed {
+        /// The methods the path has.
+        allowed: &'static [&'static str],
+    },
+    /// Conflicts with the current state (a duplicate, a concurrent change).
+    #[error("{detail}")]
+    Conflict {
+        /// What conflicts.
+        detail: String,
+        /// The fields involved.
+        errors: ValidationErrors,
+    },
+    /// `If-Match` no longer matches.
+    #[error("the resource changed since the ETag given in If-Match")]
+    PreconditionFailed,
+    /// Too many requests in the current window.
+    #[error("too many requests; retry after {retry_after} seconds")]
+    RateLimited {
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
+    /// A dependency failed; nothing was changed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A bug.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_) | ApiError::InvalidParameters(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable slug of the problem type, and its title.
+    pub fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            ApiError::InvalidParameters(_) => ("invalid-parameters", "Invalid request parameters"),
+            ApiError::Validation(_) => ("validation-failed", "Validation failed"),
+            ApiError::UnsupportedMediaType { .. } => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
+            ApiError::Conflict { .. } => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
+            ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal-error", "Internal error"),
+        }
+    }
+
+    /// The problem document. 5xx details are generic: the cause is logged instead.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let detail = match self {
+            ApiError::Unavailable(_) => "A dependency is unavailable; nothing was changed. Retry later.".to_owned(),
+            ApiError::Internal(_) => "Something went wrong on our side; nothing was changed.".to_owned(),
+            other => other.to_string(),
+        };
+        let errors = match self {
+            ApiError::InvalidParameters(errors) | ApiError::Validation(errors) | ApiError::Conflict { errors, .. } => {
+                errors.errors().to_vec()
+            }
+            _ => Vec::new(),
+        };
+        Problem {
+            problem_type: format!("urn:clientele:problem:{slug}"),
+            title,
+            status: self.status().as_u16(),
+            detail,
+            errors,
+        }
+    }
+
+    /// The HTTP response, logging server errors with their cause.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %error_chain(&self), status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(error = %self, status = status.as_u16(), "request refused");
+        }
+        let body = serde_json::to_string(&self.problem()).unwrap_or_default();
+        let mut response = Response::new(Body::Text(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self {
+            ApiError::Unauthorized(_) => {
+                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"clientele\""));
+            }
+            ApiError::MethodNotAllowed { allowed } => {
+                if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                    headers.insert(ALLOW, value);
+                }
+            }
+            ApiError::RateLimited { retry_after } => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            ApiError::Unavailable(_) => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// The error and its sources, for the log.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => ApiError::Unavailable(Box::new(error)),
+            StoreError::InvalidCursor => ApiError::InvalidParameters(ValidationErrors::single(
+                "cursor",
+                Location::Query,
+                "is not a cursor this query issued",
+            )),
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<CustomerError> for ApiError {
+    fn from(error: CustomerError) -> Self {
+        match error {
+            CustomerError::Invalid(errors) => ApiError::Validation(errors),
+            CustomerError::NotFound => ApiError::NotFound("There is no such customer.".to_owned()),
+            CustomerError::ForeignBusiness => ApiError::Forbidden(
+                "The body names another business: a caller acts only for its own business.".to_owned(),
+            ),
+            CustomerError::Taken(fields) => {
+                let mut errors = ValidationErrors::new();
+                for field in &fields {
+                    errors.push(
+                        field.as_str(),
+                        Location::Body,
+                        "is already used by another customer of this business",
+                    );
+                }
+                let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
+                ApiError::Conflict {
+                    detail: format!(
+                        "Already used by another customer of this business: {}.",
+                        names.join(", ")
+                    ),
+                    errors,
+                }
+            }
+            CustomerError::PreconditionFailed => ApiError::PreconditionFailed,
+            CustomerError::RateLimited { retry_after_seconds } => ApiError::RateLimited {
+                retry_after: retry_after_seconds,
+            },
+            CustomerError::Contended => ApiError::Conflict {
+                detail: "The customer is being changed by other requests; nothing was written. Retry.".to_owned(),
+                errors: ValidationErrors::new(),
+            },
+            CustomerError::InvalidCursor => StoreError::InvalidCursor.into(),
+            CustomerError::Store(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn body(response: &Response<Body>) -> Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn a_validation_error_names_every_field() {
+        let mut errors = ValidationErrors::new();
+        errors.push("email", Location::Body, "must be a valid email address");
+        errors.push("gender", Location::Body, "is required");
+        let response = ApiError::Validation(errors).into_response();
+        assert_eq!(response.status(), 422);
+        assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
+        let json = body(&response);
+        assert_eq!(json["type"], "urn:clientele:problem:validation-failed");
+        assert_eq!(json["status"], 422);
+        assert_eq!(json["errors"][0]["field"], "email");
+        assert_eq!(json["errors"][1]["in"], "body");
+    }
+
+    #[test]
+    fn server_errors_never_show_their_cause() {
+        let response = ApiError::Internal("secret table name t-123".into()).into_response();
+        assert_eq!(response.status(), 500);
+        assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("t-123"));
+        let response = ApiError::from(StoreError::Unavailable("connection refused to 10.0.0.1".into())).into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()[RETRY_AFTER], "2");
+        assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("10.0.0.1"));
+    }
+
+    #[test]
+    fn status_specific_headers_are_set() {
+        assert_eq!(
+            ApiError::RateLimited { retry_after: 17 }.into_response().headers()[RETRY_AFTER],
+            "17"
+        );
+        assert_eq!(
+            ApiError::MethodNotAllowed {
+                allowed: &["GET", "POST"]
+            }
+            .into_response()
+            .headers()[ALLOW],
+            "GET, POST"
+        );
+        assert!(
+            ApiError::Unauthorized("x".into())
+                .into_response()
+                .headers()
+                .contains_key(WWW_AUTHENTICATE)
+        );
+    }
+
+    #[test]
+    fn a_duplicate_names_the_field() {
+        let error = ApiError::from(CustomerError::Taken(vec![clientele_core::UniqueField::Email]));
+        let json = serde_json::to_value(error.problem()).unwrap();
+        assert_eq!(json["status"], 409);
+        assert_eq!(json["errors"][0]["field"], "email");
+    }
+}
