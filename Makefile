@@ -1,0 +1,50 @@
+# Clientele: `make run` serves the whole service locally; `make test` runs every test.
+# Both install what they need into .local/ first (see infra/local/tools.sh).
+
+SHELL := /usr/bin/env bash
+
+# The local signing key: not a secret, only ever used against the local stack.
+LOCAL_JWT_KEY := clientele-local-development-key-not-a-secret
+
+# Ports of the local stack (all on 127.0.0.1).
+API_PORT ?= 9000
+DYNAMODB_PORT ?= 8000
+MOTO_PORT ?= 5050
+
+# `make token ROLE=staff BUSINESS=<uuid>`: seed 002's business by default.
+ROLE ?= admin
+BUSINESS ?= 123e4567-e89b-12d3-a456-426614174001
+
+CARGO ?= cargo
+
+.PHONY: help tools run test lint unit token reset clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+
+tools: ## Install cargo-lambda, moto and DynamoDB Local into .local/.
+	@infra/local/tools.sh
+
+run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB Local and moto.
+	@API_PORT=$(API_PORT) DYNAMODB_PORT=$(DYNAMODB_PORT) MOTO_PORT=$(MOTO_PORT) \
+		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
+
+test: tools lint unit ## Every check and test: formatting, clippy, unit and integration tests.
+
+lint: ## Formatting and clippy (warnings are errors).
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
+	$(CARGO) test --workspace --locked
+
+token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
+	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked -p clientele-cli -- \
+		token --role $(ROLE) --business $(BUSINESS)
+
+reset: ## Wipe the local stack's data.
+	rm -rf .local/data
+
+clean: ## Remove build output and the installed local tools.
+	$(CARGO) clean
+	rm -rf .local

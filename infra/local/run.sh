@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make run`: the whole service on this machine.
+#
+# Starts DynamoDB Local and moto on 127.0.0.1, creates the table, event bus and
+# signing secret from infra/template.yaml, and serves every function with
+# `cargo lambda watch` on http://127.0.0.1:$API_PORT with the real paths.
+# Data persists in .local/data (`make reset` wipes it). Ctrl-C stops
+# everything this script started, by process id.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+local_dir=${CLIENTELE_LOCAL_DIR:-$root/.local}
+data=${CLIENTELE_DATA_DIR:-$local_dir/data}
+logs=$local_dir/logs
+mkdir -p "$data/dynamodb" "$logs"
+
+: "${API_PORT:=9000}" "${DYNAMODB_PORT:=8000}" "${MOTO_PORT:=5050}"
+: "${TABLE_NAME:=clientele}" "${EVENT_BUS_NAME:=clientele}" "${JWT_SECRET_ID:=clientele/jwt-signing-key}"
+: "${JWT_SIGNING_KEY:?set JWT_SIGNING_KEY (the Makefile sets the local key)}"
+
+say() { printf 'run: %s\n' "$*" >&2; }
+
+for port in "$API_PORT" "$DYNAMODB_PORT" "$MOTO_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        say "port $port on 127.0.0.1 is taken; choose others with API_PORT, DYNAMODB_PORT, MOTO_PORT"
+        exit 1
+    fi
+done
+
+pids=()
+stop() {
+    trap - EXIT INT TERM
+    say "stopping"
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+wait_for() { # <log file> <name>
+    for _ in $(seq 1 300); do
+        if grep -q '^listening ' "$1" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    say "$2 did not start; see $1"
+    exit 1
+}
+
+infra/local/dynamodb.sh "$DYNAMODB_PORT" "$data/dynamodb" >"$logs/dynamodb.log" 2>&1 &
+pids+=($!)
+"$local_dir/venv/bin/python" infra/local/moto_loopback.py "$MOTO_PORT" >"$logs/moto.log" 2>&1 &
+pids+=($!)
+wait_for "$logs/dynamodb.log" "DynamoDB Local"
+wait_for "$logs/moto.log" "moto"
+
+# The functions reach the local services through the SDK's standard variables only.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID
+export AWS_LAMBDA_LOG_LEVEL=${AWS_LAMBDA_LOG_LEVEL:-INFO}
+
+cargo run --quiet --locked -p clientele-cli -- local-setup
+unset JWT_SIGNING_KEY
+
+"$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" &
+pids+=($!)
+
+say "serving http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMODB_PORT, moto :$MOTO_PORT); logs in $logs"
+say "try: curl http://127.0.0.1:$API_PORT/health"
+say "     curl -H \"Authorization: Bearer \$(make -s token)\" http://127.0.0.1:$API_PORT/api/customers/"
+
+# Stop everything as soon as any part stops.
+wait -n "${pids[@]}"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs into .local/ (git-ignored), once:
+#   .local/venv      cargo-lambda and moto, from PyPI (infra/local/requirements.txt)
+#   .local/dynamodb  Amazon DynamoDB Local, from the npm package
+#                    amplify-dynamodb-simulator (pinned, integrity-checked), and
+#                    the loopback launcher compiled against it.
+# Needs python3 with venv and pip, npm, and a JDK (17 or later).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+local_dir=${CLIENTELE_LOCAL_DIR:-$root/.local}
+here=$root/infra/local
+
+ddb_package=amplify-dynamodb-simulator
+ddb_version=2.9.30
+ddb_integrity='sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ=='
+
+say() { printf 'tools: %s\n' "$*" >&2; }
+
+for tool in python3 npm java javac; do
+    command -v "$tool" >/dev/null || { say "$tool is needed but not installed"; exit 1; }
+done
+mkdir -p "$local_dir"
+
+# Python tools: reinstalled when requirements.txt changes.
+venv=$local_dir/venv
+stamp=$venv/.requirements
+if ! cmp -s "$here/requirements.txt" "$stamp" 2>/dev/null; then
+    say "installing cargo-lambda and moto into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    cp "$here/requirements.txt" "$stamp"
+fi
+
+# DynamoDB Local: its licence forbids committing the jar, so it is fetched here.
+ddb=$local_dir/dynamodb
+if [ ! -f "$ddb/.version-$ddb_version" ]; then
+    say "installing DynamoDB Local ($ddb_package@$ddb_version) into $ddb"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    (cd "$work" && npm pack --silent "$ddb_package@$ddb_version" >/dev/null 2>&1)
+    tarball=$work/$ddb_package-$ddb_version.tgz
+    actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 | tr -d '\n')"
+    if [ "$actual" != "$ddb_integrity" ]; then
+        say "the $ddb_package tarball does not match its pinned integrity"
+        exit 1
+    fi
+    tar -xzf "$tarball" -C "$work" package/emulator
+    rm -rf "$ddb"
+    mv "$work/package/emulator" "$ddb"
+    touch "$ddb/.version-$ddb_version"
+fi
+
+# The launcher: recompiled when its source changes.
+launcher=$ddb/launcher
+if [ ! -f "$launcher/LoopbackDynamoDb.class" ] || [ "$here/LoopbackDynamoDb.java" -nt "$launcher/LoopbackDynamoDb.class" ]; then
+    say "compiling the loopback launcher"
+    mkdir -p "$launcher"
+    javac -nowarn -cp "$ddb/DynamoDBLocal.jar:$ddb/DynamoDBLocal_lib/*" -d "$launcher" "$here/LoopbackDynamoDb.java"
+fi

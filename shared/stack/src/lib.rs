@@ -1,0 +1,20 @@
+//! The local stack: the resources of `infra/template.yaml` (the table with
+//! its keys, indexes, stream and TTL; the event bus; the signing secret),
+//! created on the local endpoints that `make run` and the tests start.
+
+pub mod provision;
+pub mod template;
+
+pub use provision::{create_event_bus, create_table, put_secret};
+pub use template::{TableDefinition, Template};
+
+/// Why the local stack could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// The template is missing something or cannot be read.
+    #[error("infra/template.yaml: {0}")]
+    Template(String),
+    /// A local endpoint refused or failed.
+    #[error("{0}")]
+    Provision(String),
+}

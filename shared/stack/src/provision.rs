@@ -1,0 +1,169 @@
+//! Creating the template's resources on local endpoints. Every step is
+//! idempotent: `make run` repeats it at each start.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
+
+use crate::StackError;
+use crate::template::TableDefinition;
+
+fn failed(what: &str, error: impl std::fmt::Display) -> StackError {
+    StackError::Provision(format!("{what}: {error}"))
+}
+
+fn key_schema(elements: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaElement>, StackError> {
+    elements
+        .iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(KeyType::from(k.key_type.as_str()))
+                .build()
+                .map_err(|e| failed("a key", e))
+        })
+        .collect()
+}
+
+/// Creates the table as defined, unless it exists. Returns whether it was created.
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    definition: &TableDefinition,
+) -> Result<bool, StackError> {
+    let attributes = definition
+        .attribute_definitions
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
+                .build()
+                .map_err(|e| failed("an attribute", e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let indexes = definition
+        .global_secondary_indexes
+        .iter()
+        .map(|index| {
+            GlobalSecondaryIndex::builder()
+                .index_name(&index.index_name)
+                .set_key_schema(Some(key_schema(&index.key_schema)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
+                        .build(),
+                )
+                .build()
+                .map_err(|e| failed("an index", e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let stream = definition.stream_specification.as_ref().map(|s| {
+        StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::from(s.stream_view_type.as_str()))
+            .build()
+    });
+    let stream = stream.transpose().map_err(|e| failed("the stream", e))?;
+    let result = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&definition.key_schema)?))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .set_stream_specification(stream)
+        .send()
+        .await;
+    match result {
+        Ok(_) => {}
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            return Ok(false);
+        }
+        Err(error) => {
+            return Err(failed(
+                "creating the table",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&error),
+            ));
+        }
+    }
+    if let Some(ttl) = definition.time_to_live_specification.as_ref().filter(|t| t.enabled) {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(&ttl.attribute_name)
+                    .enabled(true)
+                    .build()
+                    .map_err(|e| failed("TTL", e))?,
+            )
+            .send()
+            .await
+            .map_err(|e| failed("enabling TTL", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+    }
+    Ok(true)
+}
+
+/// Creates the event bus unless it exists.
+pub async fn create_event_bus(client: &aws_sdk_eventbridge::Client, name: &str) -> Result<bool, StackError> {
+    match client.create_event_bus().name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_already_exists_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(failed(
+            "creating the event bus",
+            aws_sdk_eventbridge::error::DisplayErrorContext(&error),
+        )),
+    }
+}
+
+/// Creates the secret with `value`, or makes `value` its current version.
+pub async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value: &str) -> Result<(), StackError> {
+    let created = client.create_secret().name(id).secret_string(value).send().await;
+    match created {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_exists_exception()) =>
+        {
+            let current = client.get_secret_value().secret_id(id).send().await;
+            if current
+                .ok()
+                .and_then(|c| c.secret_string().map(str::to_owned))
+                .as_deref()
+                == Some(value)
+            {
+                return Ok(());
+            }
+            client
+                .put_secret_value()
+                .secret_id(id)
+                .secret_string(value)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    failed(
+                        "updating the secret",
+                        aws_sdk_secretsmanager::error::DisplayErrorContext(&e),
+                    )
+                })
+        }
+        Err(error) => Err(failed(
+            "creating the secret",
+            aws_sdk_secretsmanager::error::DisplayErrorContext(&error),
+        )),
+    }
+}
