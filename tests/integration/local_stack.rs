@@ -1,0 +1,68 @@
+//! The local stack is made from infra/template.yaml, and making it twice is harmless.
+
+use clientele_stack::{Template, create_event_bus, create_table, put_secret};
+use clientele_tests::app::{dynamodb_client, sdk_config};
+use clientele_tests::services::moto_endpoint;
+
+#[tokio::test]
+async fn the_table_is_created_as_the_template_defines_it_once() {
+    let client = dynamodb_client().await;
+    let name = format!("clientele-stack-{}", uuid::Uuid::new_v4().simple());
+    let definition = Template::bundled().unwrap().table().unwrap();
+    assert!(create_table(&client, &name, &definition).await.unwrap());
+    assert!(
+        !create_table(&client, &name, &definition).await.unwrap(),
+        "a second run finds it"
+    );
+
+    let table = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let keys: Vec<&str> = table.key_schema().iter().map(|k| k.attribute_name()).collect();
+    assert_eq!(keys, ["pk", "sk"]);
+    let mut indexes: Vec<&str> = table
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3"]);
+    let stream = table.stream_specification().unwrap();
+    assert_eq!(
+        stream.stream_view_type().map(|v| v.as_str()),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+    let ttl = client.describe_time_to_live().table_name(&name).send().await.unwrap();
+    assert_eq!(
+        ttl.time_to_live_description().and_then(|d| d.attribute_name()),
+        Some("expires_at")
+    );
+}
+
+#[tokio::test]
+async fn the_bus_and_secret_are_created_once_and_the_secret_follows_its_value() {
+    let sdk = sdk_config(moto_endpoint()).await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let bus = format!("clientele-{}", uuid::Uuid::new_v4().simple());
+    assert!(create_event_bus(&events, &bus).await.unwrap());
+    assert!(!create_event_bus(&events, &bus).await.unwrap());
+
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let id = format!("clientele/{}", uuid::Uuid::new_v4().simple());
+    put_secret(&secrets, &id, "first-value-of-the-signing-secret")
+        .await
+        .unwrap();
+    put_secret(&secrets, &id, "first-value-of-the-signing-secret")
+        .await
+        .unwrap();
+    put_secret(&secrets, &id, "second-value-of-the-signing-secret")
+        .await
+        .unwrap();
+    let value = secrets.get_secret_value().secret_id(&id).send().await.unwrap();
+    assert_eq!(value.secret_string(), Some("second-value-of-the-signing-secret"));
+}

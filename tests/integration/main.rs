@@ -1,0 +1,15 @@
+//! Every function's handler against DynamoDB Local and moto, which the tests
+//! start themselves. One binary, so the local services start once; each test
+//! has its own table, so tests run in parallel.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod access;
+mod create;
+mod delete;
+mod events;
+mod list;
+mod local_stack;
+mod outage;
+mod read;
+mod signing_keys;
+mod update;

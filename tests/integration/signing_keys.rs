@@ -1,0 +1,143 @@
+//! The JWT signing key from Secrets Manager (moto): current and previous
+//! versions, refresh, and the in-process authenticator `make run` uses.
+
+use std::time::Duration;
+
+use clientele_auth::{KeySource, Role, SecretsManagerKeys, SigningKey, TokenSettings, TokenVerifier, issue};
+use clientele_core::{BusinessId, Timestamp};
+use clientele_http::Authenticator;
+use clientele_http::config::authenticator;
+use clientele_tests::Call;
+use clientele_tests::app::sdk_config;
+use clientele_tests::services::moto_endpoint;
+
+async fn secrets() -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&sdk_config(moto_endpoint()).await)
+}
+
+fn key(text: &str) -> SigningKey {
+    SigningKey::new(format!("{text}-padded-to-at-least-thirty-two-bytes")).unwrap()
+}
+
+fn signed(key: &SigningKey) -> String {
+    issue(
+        key,
+        &TokenSettings::default(),
+        "u",
+        BusinessId::random(),
+        &[Role::Staff],
+        Duration::from_secs(600),
+        Timestamp::now(),
+    )
+    .unwrap()
+}
+
+fn secret_id() -> String {
+    format!("clientele/test/{}", uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn a_rotation_keeps_the_previous_key_valid_until_it_is_retired() {
+    let client = secrets().await;
+    let id = secret_id();
+    let (old, new, newest) = (key("old"), key("new"), key("newest"));
+    clientele_stack::put_secret(&client, &id, std::str::from_utf8(old.expose()).unwrap())
+        .await
+        .unwrap();
+
+    let keys = SecretsManagerKeys::load(client.clone(), id.clone(), Duration::ZERO)
+        .await
+        .unwrap();
+    let loaded = keys.keys().await.unwrap();
+    assert_eq!((loaded.current.clone(), loaded.previous.clone()), (old.clone(), None));
+    let verifier = TokenVerifier::new(KeySource::SecretsManager(keys), &TokenSettings::default());
+    let old_token = signed(&old);
+    assert!(verifier.verify(&old_token).await.is_ok());
+
+    clientele_stack::put_secret(&client, &id, std::str::from_utf8(new.expose()).unwrap())
+        .await
+        .unwrap();
+    assert!(verifier.verify(&signed(&new)).await.is_ok(), "the new key signs");
+    assert!(
+        verifier.verify(&old_token).await.is_ok(),
+        "the old key still verifies during the rotation"
+    );
+
+    clientele_stack::put_secret(&client, &id, std::str::from_utf8(newest.expose()).unwrap())
+        .await
+        .unwrap();
+    assert!(verifier.verify(&signed(&newest)).await.is_ok());
+    assert!(verifier.verify(&old_token).await.is_err(), "a retired key is refused");
+}
+
+#[tokio::test]
+async fn keys_are_read_once_until_the_refresh_interval() {
+    let client = secrets().await;
+    let id = secret_id();
+    clientele_stack::put_secret(&client, &id, std::str::from_utf8(key("first").expose()).unwrap())
+        .await
+        .unwrap();
+    let keys = SecretsManagerKeys::load(client.clone(), id.clone(), Duration::from_secs(3_600))
+        .await
+        .unwrap();
+    clientele_stack::put_secret(&client, &id, std::str::from_utf8(key("second").expose()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        keys.keys().await.unwrap().current,
+        key("first"),
+        "cached until the interval passes"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_unusable_secret_stops_start_up() {
+    let client = secrets().await;
+    assert!(
+        SecretsManagerKeys::load(client.clone(), secret_id(), Duration::ZERO)
+            .await
+            .is_err()
+    );
+    let id = secret_id();
+    clientele_stack::put_secret(&client, &id, "too-short").await.unwrap();
+    let error = SecretsManagerKeys::load(client, id, Duration::ZERO).await.unwrap_err();
+    assert!(
+        !error.to_string().contains("too-short"),
+        "the secret's value is never shown"
+    );
+}
+
+#[tokio::test]
+async fn with_jwt_secret_id_set_functions_verify_tokens_in_process() {
+    let client = secrets().await;
+    let id = secret_id();
+    let local = key("local");
+    clientele_stack::put_secret(&client, &id, std::str::from_utf8(local.expose()).unwrap())
+        .await
+        .unwrap();
+    let env_id = id.clone();
+    let env = move |name: &str| (name == "JWT_SECRET_ID").then(|| env_id.clone());
+    let auth = authenticator(&env, &sdk_config(moto_endpoint()).await).await.unwrap();
+    assert!(matches!(auth, Authenticator::InProcess(_)));
+    let business = BusinessId::random();
+    let token = issue(
+        &local,
+        &TokenSettings::default(),
+        "dev",
+        business,
+        &[Role::Viewer],
+        Duration::from_secs(60),
+        Timestamp::now(),
+    )
+    .unwrap();
+    let principal = auth
+        .principal(&Call::get("/api/customers").bearer(&token).to_request())
+        .await
+        .unwrap();
+    assert_eq!(principal.business_id, business);
+    assert!(
+        auth.principal(&Call::get("/api/customers").bearer(&signed(&key("other"))).to_request())
+            .await
+            .is_err()
+    );
+}

@@ -1,0 +1,12 @@
+//! The integration-test harness: real local services (DynamoDB Local, moto)
+//! started by the tests themselves, a fresh table per test, and requests built
+//! as API Gateway events.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+pub mod app;
+pub mod call;
+pub mod clock;
+pub mod services;
+
+pub use app::{TestApp, customer_body, token};
+pub use call::{Call, TestResponse};
