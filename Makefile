@@ -17,7 +17,7 @@ BUSINESS ?= 123e4567-e89b-12d3-a456-426614174001
 
 CARGO ?= cargo
 
-.PHONY: help tools run test lint unit token reset clean
+.PHONY: help tools run test lint unit smoke token reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -29,7 +29,7 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 	@API_PORT=$(API_PORT) DYNAMODB_PORT=$(DYNAMODB_PORT) MOTO_PORT=$(MOTO_PORT) \
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
 
-test: tools lint unit ## Every check and test: formatting, clippy, unit and integration tests.
+test: tools lint unit smoke ## Every check and test: formatting, clippy, unit, integration and smoke tests.
 
 lint: ## Formatting and clippy (warnings are errors).
 	$(CARGO) fmt --all -- --check
@@ -37,6 +37,9 @@ lint: ## Formatting and clippy (warnings are errors).
 
 unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
 	$(CARGO) test --workspace --locked
+
+smoke: tools ## Run the README's walkthrough against a real `make run` on spare ports.
+	@infra/local/smoke.sh
 
 token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked -p clientele-cli -- \

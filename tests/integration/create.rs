@@ -303,3 +303,29 @@ async fn of_many_concurrent_creates_with_one_email_exactly_one_succeeds() {
     assert_eq!(app.items_of("UserClaim").await.len(), 1);
     assert_eq!(app.items_of("Event").await.len(), 1);
 }
+
+/// The README shows the answer to a bad create; it must be the real one.
+#[tokio::test]
+async fn the_readmes_validation_example_is_what_the_api_answers() {
+    let readme = std::fs::read_to_string(clientele_tests::services::project_root().join("README.md")).unwrap();
+    let section = readme
+        .split("Bad input gets a problem document")
+        .nth(1)
+        .expect("the README shows a bad create");
+    let block = |fence: &str| {
+        let start = section.find(fence).expect("a fenced block") + fence.len();
+        let end = start + section[start..].find("```").expect("a closing fence");
+        section[start..end].to_owned()
+    };
+    let request = block("```sh");
+    let body = request
+        .split("-d '")
+        .nth(1)
+        .and_then(|b| b.split('\'').next())
+        .expect("a -d body");
+    let shown: serde_json::Value = serde_json::from_str(&block("```json")).unwrap();
+
+    let app = TestApp::spawn().await;
+    let response = app.create(&serde_json::from_str(body).unwrap()).await;
+    assert_eq!(response.json(), shown);
+}

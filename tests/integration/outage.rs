@@ -50,3 +50,59 @@ async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
     }
     assert_eq!(healthy.items().await, before, "nothing was written");
 }
+
+/// A function whose reads reach DynamoDB and whose writes can be made to fail.
+async fn behind_proxy() -> (TestApp, TestApp, clientele_tests::proxy::FaultyProxy) {
+    let dynamodb = dynamodb_client().await;
+    let table = fresh_table(&dynamodb).await;
+    let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone());
+    let proxy = clientele_tests::proxy::FaultyProxy::start(clientele_tests::services::dynamodb_endpoint()).await;
+    let proxied = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
+    let mut flaky = TestApp::over(proxied, dynamodb, table);
+    flaky.business = healthy.business;
+    (healthy, flaky, proxy)
+}
+
+#[tokio::test]
+async fn a_write_that_fails_after_its_reads_leaves_nothing_half_done() {
+    let (healthy, flaky, proxy) = behind_proxy().await;
+    let mut taken = customer_body("Holder Of The Email");
+    taken["email"] = json!("held@example.com");
+    let id = healthy.created(&taken).await["id"].as_str().unwrap().to_owned();
+    let patched = flaky
+        .send(
+            Call::patch(&format!("/api/customers/{id}"))
+                .bearer(&flaky.token(Role::Staff))
+                .json(&json!({"full_name": "Through The Proxy"})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "the proxy passes what it is not told to fail");
+    let before = healthy.items().await;
+
+    proxy.fail("TransactWriteItems");
+    let item = format!("/api/customers/{id}");
+    let admin = flaky.token(Role::Admin);
+    for call in [
+        Call::post("/api/customers/").json(&customer_body("Never Created")),
+        Call::patch(&item).json(&json!({"email": "moved@example.com", "full_name": "Never Renamed"})),
+        Call::delete(&item),
+    ] {
+        let response = flaky.send(call.clone().bearer(&admin)).await;
+        assert_eq!(
+            (response.status, response.problem()),
+            (503, "service-unavailable".to_owned()),
+            "{call:?}"
+        );
+        assert_eq!(response.header("retry-after"), Some("2"));
+    }
+    assert_eq!(
+        healthy.items().await,
+        before,
+        "no claim moved, no event recorded, nothing deleted"
+    );
+    let read = flaky.send(Call::get(&item).bearer(&admin)).await;
+    assert_eq!(
+        (read.status, read.json()["full_name"].as_str()),
+        (200, Some("Through The Proxy"))
+    );
+}

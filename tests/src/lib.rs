@@ -6,6 +6,7 @@
 pub mod app;
 pub mod call;
 pub mod clock;
+pub mod proxy;
 pub mod services;
 
 pub use app::{TestApp, customer_body, token};
