@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A local server started by the tests.
@@ -84,8 +84,6 @@ fn moto() -> &'static Server {
 
 /// DynamoDB Local's endpoint.
 pub fn dynamodb_endpoint() -> &'static str {
-    static STARTING: Mutex<()> = Mutex::new(());
-    let _once = STARTING.lock();
     &dynamodb().endpoint
 }
 

@@ -10,7 +10,7 @@ use clientele_auth::{Access, Principal};
 use clientele_core::contact::fold;
 use clientele_core::{
     BusinessId, Customer, CustomerHistory, CustomerId, CustomerPatch, CustomerQuery, CustomerReader, CustomerStats,
-    CustomerStatus, CustomerType, CustomerWriter, Email, Location, NewCustomer, ValidationErrors, operations,
+    CustomerStatus, CustomerType, CustomerWriter, Email, NewCustomer, operations,
 };
 use clientele_http::body::{JSON, MERGE_PATCH_JSON, json_object};
 use clientele_http::request::{QueryReader, path_param};
@@ -190,13 +190,6 @@ pub async fn delete<S: CustomerReader + CustomerWriter>(
     require(principal, Access::Admin)?;
     let id = customer_id(segment)?;
     let precondition = if_match(request)?;
-    if !request.body().is_empty() {
-        return Err(ApiError::InvalidParameters(ValidationErrors::single(
-            "body",
-            Location::Body,
-            "must be empty: DELETE takes no body",
-        )));
-    }
     operations::delete(
         &app.store,
         principal.business_id,

@@ -366,14 +366,8 @@ impl CustomerPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::object;
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("tests pass objects"),
-        }
-    }
 
     /// Seed 002's create payload.
     fn seed_payload() -> Map<String, Value> {

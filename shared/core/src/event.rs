@@ -114,17 +114,17 @@ impl CustomerEvent {
 mod tests {
     use super::*;
     use crate::customer::NewCustomer;
+    use crate::test_support::object;
     use serde_json::{Value, json};
 
     fn customer() -> Customer {
-        let body = json!({
+        let body = object(json!({
             "full_name": "Jane Roe",
             "email": "jane@example.com",
             "phone": "+40712345678",
             "gender": "female",
             "user_id": "123e4567-e89b-12d3-a456-426614174000"
-        });
-        let Value::Object(body) = body else { unreachable!() };
+        }));
         NewCustomer::from_json(&body)
             .unwrap()
             .into_customer(BusinessId::random(), Timestamp::now())

@@ -15,6 +15,9 @@ pub mod store;
 pub mod time;
 pub mod validation;
 
+#[cfg(test)]
+mod test_support;
+
 pub use contact::{Email, FullName, Phone};
 pub use customer::{
     Customer, CustomerHistory, CustomerPatch, CustomerStats, CustomerStatus, CustomerType, Gender, NewCustomer,

@@ -180,7 +180,8 @@ fn retry_or_refuse(precondition: Option<&Precondition>) -> Result<(), CustomerEr
 mod tests {
     use super::*;
     use crate::rate::RateWindow;
-    use serde_json::{Value, json};
+    use crate::test_support::object;
+    use serde_json::json;
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -236,15 +237,8 @@ mod tests {
         }
     }
 
-    fn body(value: Value) -> serde_json::Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!(),
-        }
-    }
-
     async fn seeded(store: &FakeStore, business: BusinessId) -> Customer {
-        let new = NewCustomer::from_json(&body(json!({
+        let new = NewCustomer::from_json(&object(json!({
             "full_name": "Ann Lee", "email": "ann@example.com", "gender": "female",
             "user_id": "123e4567-e89b-12d3-a456-426614174000"
         })))
@@ -253,13 +247,13 @@ mod tests {
     }
 
     fn rename() -> CustomerPatch {
-        CustomerPatch::from_json(&body(json!({"full_name": "Ann Lee-Smith"}))).unwrap()
+        CustomerPatch::from_json(&object(json!({"full_name": "Ann Lee-Smith"}))).unwrap()
     }
 
     #[tokio::test]
     async fn a_body_naming_another_business_is_refused_and_nothing_is_written() {
         let store = FakeStore::default();
-        let new = NewCustomer::from_json(&body(json!({
+        let new = NewCustomer::from_json(&object(json!({
             "full_name": "Ann Lee", "email": "ann@example.com", "gender": "female",
             "user_id": "123e4567-e89b-12d3-a456-426614174000",
             "business_id": BusinessId::random().to_string()
@@ -339,7 +333,7 @@ mod tests {
         let store = FakeStore::default();
         let business = BusinessId::random();
         let customer = seeded(&store, business).await;
-        let same = CustomerPatch::from_json(&body(json!({"full_name": "Ann Lee"}))).unwrap();
+        let same = CustomerPatch::from_json(&object(json!({"full_name": "Ann Lee"}))).unwrap();
         let result = update(&store, business, customer.id, &same, None, None, Timestamp::now())
             .await
             .unwrap();

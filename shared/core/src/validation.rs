@@ -228,14 +228,8 @@ impl<'a> ObjectReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::object;
     use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("tests pass objects"),
-        }
-    }
 
     fn non_empty(s: &str) -> Result<String, &'static str> {
         if s.is_empty() {

@@ -245,7 +245,7 @@ impl DynamoStore {
 }
 
 impl CustomerReader for DynamoStore {
-    #[tracing::instrument(skip(self), err)]
+    #[tracing::instrument(skip_all, fields(business_id = %business, customer_id = %id))]
     async fn get(&self, business: BusinessId, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         let Some(item) = self.get_item(keys::customer(id)).await? else {
             return Ok(None);
@@ -254,7 +254,7 @@ impl CustomerReader for DynamoStore {
         Ok((customer.business_id == business).then_some(customer))
     }
 
-    #[tracing::instrument(skip(self, query), fields(limit = query.limit), err)]
+    #[tracing::instrument(skip_all, fields(business_id = %business, limit = query.limit))]
     async fn list(&self, business: BusinessId, query: &CustomerQuery) -> Result<Page<Customer>, StoreError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         if let Some(email) = &query.email {
@@ -334,7 +334,7 @@ impl CustomerReader for DynamoStore {
 }
 
 impl CustomerWriter for DynamoStore {
-    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, business_id = %customer.business_id), err)]
+    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, business_id = %customer.business_id))]
     async fn insert(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
         let writes = vec![
             Write::put(&self.table, customer_item(customer)?).condition(NOT_EXISTS),
@@ -367,7 +367,7 @@ impl CustomerWriter for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(customer_id = %before.id, version = before.version), err)]
+    #[tracing::instrument(skip_all, fields(customer_id = %before.id, version = before.version))]
     async fn update(
         &self,
         before: &Customer,
@@ -409,7 +409,7 @@ impl CustomerWriter for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, version = customer.version), err)]
+    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, version = customer.version))]
     async fn delete(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
         let children = self.children_of(customer.id).await?;
         let profile = Write::delete(&self.table, keys::customer(customer.id))

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use clientele_core::StoreError;
 
@@ -117,42 +117,30 @@ impl Write {
                 .collect()
         });
         let on_failure = Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        // Put, Delete and Update are distinct SDK types with the same setters.
+        macro_rules! conditional {
+            ($builder:expr) => {
+                $builder
+                    .table_name(self.table)
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_values(values)
+                    .set_expression_attribute_names(names)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .build()
+                    .map_err(build_error)?
+            };
+        }
         let builder = TransactWriteItem::builder();
         let item = match self.kind {
-            WriteKind::Put(item) => builder.put(
-                Put::builder()
-                    .table_name(self.table)
-                    .set_item(Some(item))
-                    .set_condition_expression(self.condition)
-                    .set_expression_attribute_values(values)
-                    .set_expression_attribute_names(names)
-                    .set_return_values_on_condition_check_failure(on_failure)
-                    .build()
-                    .map_err(build_error)?,
-            ),
-            WriteKind::Delete(key) => builder.delete(
-                Delete::builder()
-                    .table_name(self.table)
-                    .set_key(Some(key.to_attributes()))
-                    .set_condition_expression(self.condition)
-                    .set_expression_attribute_values(values)
-                    .set_expression_attribute_names(names)
-                    .set_return_values_on_condition_check_failure(on_failure)
-                    .build()
-                    .map_err(build_error)?,
-            ),
-            WriteKind::Update(key, expression) => builder.update(
-                aws_sdk_dynamodb::types::Update::builder()
-                    .table_name(self.table)
+            WriteKind::Put(item) => builder.put(conditional!(Put::builder().set_item(Some(item)))),
+            WriteKind::Delete(key) => {
+                builder.delete(conditional!(Delete::builder().set_key(Some(key.to_attributes()))))
+            }
+            WriteKind::Update(key, expression) => builder.update(conditional!(
+                Update::builder()
                     .set_key(Some(key.to_attributes()))
                     .update_expression(expression)
-                    .set_condition_expression(self.condition)
-                    .set_expression_attribute_values(values)
-                    .set_expression_attribute_names(names)
-                    .set_return_values_on_condition_check_failure(on_failure)
-                    .build()
-                    .map_err(build_error)?,
-            ),
+            )),
         };
         Ok(item.build())
     }
