@@ -4,15 +4,18 @@
 //!   signed with `JWT_SIGNING_KEY` (`make token` runs it with the local key).
 //! - `clientele local-setup` creates the table, the event bus and the signing
 //!   secret of `infra/template.yaml` on the endpoints named by the AWS SDK's
-//!   standard variables (`make run` runs it against DynamoDB Local and moto).
+//!   standard variables, and the demo customer seed 002's examples use
+//!   (`make run` runs it against DynamoDB Local and moto).
+
+mod demo;
+mod token;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use clientele_auth::{Role, SigningKey, TokenSettings, issue};
-use clientele_core::{BusinessId, Timestamp};
+use clientele_auth::SigningKey;
 use clientele_stack::{Template, create_event_bus, create_table, put_secret};
+use clientele_store::DynamoStore;
 
 #[derive(Parser)]
 #[command(name = "clientele", version, about = "Clientele's developer and operator command")]
@@ -41,7 +44,8 @@ enum Command {
         #[arg(long, env = "JWT_SIGNING_KEY", hide_env_values = true)]
         key: String,
     },
-    /// Create the template's table, event bus and signing secret on the local endpoints.
+    /// Create the template's table, event bus and signing secret on the local
+    /// endpoints, and the demo customer.
     LocalSetup {
         /// The table's name.
         #[arg(long, env = "TABLE_NAME")]
@@ -58,43 +62,30 @@ enum Command {
     },
 }
 
-fn token(roles: &[String], business: &str, subject: &str, minutes: u64, key: &str) -> Result<String, String> {
-    let roles = roles
-        .iter()
-        .map(|r| r.parse::<Role>().map_err(|e| e.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let business = BusinessId::parse(business).map_err(|e| format!("--business {e}"))?;
-    let key = SigningKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
-    let settings = TokenSettings::from_lookup(|name| std::env::var(name).ok());
-    issue(
-        &key,
-        &settings,
-        subject,
-        business,
-        &roles,
-        Duration::from_secs(minutes.saturating_mul(60)),
-        Timestamp::now(),
-    )
-    .map_err(|e| e.to_string())
+fn said(created: bool) -> &'static str {
+    if created { "created" } else { "already there" }
 }
 
 async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str) -> Result<(), String> {
     SigningKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
     let template = Template::bundled().map_err(|e| e.to_string())?;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let sdk = clientele_store::aws::sdk_config_loader().load().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let definition = template.table().map_err(|e| e.to_string())?;
-    let created = create_table(&aws_sdk_dynamodb::Client::new(&sdk), table, &definition)
+    let created = create_table(&dynamodb, table, &definition)
         .await
         .map_err(|e| e.to_string())?;
-    println!("table {table}: {}", if created { "created" } else { "already there" });
+    println!("table {table}: {}", said(created));
     let created = create_event_bus(&aws_sdk_eventbridge::Client::new(&sdk), bus)
         .await
         .map_err(|e| e.to_string())?;
-    println!("event bus {bus}: {}", if created { "created" } else { "already there" });
+    println!("event bus {bus}: {}", said(created));
     put_secret(&aws_sdk_secretsmanager::Client::new(&sdk), secret_id, key)
         .await
         .map_err(|e| e.to_string())?;
     println!("secret {secret_id}: holds the local signing key");
+    let created = demo::ensure(&DynamoStore::new(dynamodb, table)).await?;
+    println!("demo customer {}: {}", demo::CUSTOMER, said(created));
     Ok(())
 }
 
@@ -107,7 +98,7 @@ async fn main() -> ExitCode {
             subject,
             minutes,
             key,
-        } => token(&roles, &business, &subject, minutes, &key).map(|t| println!("{t}")),
+        } => token::mint(&roles, &business, &subject, minutes, &key).map(|t| println!("{t}")),
         Command::LocalSetup {
             table,
             bus,
