@@ -3,7 +3,8 @@
 //!
 //! The algorithm is pinned to HS256: a token naming any other algorithm, `none`
 //! included, is refused. `exp`, `iss`, `aud` and `sub` are required; `exp` and
-//! `nbf` are checked with a small leeway.
+//! `nbf` are checked with a small leeway, and a token may not be valid for
+//! longer than the token lifetime from now (`ACCESS_TOKEN_EXPIRE_MINUTES`).
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{KeySet, SigningKey};
-use crate::principal::{Principal, PrincipalKind, Role, valid_principal_id};
+use crate::principal::{Principal, Role, valid_principal_id};
 use crate::secrets::{KeyUnavailable, SecretsManagerKeys};
 
 /// The only algorithm accepted.
@@ -22,13 +23,18 @@ pub const ALGORITHM: Algorithm = Algorithm::HS256;
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECONDS: u64 = 30;
 
-/// The issuer and audience tokens must name.
+/// The token lifetime when `ACCESS_TOKEN_EXPIRE_MINUTES` is not set (seed 002).
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// What tokens must say, and how long they may live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSettings {
     /// The `iss` claim expected (`JWT_ISSUER`, default `clientele`).
     pub issuer: String,
     /// The `aud` claim expected (`JWT_AUDIENCE`, default `clientele-api`).
     pub audience: String,
+    /// How long a token may be valid (`ACCESS_TOKEN_EXPIRE_MINUTES`, default 30).
+    pub lifetime: Duration,
 }
 
 impl Default for TokenSettings {
@@ -36,18 +42,33 @@ impl Default for TokenSettings {
         Self {
             issuer: "clientele".to_owned(),
             audience: "clientele-api".to_owned(),
+            lifetime: DEFAULT_LIFETIME,
         }
     }
 }
 
+/// `ACCESS_TOKEN_EXPIRE_MINUTES` is not a positive whole number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ACCESS_TOKEN_EXPIRE_MINUTES must be a whole number of minutes from 1 to 1440, not {0:?}")]
+pub struct InvalidLifetime(pub String);
+
 impl TokenSettings {
-    /// Reads `JWT_ISSUER` and `JWT_AUDIENCE` through `lookup`, with the defaults.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+    /// Reads `JWT_ISSUER`, `JWT_AUDIENCE` and `ACCESS_TOKEN_EXPIRE_MINUTES`
+    /// through `lookup`, with the defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, InvalidLifetime> {
         let defaults = Self::default();
-        Self {
+        let lifetime = match lookup("ACCESS_TOKEN_EXPIRE_MINUTES") {
+            None => defaults.lifetime,
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(minutes) if (1..=1_440).contains(&minutes) => Duration::from_secs(minutes * 60),
+                _ => return Err(InvalidLifetime(text)),
+            },
+        };
+        Ok(Self {
             issuer: lookup("JWT_ISSUER").unwrap_or(defaults.issuer),
             audience: lookup("JWT_AUDIENCE").unwrap_or(defaults.audience),
-        }
+            lifetime,
+        })
     }
 }
 
@@ -81,6 +102,9 @@ pub enum TokenError {
     /// A role that does not exist.
     #[error("the token names a role that does not exist")]
     UnknownRole,
+    /// Valid for longer than the token lifetime from now.
+    #[error("the token is valid for longer than tokens may be")]
+    TooLongLived,
     /// The signing keys could not be loaded.
     #[error("the signing keys are unavailable")]
     KeysUnavailable,
@@ -119,6 +143,7 @@ fn spec_claim(name: &str) -> &'static str {
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
+    exp: i64,
     business_id: String,
     #[serde(default)]
     roles: Vec<String>,
@@ -140,6 +165,14 @@ impl KeySource {
             KeySource::SecretsManager(source) => source.keys().await,
         }
     }
+
+    /// Fresher keys after a signature no known key made, if there may be any.
+    async fn fresher(&self) -> Option<KeySet> {
+        match self {
+            KeySource::Fixed(_) => None,
+            KeySource::SecretsManager(source) => source.refresh_early().await,
+        }
+    }
 }
 
 /// Verifies user tokens.
@@ -147,6 +180,7 @@ impl KeySource {
 pub struct TokenVerifier {
     keys: KeySource,
     validation: Validation,
+    lifetime: Duration,
 }
 
 impl TokenVerifier {
@@ -159,22 +193,48 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
-        Self { keys, validation }
+        Self {
+            keys,
+            validation,
+            lifetime: settings.lifetime,
+        }
     }
 
-    /// The principal a token proves, or why it proves nothing.
+    /// The principal a token proves, or why it proves nothing. A signature
+    /// made by no key held has the keys re-read once (at most every 30 s), so
+    /// tokens signed with a freshly rotated key are accepted at once.
     pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         let keys = self.keys.keys().await.map_err(|_| TokenError::KeysUnavailable)?;
+        let mut outcome = self.decode(token, &keys);
+        if matches!(outcome, Err(TokenError::BadSignature))
+            && let Some(fresher) = self.keys.fresher().await
+        {
+            outcome = self.decode(token, &fresher);
+        }
+        let claims = outcome?;
+        let longest = Timestamp::now().unix_seconds() + lifetime_seconds(self.lifetime) + LEEWAY_SECONDS as i64;
+        if claims.exp > longest {
+            return Err(TokenError::TooLongLived);
+        }
+        principal(claims)
+    }
+
+    fn decode(&self, token: &str, keys: &KeySet) -> Result<Claims, TokenError> {
         let mut outcome = Err(TokenError::BadSignature);
         for key in keys.accepted() {
             outcome = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(key.expose()), &self.validation)
+                .map(|data| data.claims)
                 .map_err(TokenError::from);
             if !matches!(outcome, Err(TokenError::BadSignature)) {
                 break;
             }
         }
-        principal(outcome?.claims)
+        outcome
     }
+}
+
+fn lifetime_seconds(lifetime: Duration) -> i64 {
+    i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
 fn principal(claims: Claims) -> Result<Principal, TokenError> {
@@ -188,12 +248,7 @@ fn principal(claims: Claims) -> Result<Principal, TokenError> {
         .map(|r| r.parse::<Role>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| TokenError::UnknownRole)?;
-    Ok(Principal {
-        id: claims.sub,
-        kind: PrincipalKind::User,
-        business_id,
-        roles,
-    })
+    Ok(Principal::user(claims.sub, business_id, roles))
 }
 
 /// The claims of a token this service mints.
@@ -234,7 +289,7 @@ pub fn issue(
         aud: &settings.audience,
         iat,
         nbf: iat,
-        exp: iat.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
+        exp: iat.saturating_add(lifetime_seconds(lifetime)),
     };
     jsonwebtoken::encode(
         &Header::new(ALGORITHM),
@@ -295,7 +350,7 @@ mod tests {
         assert_eq!(principal.id, "user-1");
         assert_eq!(principal.business_id, business);
         assert_eq!(principal.roles, vec![Role::Staff]);
-        assert_eq!(principal.kind, PrincipalKind::User);
+        assert_eq!(principal.kind, crate::principal::PrincipalKind::User);
     }
 
     #[tokio::test]
@@ -356,7 +411,7 @@ mod tests {
         let k = key("current");
         let other = TokenSettings {
             issuer: "someone-else".into(),
-            audience: "clientele-api".into(),
+            ..TokenSettings::default()
         };
         let token = issue(&k, &other, "u", BusinessId::random(), &[], MINUTES_30, Timestamp::now()).unwrap();
         assert_eq!(
@@ -364,8 +419,8 @@ mod tests {
             Err(TokenError::WrongIssuer)
         );
         let other = TokenSettings {
-            issuer: "clientele".into(),
             audience: "another-api".into(),
+            ..TokenSettings::default()
         };
         let token = issue(&k, &other, "u", BusinessId::random(), &[], MINUTES_30, Timestamp::now()).unwrap();
         assert_eq!(
@@ -412,6 +467,33 @@ mod tests {
             Err(TokenError::InvalidClaim("business_id"))
         );
         assert!(v.verify(&claims(&good_business, r#"["staff"]"#)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_token_valid_for_longer_than_the_lifetime_is_refused() {
+        let k = key("current");
+        let token = mint(&k, &[Role::Admin], Duration::from_secs(24 * 3_600), Timestamp::now());
+        assert_eq!(
+            verifier(KeySet::single(k.clone())).verify(&token).await,
+            Err(TokenError::TooLongLived)
+        );
+        let token = mint(&k, &[Role::Admin], DEFAULT_LIFETIME, Timestamp::now());
+        assert!(verifier(KeySet::single(k)).verify(&token).await.is_ok());
+    }
+
+    #[test]
+    fn the_lifetime_is_read_and_checked() {
+        let none = |_: &str| None;
+        assert_eq!(TokenSettings::from_lookup(none).unwrap().lifetime, DEFAULT_LIFETIME);
+        let hour = |n: &str| (n == "ACCESS_TOKEN_EXPIRE_MINUTES").then(|| "60".to_owned());
+        assert_eq!(
+            TokenSettings::from_lookup(hour).unwrap().lifetime,
+            Duration::from_secs(3_600)
+        );
+        for bad in ["0", "abc", "99999"] {
+            let lookup = |n: &str| (n == "ACCESS_TOKEN_EXPIRE_MINUTES").then(|| bad.to_owned());
+            assert!(TokenSettings::from_lookup(lookup).is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use clientele_core::BusinessId;
+use clientele_core::{BusinessId, Scope};
 
 /// A user's role in its business. Each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,6 +89,35 @@ impl PrincipalKind {
     }
 }
 
+/// Whether a client's scope allows this access. Scopes do not include one
+/// another: a client that reads and writes holds both scopes.
+pub fn scope_grants(scope: Scope, access: Access) -> bool {
+    matches!(
+        (scope, access),
+        (Scope::CustomersRead, Access::Read)
+            | (Scope::CustomersWrite, Access::Write)
+            | (Scope::CustomersAdmin, Access::Admin)
+    )
+}
+
+/// The scope that grants this access.
+pub fn scope_for(access: Access) -> Scope {
+    match access {
+        Access::Read => Scope::CustomersRead,
+        Access::Write => Scope::CustomersWrite,
+        Access::Admin => Scope::CustomersAdmin,
+    }
+}
+
+/// The lowest role that grants this access.
+pub fn role_for(access: Access) -> Role {
+    match access {
+        Access::Read => Role::Viewer,
+        Access::Write => Role::Staff,
+        Access::Admin => Role::Admin,
+    }
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -98,14 +127,38 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// The only business whose data this caller may see or change.
     pub business_id: BusinessId,
-    /// The roles held.
+    /// A user's roles.
     pub roles: Vec<Role>,
+    /// A client's scopes.
+    pub scopes: Vec<Scope>,
 }
 
 impl Principal {
-    /// Whether any role held allows this access.
+    /// A user with roles.
+    pub fn user(id: impl Into<String>, business_id: BusinessId, roles: Vec<Role>) -> Self {
+        Self {
+            id: id.into(),
+            kind: PrincipalKind::User,
+            business_id,
+            roles,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// A client with scopes.
+    pub fn client(id: impl Into<String>, business_id: BusinessId, scopes: Vec<Scope>) -> Self {
+        Self {
+            id: id.into(),
+            kind: PrincipalKind::Client,
+            business_id,
+            roles: Vec::new(),
+            scopes,
+        }
+    }
+
+    /// Whether any role or scope held allows this access.
     pub fn may(&self, access: Access) -> bool {
-        self.roles.iter().any(|role| role.grants(access))
+        self.roles.iter().any(|role| role.grants(access)) || self.scopes.iter().any(|s| scope_grants(*s, access))
     }
 }
 
@@ -136,13 +189,20 @@ mod tests {
 
     #[test]
     fn a_principal_without_roles_may_do_nothing() {
-        let p = Principal {
-            id: "u".into(),
-            kind: PrincipalKind::User,
-            business_id: BusinessId::random(),
-            roles: vec![],
-        };
+        let p = Principal::user("u", BusinessId::random(), vec![]);
         assert!(!p.may(Access::Read));
+    }
+
+    #[test]
+    fn a_clients_scopes_grant_exactly_their_access() {
+        let writer = Principal::client("c", BusinessId::random(), vec![Scope::CustomersWrite]);
+        assert!(writer.may(Access::Write));
+        assert!(!writer.may(Access::Read), "scopes do not include one another");
+        assert!(!writer.may(Access::Admin));
+        for access in [Access::Read, Access::Write, Access::Admin] {
+            assert!(scope_grants(scope_for(access), access));
+            assert!(role_for(access).grants(access));
+        }
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
 /// How long to wait before trying again after a failed refresh.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 
+/// The least time between two reads of the secret made early, because a token
+/// was signed with a key not yet known, unless configured.
+pub const DEFAULT_EARLY_REFRESH_SPACING: Duration = Duration::from_secs(30);
+
 /// Why the keys could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("the signing secret {secret_id:?} could not be read: {reason}")]
@@ -31,6 +35,7 @@ pub struct KeyUnavailable {
 #[derive(Debug)]
 struct Cached {
     keys: KeySet,
+    fetched_at: Instant,
     refresh_at: Instant,
 }
 
@@ -40,6 +45,7 @@ pub struct SecretsManagerKeys {
     client: Client,
     secret_id: String,
     refresh_every: Duration,
+    early_refresh_spacing: Duration,
     cached: RwLock<Cached>,
 }
 
@@ -51,11 +57,19 @@ impl SecretsManagerKeys {
             client,
             secret_id,
             refresh_every,
+            early_refresh_spacing: DEFAULT_EARLY_REFRESH_SPACING,
             cached: RwLock::new(Cached {
                 keys,
+                fetched_at: Instant::now(),
                 refresh_at: Instant::now() + refresh_every,
             }),
         })
+    }
+
+    /// Sets the least time between two early reads (30 s unless set).
+    pub fn early_refresh_spacing(mut self, spacing: Duration) -> Self {
+        self.early_refresh_spacing = spacing;
+        self
     }
 
     /// The keys to accept now.
@@ -70,19 +84,38 @@ impl SecretsManagerKeys {
         if Instant::now() < cached.refresh_at {
             return Ok(cached.keys.clone());
         }
+        self.refresh(&mut cached).await;
+        Ok(cached.keys.clone())
+    }
+
+    /// Re-reads the keys before their time, because a token was signed with
+    /// a key not held (the secret may just have been rotated). Returns the
+    /// keys if they changed; reads at most once per early-refresh spacing.
+    pub async fn refresh_early(&self) -> Option<KeySet> {
+        let mut cached = self.cached.write().await;
+        if cached.fetched_at.elapsed() < self.early_refresh_spacing {
+            return None;
+        }
+        let before = cached.keys.clone();
+        self.refresh(&mut cached).await;
+        (cached.keys != before).then(|| cached.keys.clone())
+    }
+
+    async fn refresh(&self, cached: &mut Cached) {
         match fetch(&self.client, &self.secret_id).await {
             Ok(keys) => {
                 *cached = Cached {
                     keys,
+                    fetched_at: Instant::now(),
                     refresh_at: Instant::now() + self.refresh_every,
                 };
             }
             Err(error) => {
                 tracing::warn!(%error, "keeping the signing keys already held");
+                cached.fetched_at = Instant::now();
                 cached.refresh_at = Instant::now() + RETRY_AFTER_FAILURE;
             }
         }
-        Ok(cached.keys.clone())
     }
 }
 

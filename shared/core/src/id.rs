@@ -90,6 +90,10 @@ uuid_id!(
     UserId
 );
 uuid_id!(
+    /// An external system's client id (seed 000).
+    ClientId
+);
+uuid_id!(
     /// An event's id: stable across delivery retries, so consumers can drop duplicates.
     EventId
 );

@@ -5,6 +5,7 @@
 //! [`CustomerPatch`], [`Email`], ...) and are valid from then on; storage is
 //! reached through the traits in [`store`].
 
+pub mod client;
 pub mod contact;
 pub mod customer;
 pub mod event;
@@ -12,20 +13,24 @@ pub mod id;
 pub mod operations;
 pub mod rate;
 pub mod store;
+pub mod text;
 pub mod time;
 pub mod validation;
 
 #[cfg(test)]
 mod test_support;
 
+pub use client::{Client, ClientName, Scope};
 pub use contact::{Email, FullName, Phone};
 pub use customer::{
     Customer, CustomerHistory, CustomerPatch, CustomerStats, CustomerStatus, CustomerType, Gender, NewCustomer,
 };
 pub use event::{CustomerEvent, EventType};
-pub use id::{BusinessId, CustomerId, EventId, InvalidId, UserId};
+pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, UserId};
 pub use operations::{CustomerError, Precondition};
 pub use rate::{Rate, RateWindow};
-pub use store::{CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError, UniqueField};
+pub use store::{
+    ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError, UniqueField,
+};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use validation::{FieldError, Location, ValidationErrors};

@@ -141,3 +141,21 @@ impl CustomerQuery {
                 .is_none_or(|p| customer.full_name.folded().starts_with(p.as_str()))
     }
 }
+
+/// Reads clients (seed 000's read-only operation).
+pub trait ClientReader: Send + Sync {
+    /// The client with this id, if there is one.
+    fn client(
+        &self,
+        id: crate::id::ClientId,
+    ) -> impl Future<Output = Result<Option<crate::client::Client>, StoreError>> + Send;
+}
+
+/// Keeps clients. Used by the operator command only: there is no HTTP route.
+pub trait ClientWriter: Send + Sync {
+    /// Stores a new client.
+    fn insert_client(&self, client: &crate::client::Client) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces a client that exists; [`StoreError::NotFound`] otherwise.
+    fn save_client(&self, client: &crate::client::Client) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -108,7 +108,7 @@ impl Plan {
 }
 
 impl DynamoStore {
-    async fn get_item(&self, key: Key) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get_item(&self, key: Key) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()

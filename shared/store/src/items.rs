@@ -29,6 +29,8 @@ pub mod entity {
     pub const EVENT: &str = "Event";
     /// A rate-limit window's count.
     pub const RATE_WINDOW: &str = "RateWindow";
+    /// An external system's client.
+    pub const CLIENT: &str = "Client";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

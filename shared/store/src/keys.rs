@@ -9,6 +9,7 @@
 //! | email claim     | `BUSINESS#<business>#EMAIL#<email>`| `CLAIM`                     |
 //! | user claim      | `BUSINESS#<business>#USER#<user>`  | `CLAIM`                     |
 //! | outbox event    | `OUTBOX#<customer_id>`             | `<occurred_at>#<event_id>`  |
+//! | client          | `CLIENT#<client_id>`               | `CLIENT`                    |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -18,7 +19,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use clientele_core::{BusinessId, CustomerId, CustomerStatus, CustomerType, EventId, Timestamp, UserId};
+use clientele_core::{BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, Timestamp, UserId};
 
 /// Attribute names shared by several items.
 pub mod attr {
@@ -128,6 +129,14 @@ pub fn rate_window(customer: CustomerId, action: &str, starts_at: i64) -> Key {
     Key {
         pk: customer_partition(customer),
         sk: format!("RATE#{action}#{starts_at}"),
+    }
+}
+
+/// An external system's client.
+pub fn client(id: ClientId) -> Key {
+    Key {
+        pk: format!("CLIENT#{id}"),
+        sk: "CLIENT".to_owned(),
     }
 }
 

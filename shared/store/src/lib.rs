@@ -6,6 +6,7 @@
 //! there is never a change without its event, nor an event without its change.
 
 pub mod aws;
+pub mod clients;
 pub mod cursor;
 pub mod customers;
 mod errors;

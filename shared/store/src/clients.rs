@@ -1,0 +1,115 @@
+//! External-system clients in DynamoDB: one item each, read with a
+//! consistent read so a deactivation takes effect at once.
+
+use clientele_core::{
+    BusinessId, Client, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::DynamoStore;
+use crate::errors::classify;
+use crate::items::{entity, from_item, to_item};
+use crate::keys;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ClientItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    id: ClientId,
+    business_id: BusinessId,
+    name: ClientName,
+    scopes: Vec<Scope>,
+    secret_hash: String,
+    active: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<&Client> for ClientItem {
+    fn from(c: &Client) -> Self {
+        let key = keys::client(c.id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity: entity::CLIENT.to_owned(),
+            id: c.id,
+            business_id: c.business_id,
+            name: c.name.clone(),
+            scopes: c.scopes.clone(),
+            secret_hash: c.secret_hash.clone(),
+            active: c.active,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+impl From<ClientItem> for Client {
+    fn from(item: ClientItem) -> Self {
+        Client {
+            id: item.id,
+            business_id: item.business_id,
+            name: item.name,
+            scopes: item.scopes,
+            secret_hash: item.secret_hash,
+            active: item.active,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+impl DynamoStore {
+    async fn put_client(&self, client: &Client, condition: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(to_item(&ClientItem::from(client))?))
+            .condition_expression(condition)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+impl ClientReader for DynamoStore {
+    #[tracing::instrument(skip_all, fields(client_id = %id))]
+    async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
+        let Some(item) = self.get_item(keys::client(id)).await? else {
+            return Ok(None);
+        };
+        from_item::<ClientItem>(item).map(|item| Some(item.into()))
+    }
+}
+
+impl ClientWriter for DynamoStore {
+    #[tracing::instrument(skip_all, fields(client_id = %client.id))]
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        if self.put_client(client, "attribute_not_exists(pk)").await? {
+            Ok(())
+        } else {
+            Err(StoreError::Unexpected("a client with this id already exists".into()))
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(client_id = %client.id))]
+    async fn save_client(&self, client: &Client) -> Result<(), StoreError> {
+        if self.put_client(client, "attribute_exists(pk)").await? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+}
