@@ -69,7 +69,7 @@ impl App<DynamoStore> {
     pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), required(env, "TABLE_NAME")?);
         let app = Self {
-            auth: authenticator(env, sdk).await?,
+            auth: authenticator(env, sdk, store.clone()).await?,
             settings: Settings::from_env(env)?,
             clock: Arc::new(SystemClock),
             store,

@@ -1,15 +1,17 @@
 //! Finding the caller of a request.
 //!
-//! Behind API Gateway, the auth-check authorizer has already proven who the
-//! caller is and put the principal in the request's authorizer context; route
-//! functions trust that context and do not verify tokens again. Locally there
-//! is no API Gateway, so `make run` gives each function a token verifier, and
-//! the same verification code runs in-process: a request without a valid token
-//! is refused with 401 exactly as the authorizer would refuse it.
+//! Behind API Gateway, the auth-check authorizer has already decided who the
+//! caller is and put its decision in the request's authorizer context; route
+//! functions trust that context and do not check credentials again. Locally
+//! there is no API Gateway, so `make run` gives each function the same
+//! [`Gatekeeper`](clientele_auth::Gatekeeper) in-process: every request gets
+//! the same answer under `make run` as in the cloud.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use clientele_auth::{Access, Principal, Role, TokenError, TokenVerifier, from_context};
+use clientele_auth::principal::{role_for, scope_for};
+use clientele_auth::{Access, CredentialCheck, Decision, Denial, Principal, PrincipalKind, from_context};
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
@@ -17,41 +19,62 @@ use lambda_http::{Request, RequestExt};
 use crate::problem::ApiError;
 
 /// How a function learns who is calling.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Authenticator {
     /// Only from API Gateway's authorizer context (the cloud).
     Gateway,
-    /// From the authorizer context if there is one, else by verifying the
-    /// bearer token in-process (`make run`).
-    InProcess(Arc<TokenVerifier>),
+    /// From the authorizer context if there is one, else by checking the
+    /// request's credentials in-process (`make run`).
+    InProcess(Arc<dyn CredentialCheck>),
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Authenticator::Gateway => "Authenticator::Gateway",
+            Authenticator::InProcess(_) => "Authenticator::InProcess",
+        })
+    }
 }
 
 impl Authenticator {
-    /// The caller of `request`, or 401.
-    pub async fn principal(&self, request: &Request) -> Result<Principal, ApiError> {
+    /// The decision about this request's caller.
+    pub async fn decide(&self, request: &Request) -> Decision {
         if let Some(context) = authorizer_context(request) {
-            return from_context(context).map_err(|error| {
-                tracing::error!(%error, "the authorizer context does not describe a principal");
-                ApiError::Unauthorized("The request's credentials could not be established.".to_owned())
+            return from_context(context).unwrap_or_else(|error| {
+                tracing::error!(%error, "the authorizer context does not describe a decision");
+                Decision::Deny(Denial::InvalidCredentials)
             });
         }
         match self {
-            Authenticator::Gateway => Err(ApiError::Unauthorized(
-                "This route needs credentials: an Authorization header.".to_owned(),
+            Authenticator::Gateway => Decision::Deny(Denial::MissingCredentials),
+            Authenticator::InProcess(check) => {
+                let header = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+                check.check(header).await
+            }
+        }
+    }
+
+    /// The caller of `request`, or 401 (503 when credentials cannot be checked now).
+    pub async fn principal(&self, request: &Request) -> Result<Principal, ApiError> {
+        match self.decide(request).await {
+            Decision::Allow(principal) => Ok(principal),
+            Decision::Deny(Denial::MissingCredentials) => Err(ApiError::Unauthorized(
+                "This route needs credentials: a bearer token or client credentials in the Authorization header."
+                    .to_owned(),
             )),
-            Authenticator::InProcess(verifier) => {
-                let token = bearer_token(request)?;
-                verifier.verify(token).await.map_err(|error| match error {
-                    TokenError::KeysUnavailable => ApiError::Unavailable(Box::new(error)),
-                    other => ApiError::Unauthorized(format!("The bearer token is not valid: {other}.")),
-                })
+            Decision::Deny(Denial::InvalidCredentials) => {
+                Err(ApiError::Unauthorized("The credentials are not valid.".to_owned()))
+            }
+            Decision::Deny(Denial::Unavailable) => {
+                Err(ApiError::Unavailable("credentials could not be checked".into()))
             }
         }
     }
 }
 
 /// The Lambda authorizer's context, when API Gateway passed one.
-fn authorizer_context(request: &Request) -> Option<&std::collections::HashMap<String, serde_json::Value>> {
+fn authorizer_context(request: &Request) -> Option<&HashMap<String, serde_json::Value>> {
     match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(context) => context
             .authorizer
@@ -62,55 +85,43 @@ fn authorizer_context(request: &Request) -> Option<&std::collections::HashMap<St
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
-fn bearer_token(request: &Request) -> Result<&str, ApiError> {
-    let missing = || ApiError::Unauthorized("This route needs an Authorization: Bearer <token> header.".to_owned());
-    let value = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(missing)?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or_else(missing)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(missing());
-    }
-    Ok(token)
-}
-
 /// 403 unless the principal may do this.
 pub fn require(principal: &Principal, access: Access) -> Result<(), ApiError> {
     if principal.may(access) {
         return Ok(());
     }
-    let needed = match access {
-        Access::Read => Role::Viewer,
-        Access::Write => Role::Staff,
-        Access::Admin => Role::Admin,
-    };
-    Err(ApiError::Forbidden(format!(
-        "This action needs the {needed} role or higher."
-    )))
+    Err(ApiError::Forbidden(match principal.kind {
+        PrincipalKind::User => format!("This action needs the {} role or higher.", role_for(access)),
+        PrincipalKind::Client => format!("This action needs the {} scope.", scope_for(access)),
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clientele_auth::{KeySet, KeySource, PrincipalKind, SigningKey, TokenSettings, issue, to_context};
-    use clientele_core::{BusinessId, Timestamp};
+    use clientele_auth::{
+        Gatekeeper, KeySet, KeySource, Role, SigningKey, TokenSettings, TokenVerifier, issue, to_context,
+    };
+    use clientele_core::{BusinessId, Client, ClientId, ClientReader, Scope, StoreError, Timestamp};
     use lambda_http::Body;
     use lambda_http::aws_lambda_events::apigw::{ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequestContext};
     use std::time::Duration;
+
+    struct NoClients;
+
+    impl ClientReader for NoClients {
+        async fn client(&self, _: ClientId) -> Result<Option<Client>, StoreError> {
+            Ok(None)
+        }
+    }
 
     fn key() -> SigningKey {
         SigningKey::new("a-local-signing-key-long-enough-for-hs256").unwrap()
     }
 
     fn in_process() -> Authenticator {
-        Authenticator::InProcess(Arc::new(TokenVerifier::new(
-            KeySource::Fixed(KeySet::single(key())),
-            &TokenSettings::default(),
-        )))
+        let verifier = TokenVerifier::new(KeySource::Fixed(KeySet::single(key())), &TokenSettings::default());
+        Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier, NoClients)))
     }
 
     fn request(authorization: Option<&str>) -> Request {
@@ -121,53 +132,16 @@ mod tests {
         builder.body(Body::Empty).unwrap()
     }
 
-    fn with_context(request: Request, principal: &Principal) -> Request {
+    fn with_context(request: Request, decision: &Decision) -> Request {
         let mut authorizer = ApiGatewayRequestAuthorizer::default();
-        authorizer.fields = to_context(principal);
+        authorizer.fields = to_context(decision);
         let mut context = ApiGatewayV2httpRequestContext::default();
         context.authorizer = Some(authorizer);
         request.with_request_context(RequestContext::ApiGatewayV2(context))
     }
 
-    fn principal() -> Principal {
-        Principal {
-            id: "u-1".into(),
-            kind: PrincipalKind::User,
-            business_id: BusinessId::random(),
-            roles: vec![Role::Staff],
-        }
-    }
-
-    #[tokio::test]
-    async fn the_authorizer_context_is_trusted_in_both_modes() {
-        let p = principal();
-        for auth in [Authenticator::Gateway, in_process()] {
-            assert_eq!(auth.principal(&with_context(request(None), &p)).await.unwrap(), p);
-        }
-    }
-
-    #[tokio::test]
-    async fn without_a_context_the_cloud_mode_refuses_even_a_valid_token() {
-        let token = issue(
-            &key(),
-            &TokenSettings::default(),
-            "u",
-            BusinessId::random(),
-            &[Role::Admin],
-            Duration::from_secs(60),
-            Timestamp::now(),
-        )
-        .unwrap();
-        let result = Authenticator::Gateway
-            .principal(&request(Some(&format!("Bearer {token}"))))
-            .await;
-        assert!(matches!(result, Err(ApiError::Unauthorized(_))));
-    }
-
-    #[tokio::test]
-    async fn in_process_verifies_the_bearer_token() {
-        let business = BusinessId::random();
-        let token = issue(
+    fn token(business: BusinessId) -> String {
+        issue(
             &key(),
             &TokenSettings::default(),
             "u",
@@ -176,26 +150,65 @@ mod tests {
             Duration::from_secs(60),
             Timestamp::now(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_authorizer_context_is_trusted_in_both_modes() {
+        let p = Principal::user("u-1", BusinessId::random(), vec![Role::Staff]);
+        for auth in [Authenticator::Gateway, in_process()] {
+            let allowed = with_context(request(None), &Decision::Allow(p.clone()));
+            assert_eq!(auth.principal(&allowed).await.unwrap(), p);
+            let refused = with_context(request(None), &Decision::Deny(Denial::InvalidCredentials));
+            assert!(matches!(auth.principal(&refused).await, Err(ApiError::Unauthorized(_))));
+            let unchecked = with_context(request(None), &Decision::Deny(Denial::Unavailable));
+            assert!(matches!(
+                auth.principal(&unchecked).await,
+                Err(ApiError::Unavailable(_))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_context_the_cloud_mode_refuses_even_a_valid_token() {
+        let result = Authenticator::Gateway
+            .principal(&request(Some(&format!("Bearer {}", token(BusinessId::random())))))
+            .await;
+        assert!(matches!(result, Err(ApiError::Unauthorized(_))));
+    }
+
+    #[tokio::test]
+    async fn in_process_checks_the_credentials() {
+        let business = BusinessId::random();
         let p = in_process()
-            .principal(&request(Some(&format!("bearer  {token} "))))
+            .principal(&request(Some(&format!("bearer  {} ", token(business)))))
             .await
             .unwrap();
         assert_eq!(p.business_id, business);
-        for header in [None, Some("Basic abc"), Some("Bearer"), Some("Bearer not.a.token")] {
+        for header in [
+            None,
+            Some("Basic abc"),
+            Some("Bearer"),
+            Some("Bearer not.a.token"),
+            Some("Basic dTpw"),
+        ] {
             let result = in_process().principal(&request(header)).await;
             assert!(matches!(result, Err(ApiError::Unauthorized(_))), "{header:?}");
         }
     }
 
     #[test]
-    fn require_names_the_role_needed() {
-        let mut p = principal();
-        p.roles = vec![Role::Viewer];
-        assert!(require(&p, Access::Read).is_ok());
-        let Err(ApiError::Forbidden(detail)) = require(&p, Access::Admin) else {
+    fn require_names_the_role_or_scope_needed() {
+        let viewer = Principal::user("u", BusinessId::random(), vec![Role::Viewer]);
+        assert!(require(&viewer, Access::Read).is_ok());
+        let Err(ApiError::Forbidden(detail)) = require(&viewer, Access::Admin) else {
             panic!("a viewer may not delete");
         };
         assert!(detail.contains("admin"));
+        let reader = Principal::client("c", BusinessId::random(), vec![Scope::CustomersRead]);
+        let Err(ApiError::Forbidden(detail)) = require(&reader, Access::Write) else {
+            panic!("a reading client may not write");
+        };
+        assert!(detail.contains("customers:write"));
     }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use clientele_auth::{KeySource, SecretsManagerKeys, TokenSettings, TokenVerifier};
+use clientele_auth::{Gatekeeper, KeySource, SecretsManagerKeys, TokenSettings, TokenVerifier};
+use clientele_core::ClientReader;
 
 use crate::auth::Authenticator;
 
@@ -72,27 +73,42 @@ where
     }
 }
 
-/// The authenticator this deployment asks for. With `JWT_SECRET_ID` set (as
-/// `make run` sets it), bearer tokens are verified in-process with keys read
-/// from that secret and refreshed every `JWT_KEY_REFRESH_SECONDS` (default
-/// 300); `JWT_ISSUER` and `JWT_AUDIENCE` name the expected claims. Without it
-/// (as in the cloud), only API Gateway's authorizer context is accepted.
-pub async fn authenticator(env: &impl Lookup, sdk: &SdkConfig) -> Result<Authenticator, ConfigError> {
-    let Some(secret_id) = env.get("JWT_SECRET_ID") else {
-        return Ok(Authenticator::Gateway);
-    };
+/// The user-token verifier: keys from the secret `JWT_SECRET_ID`, re-read
+/// every `JWT_KEY_REFRESH_SECONDS` (default 300); `JWT_ISSUER`, `JWT_AUDIENCE`
+/// and `ACCESS_TOKEN_EXPIRE_MINUTES` as the claims must be.
+pub async fn token_verifier(
+    env: &impl Lookup,
+    sdk: &SdkConfig,
+    secret_id: String,
+) -> Result<TokenVerifier, ConfigError> {
     let refresh = parsed_or(env, "JWT_KEY_REFRESH_SECONDS", 300u64)?;
+    let settings = TokenSettings::from_lookup(|name| env.get(name)).map_err(|e| ConfigError::Invalid {
+        name: "ACCESS_TOKEN_EXPIRE_MINUTES",
+        reason: e.to_string(),
+    })?;
     let keys = SecretsManagerKeys::load(
         aws_sdk_secretsmanager::Client::new(sdk),
         secret_id,
         Duration::from_secs(refresh),
     )
     .await?;
-    let settings = TokenSettings::from_lookup(|name| env.get(name));
-    Ok(Authenticator::InProcess(Arc::new(TokenVerifier::new(
-        KeySource::SecretsManager(keys),
-        &settings,
-    ))))
+    Ok(TokenVerifier::new(KeySource::SecretsManager(keys), &settings))
+}
+
+/// The authenticator this deployment asks for. With `JWT_SECRET_ID` set (as
+/// `make run` sets it), credentials are checked in-process by the same
+/// gatekeeper the authorizer uses, with `clients` for client credentials.
+/// Without it (as in the cloud), only API Gateway's authorizer context counts.
+pub async fn authenticator<C: ClientReader + 'static>(
+    env: &impl Lookup,
+    sdk: &SdkConfig,
+    clients: C,
+) -> Result<Authenticator, ConfigError> {
+    let Some(secret_id) = env.get("JWT_SECRET_ID") else {
+        return Ok(Authenticator::Gateway);
+    };
+    let tokens = token_verifier(env, sdk, secret_id).await?;
+    Ok(Authenticator::InProcess(Arc::new(Gatekeeper::new(tokens, clients))))
 }
 
 #[cfg(test)]
@@ -120,12 +136,21 @@ mod tests {
         assert!(err.to_string().contains("N is invalid"), "{err}");
     }
 
+    struct NoClients;
+
+    impl ClientReader for NoClients {
+        async fn client(
+            &self,
+            _: clientele_core::ClientId,
+        ) -> Result<Option<clientele_core::Client>, clientele_core::StoreError> {
+            Ok(None)
+        }
+    }
+
     #[tokio::test]
     async fn without_a_secret_id_only_the_gateway_is_trusted() {
         let sdk = SdkConfig::builder().build();
-        assert!(matches!(
-            authenticator(&env(&[]), &sdk).await.unwrap(),
-            Authenticator::Gateway
-        ));
+        let auth = authenticator(&env(&[]), &sdk, NoClients).await.unwrap();
+        assert!(matches!(auth, Authenticator::Gateway));
     }
 }

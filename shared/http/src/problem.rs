@@ -175,7 +175,10 @@ impl ApiError {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         match &self {
             ApiError::Unauthorized(_) => {
-                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"clientele\""));
+                headers.insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"clientele\", Basic realm=\"clientele\""),
+                );
             }
             ApiError::MethodNotAllowed { allowed } => {
                 if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
