@@ -11,13 +11,23 @@ API_PORT ?= 9000
 DYNAMODB_PORT ?= 8000
 MOTO_PORT ?= 5050
 
+# The local stack's resources.
+TABLE_NAME ?= clientele
+EVENT_BUS_NAME ?= clientele
+JWT_SECRET_ID ?= clientele/jwt-signing-key
+
+# What the clientele command needs to reach the local stack's table.
+LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DYNAMODB_PORT) \
+	TABLE_NAME=$(TABLE_NAME)
+
 # `make token ROLE=staff BUSINESS=<uuid>`: seed 002's business by default.
 ROLE ?= admin
 BUSINESS ?= 123e4567-e89b-12d3-a456-426614174001
 
 CARGO ?= cargo
 
-.PHONY: help tools run test lint unit smoke token reset clean
+.PHONY: help tools run test lint unit smoke token client reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -27,6 +37,7 @@ tools: ## Install cargo-lambda, moto and DynamoDB Local into .local/.
 
 run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB Local and moto.
 	@API_PORT=$(API_PORT) DYNAMODB_PORT=$(DYNAMODB_PORT) MOTO_PORT=$(MOTO_PORT) \
+		TABLE_NAME=$(TABLE_NAME) EVENT_BUS_NAME=$(EVENT_BUS_NAME) JWT_SECRET_ID=$(JWT_SECRET_ID) \
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
 
 test: tools lint unit smoke ## Every check and test: formatting, clippy, unit, integration and smoke tests.
@@ -44,6 +55,9 @@ smoke: tools ## Run the README's walkthrough against a real `make run` on spare 
 token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked -p clientele-cli -- \
 		token --role $(ROLE) --business $(BUSINESS)
+
+client: ## Manage clients in the local stack: make client ARGS="create --business <uuid> --name <text> --scope customers:read"
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked -p clientele-cli -- client $(ARGS)
 
 reset: ## Wipe the local stack's data.
 	rm -rf .local/data

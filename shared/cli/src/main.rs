@@ -2,12 +2,14 @@
 //!
 //! - `clientele token --role staff --business <uuid>` prints a user token
 //!   signed with `JWT_SIGNING_KEY` (`make token` runs it with the local key).
+//! - `clientele client create|rotate|deactivate|show` manages external-system
+//!   clients in the table named by `TABLE_NAME`.
 //! - `clientele local-setup` creates the table, the event bus and the signing
 //!   secret of `infra/template.yaml` on the endpoints named by the AWS SDK's
-//!   standard variables, and the demo customer seed 002's examples use
-//!   (`make run` runs it against DynamoDB Local and moto).
+//!   standard variables, and the demo data seed 002's examples use (`make run`
+//!   runs it against DynamoDB Local and moto).
 
-mod demo;
+mod client;
 mod token;
 
 use std::process::ExitCode;
@@ -37,15 +39,24 @@ enum Command {
         /// The token's subject (the user's id).
         #[arg(long, default_value = "local-developer")]
         subject: String,
-        /// Minutes until it expires.
-        #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 30)]
-        minutes: u64,
+        /// Minutes until it expires; by default the longest the service accepts
+        /// (ACCESS_TOKEN_EXPIRE_MINUTES, 30 unless set).
+        #[arg(long)]
+        minutes: Option<u64>,
         /// The signing key.
         #[arg(long, env = "JWT_SIGNING_KEY", hide_env_values = true)]
         key: String,
     },
+    /// Manage external-system clients.
+    Client {
+        /// The table.
+        #[arg(long, env = "TABLE_NAME")]
+        table: String,
+        #[command(subcommand)]
+        command: client::ClientCommand,
+    },
     /// Create the template's table, event bus and signing secret on the local
-    /// endpoints, and the demo customer.
+    /// endpoints, and the demo data.
     LocalSetup {
         /// The table's name.
         #[arg(long, env = "TABLE_NAME")]
@@ -84,8 +95,9 @@ async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str) -> Resu
         .await
         .map_err(|e| e.to_string())?;
     println!("secret {secret_id}: holds the local signing key");
-    let created = demo::ensure(&DynamoStore::new(dynamodb, table)).await?;
-    println!("demo customer {}: {}", demo::CUSTOMER, said(created));
+    for line in clientele_stack::demo::ensure(&DynamoStore::new(dynamodb, table)).await? {
+        println!("{line}");
+    }
     Ok(())
 }
 
@@ -99,6 +111,11 @@ async fn main() -> ExitCode {
             minutes,
             key,
         } => token::mint(&roles, &business, &subject, minutes, &key).map(|t| println!("{t}")),
+        Command::Client { table, command } => {
+            let sdk = clientele_store::aws::sdk_config_loader().load().await;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            client::run(&store, command).await.map(|text| println!("{text}"))
+        }
         Command::LocalSetup {
             table,
             bus,
