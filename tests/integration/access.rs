@@ -1,14 +1,16 @@
-//! Who may call what: every route of the customers group, for every kind of
-//! caller, with the exact status each must get. Grows with every route.
+//! Who may call what: every route of every function, for every kind of
+//! caller, with the exact status each must get — the same through API Gateway
+//! and its authorizer (the cloud) as with credentials checked in-process
+//! (`make run`). Grows with every route.
 
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clientele_auth::{Principal, PrincipalKind, Role, SigningKey, TokenSettings, issue};
-use clientele_core::{BusinessId, Timestamp};
-use clientele_http::Authenticator;
-use clientele_tests::{Call, TestApp, customer_body, token};
+use clientele_auth::{ClientSecret, Role, SigningKey, TokenSettings, issue};
+use clientele_core::{BusinessId, Client, Scope, Timestamp};
+use clientele_tests::app::{signing_key, staff_of};
+use clientele_tests::{Call, TestApp, TestResponse, basic, customer_body, token};
 use serde_json::json;
 
 #[derive(Debug, Clone, Copy)]
@@ -19,39 +21,110 @@ enum Route {
     Update,
     Delete,
     Stats,
+    Root,
+    Health,
 }
 
-const ROUTES: [Route; 6] = [
+const ROUTES: [Route; 8] = [
     Route::List,
     Route::Create,
     Route::Get,
     Route::Update,
     Route::Delete,
     Route::Stats,
+    Route::Root,
+    Route::Health,
 ];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
     Nobody,
+    NotAToken,
     WrongKey,
     Expired,
     AlgNone,
+    TooLongLived,
+    UnknownRole,
     Viewer,
     Staff,
     Admin,
     AdminOfAnotherBusiness,
-    /// Staff, proven by API Gateway's authorizer context rather than a token.
-    GatewayStaff,
+    ActiveClient,
+    ReadOnlyClient,
+    InactiveClient,
+    WrongClientSecret,
+    UnknownClient,
+    ClientOfAnotherBusiness,
 }
 
-fn expected(caller: Caller) -> [u16; 6] {
-    // List, Create, Get, Update, Delete, Stats
+const CALLERS: [Caller; 17] = [
+    Caller::Nobody,
+    Caller::NotAToken,
+    Caller::WrongKey,
+    Caller::Expired,
+    Caller::AlgNone,
+    Caller::TooLongLived,
+    Caller::UnknownRole,
+    Caller::Viewer,
+    Caller::Staff,
+    Caller::Admin,
+    Caller::AdminOfAnotherBusiness,
+    Caller::ActiveClient,
+    Caller::ReadOnlyClient,
+    Caller::InactiveClient,
+    Caller::WrongClientSecret,
+    Caller::UnknownClient,
+    Caller::ClientOfAnotherBusiness,
+];
+
+/// The status each route answers a caller:
+/// List, Create, Get, Update, Delete, Stats, Root, Health.
+fn expected(caller: Caller) -> [u16; 8] {
     match caller {
-        Caller::Nobody | Caller::WrongKey | Caller::Expired | Caller::AlgNone => [401; 6],
-        Caller::Viewer => [200, 403, 200, 403, 403, 200],
-        Caller::Staff | Caller::GatewayStaff => [200, 201, 200, 200, 403, 200],
-        Caller::Admin => [200, 201, 200, 200, 204, 200],
-        Caller::AdminOfAnotherBusiness => [200, 201, 404, 404, 404, 404],
+        Caller::Nobody
+        | Caller::NotAToken
+        | Caller::WrongKey
+        | Caller::Expired
+        | Caller::AlgNone
+        | Caller::TooLongLived
+        | Caller::UnknownRole
+        | Caller::InactiveClient
+        | Caller::WrongClientSecret
+        | Caller::UnknownClient => [401, 401, 401, 401, 401, 401, 200, 200],
+        Caller::Viewer | Caller::ReadOnlyClient => [200, 403, 200, 403, 403, 200, 200, 200],
+        Caller::Staff | Caller::ActiveClient => [200, 201, 200, 200, 403, 200, 200, 200],
+        Caller::Admin => [200, 201, 200, 200, 204, 200, 200, 200],
+        Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [200, 201, 404, 404, 404, 404, 200, 200],
+    }
+}
+
+/// The clients the callers use.
+struct Clients {
+    active: (Client, ClientSecret),
+    read_only: (Client, ClientSecret),
+    inactive: (Client, ClientSecret),
+    elsewhere: (Client, ClientSecret),
+}
+
+impl Clients {
+    async fn make(app: &TestApp) -> Self {
+        let inactive = app.client(app.business, &[Scope::CustomersRead]).await;
+        clientele_auth::clients::deactivate(&app.store, inactive.0.id, Timestamp::now())
+            .await
+            .unwrap();
+        Self {
+            active: app
+                .client(app.business, &[Scope::CustomersRead, Scope::CustomersWrite])
+                .await,
+            read_only: app.client(app.business, &[Scope::CustomersRead]).await,
+            inactive,
+            elsewhere: app
+                .client(
+                    BusinessId::random(),
+                    &[Scope::CustomersRead, Scope::CustomersWrite, Scope::CustomersAdmin],
+                )
+                .await,
+        }
     }
 }
 
@@ -65,105 +138,168 @@ fn alg_none_token(business: BusinessId) -> String {
     format!("{header}.{}.", URL_SAFE_NO_PAD.encode(claims.to_string()))
 }
 
-fn authorize(call: Call, caller: Caller, business: BusinessId) -> Call {
-    let signed = |key: &SigningKey, roles: &[Role], at: Timestamp| {
-        issue(
-            key,
-            &TokenSettings::default(),
-            "someone",
-            business,
-            roles,
-            Duration::from_secs(1_800),
-            at,
-        )
-        .unwrap()
-    };
-    let test_key = clientele_tests::app::signing_key();
+fn signed(key: &SigningKey, business: BusinessId, roles: &[Role], lifetime: u64, at: Timestamp) -> String {
+    issue(
+        key,
+        &TokenSettings::default(),
+        "someone",
+        business,
+        roles,
+        Duration::from_secs(lifetime),
+        at,
+    )
+    .unwrap()
+}
+
+fn unknown_role_token(business: BusinessId) -> String {
+    let claims = json!({
+        "sub": "someone", "business_id": business.to_string(), "roles": ["superuser"],
+        "iss": "clientele", "aud": "clientele-api", "exp": Timestamp::now().unix_seconds() + 600
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(signing_key().expose());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+}
+
+fn credentials(call: Call, caller: Caller, business: BusinessId, clients: &Clients) -> Call {
+    let client = |(client, secret): &(Client, ClientSecret)| basic(&client.id.to_string(), secret.expose());
+    let now = Timestamp::now();
     match caller {
         Caller::Nobody => call,
+        Caller::NotAToken => call.bearer("not-a-token"),
         Caller::WrongKey => {
             let other = SigningKey::new("not-the-key-the-service-trusts-at-all").unwrap();
-            call.bearer(&signed(&other, &[Role::Admin], Timestamp::now()))
+            call.bearer(&signed(&other, business, &[Role::Admin], 600, now))
         }
         Caller::Expired => call.bearer(&signed(
-            &test_key,
+            &signing_key(),
+            business,
             &[Role::Admin],
-            Timestamp::now().plus_seconds(-3_600),
+            1_800,
+            now.plus_seconds(-3_600),
         )),
         Caller::AlgNone => call.bearer(&alg_none_token(business)),
+        Caller::TooLongLived => call.bearer(&signed(&signing_key(), business, &[Role::Admin], 86_400, now)),
+        Caller::UnknownRole => call.bearer(&unknown_role_token(business)),
         Caller::Viewer => call.bearer(&token(business, &[Role::Viewer])),
         Caller::Staff => call.bearer(&token(business, &[Role::Staff])),
         Caller::Admin => call.bearer(&token(business, &[Role::Admin])),
         Caller::AdminOfAnotherBusiness => call.bearer(&token(BusinessId::random(), &[Role::Admin])),
-        Caller::GatewayStaff => call.authorized_as(&Principal {
-            id: "gateway-user".into(),
-            kind: PrincipalKind::User,
-            business_id: business,
-            roles: vec![Role::Staff],
-        }),
-    }
-}
-
-async fn check(app: &TestApp, caller: Caller) {
-    for (route, status) in ROUTES.into_iter().zip(expected(caller)) {
-        let id = app.created(&customer_body("Matrix Cell")).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let item = format!("/api/customers/{id}");
-        let call = match route {
-            Route::List => Call::get("/api/customers/"),
-            Route::Create => Call::post("/api/customers/").json(&customer_body("Created In Cell")),
-            Route::Get => Call::get(&item),
-            Route::Update => Call::patch(&item).json(&json!({"full_name": "Changed In Cell"})),
-            Route::Delete => Call::delete(&item),
-            Route::Stats => Call::get(&format!("{item}/stats")),
-        };
-        let response = app.send(authorize(call, caller, app.business)).await;
-        assert_eq!(
-            response.status,
-            status,
-            "{caller:?} {route:?}: {}",
-            String::from_utf8_lossy(&response.body)
-        );
-        if status >= 400 {
-            response.problem();
+        Caller::ActiveClient => call.header("authorization", &client(&clients.active)),
+        Caller::ReadOnlyClient => call.header("authorization", &client(&clients.read_only)),
+        Caller::InactiveClient => call.header("authorization", &client(&clients.inactive)),
+        Caller::WrongClientSecret => {
+            let id = clients.active.0.id.to_string();
+            call.header("authorization", &basic(&id, ClientSecret::generate().unwrap().expose()))
         }
-        if status == 401 {
-            assert!(response.header("www-authenticate").is_some());
+        Caller::UnknownClient => {
+            let secret = clients.active.1.expose().to_owned();
+            call.header("authorization", &basic(&uuid::Uuid::new_v4().to_string(), &secret))
         }
+        Caller::ClientOfAnotherBusiness => call.header("authorization", &client(&clients.elsewhere)),
     }
 }
 
-#[tokio::test]
-async fn every_route_answers_every_caller_exactly() {
-    let app = TestApp::spawn().await;
-    for caller in [
-        Caller::Nobody,
-        Caller::WrongKey,
-        Caller::Expired,
-        Caller::AlgNone,
-        Caller::Viewer,
-        Caller::Staff,
-        Caller::Admin,
-        Caller::AdminOfAnotherBusiness,
-        Caller::GatewayStaff,
-    ] {
-        check(&app, caller).await;
-    }
-}
-
-#[tokio::test]
-async fn behind_api_gateway_only_the_authorizer_context_counts() {
-    let mut app = TestApp::spawn().await;
-    app.app.auth = Authenticator::Gateway;
-    check(&app, Caller::GatewayStaff).await;
-    let valid_token_alone = app
-        .send(Call::get("/api/customers/").bearer(&token(app.business, &[Role::Admin])))
+async fn call_for(app: &TestApp, route: Route) -> Call {
+    let created = app
+        .send(
+            Call::post("/api/customers/")
+                .authorized_as(&staff_of(app.business))
+                .json(&customer_body("Matrix Cell")),
+        )
         .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let item = format!("/api/customers/{id}");
+    match route {
+        Route::List => Call::get("/api/customers/"),
+        Route::Create => Call::post("/api/customers/").json(&customer_body("Created In Cell")),
+        Route::Get => Call::get(&item),
+        Route::Update => Call::patch(&item).json(&json!({"full_name": "Changed In Cell"})),
+        Route::Delete => Call::delete(&item),
+        Route::Stats => Call::get(&format!("{item}/stats")),
+        Route::Root => Call::get("/"),
+        Route::Health => Call::get("/health"),
+    }
+}
+
+fn check(response: &TestResponse, status: u16, what: &str) {
     assert_eq!(
-        valid_token_alone.status, 401,
-        "route functions do not verify tokens in the cloud"
+        response.status,
+        status,
+        "{what}: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let from_api_gateway = response.header("content-type").is_none();
+    if status >= 400 && !from_api_gateway {
+        response.problem();
+    }
+    if status == 401 && !from_api_gateway {
+        assert!(response.header("www-authenticate").is_some(), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_the_same_in_the_cloud_and_locally() {
+    let app = TestApp::spawn().await;
+    let clients = Clients::make(&app).await;
+    for caller in CALLERS {
+        for (route, status) in ROUTES.into_iter().zip(expected(caller)) {
+            let local = credentials(call_for(&app, route).await, caller, app.business, &clients);
+            check(
+                &app.send(local).await,
+                status,
+                &format!("make run: {caller:?} {route:?}"),
+            );
+            let cloud = credentials(call_for(&app, route).await, caller, app.business, &clients);
+            check(
+                &app.send_via_gateway(cloud).await,
+                status,
+                &format!("cloud: {caller:?} {route:?}"),
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn refused_clients_all_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let clients = Clients::make(&app).await;
+    let mut bodies = Vec::new();
+    for caller in [Caller::InactiveClient, Caller::WrongClientSecret, Caller::UnknownClient] {
+        for via_gateway in [false, true] {
+            let call = credentials(Call::get("/api/customers/"), caller, app.business, &clients);
+            let response = if via_gateway {
+                app.send_via_gateway(call).await
+            } else {
+                app.send(call).await
+            };
+            assert_eq!(response.status, 401);
+            bodies.push((
+                response.body.clone(),
+                response.header("www-authenticate").map(str::to_owned),
+            ));
+        }
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "no hint which: {bodies:?}"
+    );
+}
+
+#[tokio::test]
+async fn behind_api_gateway_a_token_alone_is_not_trusted() {
+    let app = TestApp::spawn().await;
+    let response = clientele_tests::TestResponse::from(
+        customers::handle(
+            &app.behind_gateway,
+            Call::get("/api/customers/")
+                .bearer(&app.token(Role::Admin))
+                .to_request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        response.status, 401,
+        "route functions never verify tokens themselves in the cloud"
     );
 }
 
@@ -174,4 +310,6 @@ async fn unknown_paths_and_methods_are_answered_before_credentials() {
     assert_eq!((response.status, response.problem()), (404, "not-found".to_owned()));
     let response = app.send(Call::new("PUT", "/api/customers/")).await;
     assert_eq!((response.status, response.header("allow")), (405, Some("GET, POST")));
+    let response = app.send(Call::get("/nowhere")).await;
+    assert_eq!((response.status, response.problem()), (404, "not-found".to_owned()));
 }

@@ -53,3 +53,46 @@ fn every_service_event_is_answered() {
         assert_eq!(service::handle(&request).status(), 200, "{name}");
     }
 }
+
+#[tokio::test]
+async fn every_authorizer_event_is_allowed_or_refused_as_its_name_says() {
+    use clientele_auth::{Decision, Denial, Gatekeeper, KeySet, KeySource, SigningKey, TokenSettings, TokenVerifier};
+    use clientele_stack::demo;
+
+    let app = clientele_tests::TestApp::spawn().await;
+    demo::ensure(&app.store).await.unwrap();
+    let local_key = SigningKey::new(demo::LOCAL_SIGNING_KEY).unwrap();
+    let authorizer = auth_check::Authorizer::new(Gatekeeper::new(
+        TokenVerifier::new(KeySource::Fixed(KeySet::single(local_key)), &TokenSettings::default()),
+        app.store.clone(),
+    ));
+    let folder = project_root().join("events/auth-check");
+    let mut seen = 0;
+    for entry in fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let event: auth_check::AuthorizerRequest = serde_json::from_str(&fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name} is not an authorizer request: {e}"));
+        let decision = clientele_auth::from_context(&authorizer.authorize(&event).await.context).unwrap();
+        match name.as_str() {
+            "client-active.json" => assert!(matches!(decision, Decision::Allow(_)), "{name}"),
+            "no-credentials.json" => assert_eq!(decision, Decision::Deny(Denial::MissingCredentials), "{name}"),
+            _ => assert_eq!(decision, Decision::Deny(Denial::InvalidCredentials), "{name}"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 8);
+}
+
+#[test]
+fn the_makefiles_local_key_is_the_one_the_demo_data_uses() {
+    let makefile = fs::read_to_string(project_root().join("Makefile")).unwrap();
+    let line = format!("LOCAL_JWT_KEY := {}", clientele_stack::demo::LOCAL_SIGNING_KEY);
+    assert!(
+        makefile.lines().any(|l| l.trim() == line),
+        "the Makefile should say: {line}"
+    );
+}

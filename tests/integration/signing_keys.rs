@@ -117,7 +117,10 @@ async fn with_jwt_secret_id_set_functions_verify_tokens_in_process() {
         .unwrap();
     let env_id = id.clone();
     let env = move |name: &str| (name == "JWT_SECRET_ID").then(|| env_id.clone());
-    let auth = authenticator(&env, &sdk_config(moto_endpoint()).await).await.unwrap();
+    let clients = clientele_tests::TestApp::spawn().await.store;
+    let auth = authenticator(&env, &sdk_config(moto_endpoint()).await, clients)
+        .await
+        .unwrap();
     assert!(matches!(auth, Authenticator::InProcess(_)));
     let business = BusinessId::random();
     let token = issue(

@@ -1,6 +1,11 @@
-//! `TestApp`: one function wired to its own fresh table in DynamoDB Local,
+//! `TestApp`: the functions wired to their own fresh table in DynamoDB Local,
 //! with a known signing key, so each test has its own state and tests run in
-//! parallel.
+//! parallel. Requests take either path a real request takes:
+//!
+//! - [`TestApp::send`]: as under `make run`, credentials checked in-process;
+//! - [`TestApp::send_via_gateway`]: as in the cloud, through an emulated API
+//!   Gateway that calls the auth-check authorizer and hands its context to the
+//!   route function, which trusts only that context.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,13 +15,13 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_auth::{
-    KeySet, KeySource, Principal, PrincipalKind, Role, SigningKey, TokenSettings, TokenVerifier, issue,
+    ClientSecret, Gatekeeper, KeySet, KeySource, Principal, Role, SigningKey, TokenSettings, TokenVerifier, issue,
 };
-use clientele_core::{BusinessId, Timestamp};
+use clientele_core::{BusinessId, Client, ClientName, Scope, Timestamp};
 use clientele_http::Authenticator;
 use clientele_stack::{Template, create_table};
 use clientele_store::DynamoStore;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::call::{Call, TestResponse};
 use crate::clock::TestClock;
@@ -72,46 +77,72 @@ pub fn token(business: BusinessId, roles: &[Role]) -> String {
     .expect("the test key signs")
 }
 
-/// The customers function against its own table.
+/// `Authorization: Basic` for a client id and secret.
+pub fn basic(client_id: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"))
+    )
+}
+
+fn verifier() -> TokenVerifier {
+    TokenVerifier::new(
+        KeySource::Fixed(KeySet::single(signing_key())),
+        &TokenSettings::default(),
+    )
+}
+
+fn customers_app(store: DynamoStore, auth: Authenticator, clock: Arc<TestClock>) -> customers::App<DynamoStore> {
+    customers::App {
+        store,
+        auth,
+        settings: customers::Settings {
+            patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
+        },
+        clock,
+    }
+}
+
+/// The functions against their own table.
 pub struct TestApp {
-    /// The function.
+    /// The customers function as `make run` serves it: credentials checked in-process.
     pub app: customers::App<DynamoStore>,
-    /// A client of the same DynamoDB, for looking behind the function's back.
+    /// The customers function as deployed: trusting only the authorizer's context.
+    pub behind_gateway: customers::App<DynamoStore>,
+    /// The auth-check authorizer.
+    pub authorizer: auth_check::Authorizer<DynamoStore>,
+    /// The store the functions use.
+    pub store: DynamoStore,
+    /// A client of the same DynamoDB, for looking behind the functions' backs.
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// The table.
     pub table: String,
     /// The business the test acts for.
     pub business: BusinessId,
-    /// The function's clock.
+    /// The functions' clock.
     pub clock: Arc<TestClock>,
 }
 
 impl TestApp {
-    /// A fresh table and a function over it, verifying tokens in-process as under `make run`.
+    /// A fresh table and the functions over it.
     pub async fn spawn() -> Self {
         let dynamodb = dynamodb_client().await;
         let table = fresh_table(&dynamodb).await;
         Self::over(dynamodb.clone(), dynamodb, table)
     }
 
-    /// A function whose DynamoDB client is `function_client`, over `table`;
-    /// `dynamodb` still reaches the real engine.
+    /// The functions with `function_client` as their DynamoDB client, over
+    /// `table`; `dynamodb` still reaches the real engine.
     pub fn over(function_client: aws_sdk_dynamodb::Client, dynamodb: aws_sdk_dynamodb::Client, table: String) -> Self {
-        let verifier = TokenVerifier::new(
-            KeySource::Fixed(KeySet::single(signing_key())),
-            &TokenSettings::default(),
-        );
+        let store = DynamoStore::new(function_client, table.clone());
         let clock = Arc::new(TestClock::new());
-        let app = customers::App {
-            store: DynamoStore::new(function_client, table.clone()),
-            auth: Authenticator::InProcess(Arc::new(verifier)),
-            settings: customers::Settings {
-                patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
-            },
-            clock: clock.clone(),
-        };
+        let in_process = Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier(), store.clone())));
         Self {
-            app,
+            app: customers_app(store.clone(), in_process, clock.clone()),
+            behind_gateway: customers_app(store.clone(), Authenticator::Gateway, clock.clone()),
+            authorizer: auth_check::Authorizer::new(Gatekeeper::new(verifier(), store.clone())),
+            store,
             dynamodb,
             table,
             business: BusinessId::random(),
@@ -124,25 +155,42 @@ impl TestApp {
         token(self.business, &[role])
     }
 
-    /// Sends a request to the function.
+    /// Sends a request as `make run` serves it.
     pub async fn send(&self, call: Call) -> TestResponse {
+        if is_public(call.path()) {
+            return service::handle(&call.to_request()).into();
+        }
         customers::handle(&self.app, call.to_request()).await.into()
     }
 
-    /// Creates a customer as staff of this test's business: with a token, or
-    /// with an authorizer context when the function trusts only API Gateway.
+    /// Sends a request as API Gateway does: public routes straight to their
+    /// function; the others only with an `Authorization` header (else API
+    /// Gateway's own 401), through the authorizer (whose refusal API Gateway
+    /// answers with its own 403), then to the route function with the
+    /// authorizer's context.
+    pub async fn send_via_gateway(&self, call: Call) -> TestResponse {
+        if is_public(call.path()) {
+            return service::handle(&call.to_request()).into();
+        }
+        if call.header_value("authorization").is_none_or(|v| v.trim().is_empty()) {
+            return gateway_answer(401, "Unauthorized");
+        }
+        let decision = self.authorizer.authorize(&call.to_authorizer_request()).await;
+        if !decision.is_authorized {
+            return gateway_answer(403, "Forbidden");
+        }
+        let call = call.with_authorizer_context(decision.context);
+        customers::handle(&self.behind_gateway, call.to_request()).await.into()
+    }
+
+    /// Creates a customer as staff of this test's business.
     pub async fn create(&self, body: &Value) -> TestResponse {
-        let call = Call::post("/api/customers/").json(body);
-        let call = match self.app.auth {
-            Authenticator::Gateway => call.authorized_as(&Principal {
-                id: "test-staff".into(),
-                kind: PrincipalKind::User,
-                business_id: self.business,
-                roles: vec![Role::Staff],
-            }),
-            Authenticator::InProcess(_) => call.bearer(&self.token(Role::Staff)),
-        };
-        self.send(call).await
+        self.send(
+            Call::post("/api/customers/")
+                .bearer(&self.token(Role::Staff))
+                .json(body),
+        )
+        .await
     }
 
     /// Creates a customer and returns its representation, failing the test if it cannot.
@@ -150,6 +198,14 @@ impl TestApp {
         let response = self.create(body).await;
         assert_eq!(response.status, 201, "{}", String::from_utf8_lossy(&response.body));
         response.json()
+    }
+
+    /// Creates a client of `business` with `scopes`; returns it and its secret.
+    pub async fn client(&self, business: BusinessId, scopes: &[Scope]) -> (Client, ClientSecret) {
+        let name = ClientName::parse("Test integration").expect("a valid name");
+        clientele_auth::clients::create(&self.store, business, name, scopes.to_vec(), Timestamp::now())
+            .await
+            .expect("the client is stored")
     }
 
     /// Every item in the table.
@@ -184,10 +240,27 @@ impl TestApp {
     }
 }
 
+/// Routes without an authorizer in `infra/template.yaml`: the service function's.
+fn is_public(path: &str) -> bool {
+    !path.starts_with("/api/")
+}
+
+/// API Gateway's own answer, not a function's.
+fn gateway_answer(status: u16, message: &str) -> TestResponse {
+    let mut response = lambda_http::Response::new(lambda_http::Body::Text(json!({ "message": message }).to_string()));
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(status).expect("a valid status");
+    response.into()
+}
+
+/// A staff principal of a business, as an authorizer context would carry it.
+pub fn staff_of(business: BusinessId) -> Principal {
+    Principal::user("test-staff", business, vec![Role::Staff])
+}
+
 /// A create body like seed 002's, with a unique email and user id.
 pub fn customer_body(name: &str) -> Value {
     let user = uuid::Uuid::new_v4();
-    serde_json::json!({
+    json!({
         "full_name": name,
         "email": format!("{}.{}@example.com", name.to_lowercase().replace(' ', "."), user.simple()),
         "phone": "0712345678",

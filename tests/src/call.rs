@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use clientele_auth::{Principal, to_context};
+use clientele_auth::{Decision, Principal, to_context};
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -88,9 +88,50 @@ impl Call {
     }
 
     /// As if API Gateway's authorizer had proven this principal.
-    pub fn authorized_as(mut self, principal: &Principal) -> Self {
-        self.authorizer = Some(to_context(principal));
+    pub fn authorized_as(self, principal: &Principal) -> Self {
+        self.with_authorizer_context(to_context(&Decision::Allow(principal.clone())))
+    }
+
+    /// With the context an authorizer answered.
+    pub fn with_authorizer_context(mut self, context: HashMap<String, Value>) -> Self {
+        self.authorizer = Some(context);
         self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// A header's value, as given.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The request an HTTP API Lambda authorizer receives for this call: the
+    /// aws_lambda_events crate's own fixture, with this call's method, path
+    /// and headers.
+    pub fn to_authorizer_request(&self) -> auth_check::AuthorizerRequest {
+        let mut event = crate::fixtures::authorizer_request();
+        let headers: serde_json::Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+            .collect();
+        event["headers"] = Value::Object(headers);
+        event["identitySource"] = json!(self.header_value("authorization").into_iter().collect::<Vec<_>>());
+        event["rawPath"] = Value::from(self.path.clone());
+        event["rawQueryString"] = Value::from(self.query.clone());
+        event["routeKey"] = Value::from(format!("{} {}", self.method, self.path));
+        event["requestContext"]["http"]["method"] = Value::from(self.method.clone());
+        event["requestContext"]["http"]["path"] = Value::from(self.path.clone());
+        serde_json::from_value(event).expect("the fixture is an authorizer request")
     }
 
     /// The API Gateway v2 event.

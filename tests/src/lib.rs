@@ -6,8 +6,10 @@
 pub mod app;
 pub mod call;
 pub mod clock;
+pub mod fixtures;
+pub mod logs;
 pub mod proxy;
 pub mod services;
 
-pub use app::{TestApp, customer_body, token};
+pub use app::{TestApp, basic, customer_body, token};
 pub use call::{Call, TestResponse};
