@@ -171,7 +171,7 @@ async fn emails_are_unique_per_business_case_insensitively() {
     );
     assert_eq!(app.items_of("Event").await.len(), 1);
 
-    let elsewhere = TestApp::over(app.dynamodb.clone(), app.dynamodb.clone(), app.table.clone());
+    let elsewhere = TestApp::over(app.dynamodb.clone(), app.dynamodb.clone(), app.table.clone()).await;
     assert_eq!(
         elsewhere.create(&second).await.status,
         201,

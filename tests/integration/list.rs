@@ -125,7 +125,7 @@ async fn filtered_pages_skip_what_does_not_match() {
 async fn a_business_sees_only_its_own_customers() {
     let app = TestApp::spawn().await;
     app.created(&customer_body("Ours")).await;
-    let theirs = TestApp::over(app.dynamodb.clone(), app.dynamodb.clone(), app.table.clone());
+    let theirs = TestApp::over(app.dynamodb.clone(), app.dynamodb.clone(), app.table.clone()).await;
     theirs.created(&customer_body("Theirs")).await;
     let (_, page) = list(&app, "").await;
     assert_eq!(names(&page), ["Ours"]);
@@ -146,7 +146,7 @@ async fn a_cursor_cannot_be_turned_on_another_business_or_query() {
     for i in 0..3 {
         app.created(&customer_body(&format!("Mine {i}"))).await;
     }
-    let theirs = TestApp::over(app.dynamodb.clone(), app.dynamodb.clone(), app.table.clone());
+    let theirs = TestApp::over(app.dynamodb.clone(), app.dynamodb.clone(), app.table.clone()).await;
     for i in 0..3 {
         theirs.created(&customer_body(&format!("Theirs {i}"))).await;
     }

@@ -19,7 +19,7 @@ fn dead_endpoint() -> String {
 async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
     let dynamodb = dynamodb_client().await;
     let table = fresh_table(&dynamodb).await;
-    let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone());
+    let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone()).await;
     let id = healthy.created(&customer_body("Before The Outage")).await["id"]
         .as_str()
         .unwrap()
@@ -27,7 +27,7 @@ async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
     let before = healthy.items().await;
 
     let unreachable = aws_sdk_dynamodb::Client::new(&sdk_config(&dead_endpoint()).await);
-    let mut down = TestApp::over(unreachable, dynamodb, table);
+    let mut down = TestApp::over(unreachable, dynamodb, table).await;
     down.business = healthy.business;
     let admin = down.token(Role::Admin);
     let item = format!("/api/customers/{id}");
@@ -55,10 +55,10 @@ async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
 async fn behind_proxy() -> (TestApp, TestApp, clientele_tests::proxy::FaultyProxy) {
     let dynamodb = dynamodb_client().await;
     let table = fresh_table(&dynamodb).await;
-    let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone());
+    let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone()).await;
     let proxy = clientele_tests::proxy::FaultyProxy::start(clientele_tests::services::dynamodb_endpoint()).await;
     let proxied = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    let mut flaky = TestApp::over(proxied, dynamodb, table);
+    let mut flaky = TestApp::over(proxied, dynamodb, table).await;
     flaky.business = healthy.business;
     (healthy, flaky, proxy)
 }

@@ -15,7 +15,8 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_auth::{
-    ClientSecret, Gatekeeper, KeySet, KeySource, Principal, Role, SigningKey, TokenSettings, TokenVerifier, issue,
+    ClientSecret, Gatekeeper, KeySource, Principal, Role, SecretsManagerKeys, SigningKey, TokenSettings, TokenVerifier,
+    issue,
 };
 use clientele_core::{BusinessId, Client, ClientName, Scope, Timestamp};
 use clientele_http::Authenticator;
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 
 use crate::call::{Call, TestResponse};
 use crate::clock::TestClock;
-use crate::services::dynamodb_endpoint;
+use crate::services::{dynamodb_endpoint, moto_endpoint};
 
 /// The signing key the tests' functions trust.
 pub const TEST_SIGNING_KEY: &str = "clientele-test-signing-key-0123456789abcdef";
@@ -86,11 +87,18 @@ pub fn basic(client_id: &str, secret: &str) -> String {
     )
 }
 
-fn verifier() -> TokenVerifier {
-    TokenVerifier::new(
-        KeySource::Fixed(KeySet::single(signing_key())),
-        &TokenSettings::default(),
-    )
+/// A token verifier that reads the test key from a fresh secret in the local
+/// Secrets Manager (moto), as the functions read theirs.
+pub async fn verifier() -> TokenVerifier {
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(moto_endpoint()).await);
+    let secret_id = format!("clientele/test/{}", uuid::Uuid::new_v4().simple());
+    clientele_stack::put_secret(&secrets, &secret_id, TEST_SIGNING_KEY)
+        .await
+        .expect("moto stores the secret");
+    let keys = SecretsManagerKeys::load(secrets, secret_id, Duration::from_secs(300))
+        .await
+        .expect("moto serves the secret");
+    TokenVerifier::new(KeySource::SecretsManager(keys), &TokenSettings::default())
 }
 
 fn customers_app(store: DynamoStore, auth: Authenticator, clock: Arc<TestClock>) -> customers::App<DynamoStore> {
@@ -129,19 +137,24 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let dynamodb = dynamodb_client().await;
         let table = fresh_table(&dynamodb).await;
-        Self::over(dynamodb.clone(), dynamodb, table)
+        Self::over(dynamodb.clone(), dynamodb, table).await
     }
 
     /// The functions with `function_client` as their DynamoDB client, over
-    /// `table`; `dynamodb` still reaches the real engine.
-    pub fn over(function_client: aws_sdk_dynamodb::Client, dynamodb: aws_sdk_dynamodb::Client, table: String) -> Self {
+    /// `table`; `dynamodb` still reaches the real engine. Their signing key
+    /// is read from the local Secrets Manager.
+    pub async fn over(
+        function_client: aws_sdk_dynamodb::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        table: String,
+    ) -> Self {
         let store = DynamoStore::new(function_client, table.clone());
         let clock = Arc::new(TestClock::new());
-        let in_process = Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier(), store.clone())));
+        let in_process = Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier().await, store.clone())));
         Self {
             app: customers_app(store.clone(), in_process, clock.clone()),
             behind_gateway: customers_app(store.clone(), Authenticator::Gateway, clock.clone()),
-            authorizer: auth_check::Authorizer::new(Gatekeeper::new(verifier(), store.clone())),
+            authorizer: auth_check::Authorizer::new(Gatekeeper::new(verifier().await, store.clone())),
             store,
             dynamodb,
             table,
