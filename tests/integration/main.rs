@@ -5,6 +5,7 @@
 
 mod access;
 mod authorizer;
+mod clients;
 mod create;
 mod delete;
 mod events;

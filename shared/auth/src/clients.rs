@@ -6,7 +6,7 @@
 //! inactive client get the same denial, with no hint which.
 
 use clientele_core::{
-    BusinessId, Client, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
+    BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
 };
 
 use crate::principal::Principal;
@@ -79,42 +79,28 @@ pub async fn create(
     Ok((client, secret))
 }
 
-async fn existing(store: &impl ClientReader, id: ClientId) -> Result<Client, ClientError> {
-    store.client(id).await?.ok_or(ClientError::NotFound(id))
-}
-
-async fn save(store: &impl ClientWriter, client: &Client) -> Result<(), ClientError> {
-    store.save_client(client).await.map_err(|error| match error {
-        StoreError::NotFound => ClientError::NotFound(client.id),
+async fn change(
+    store: &impl ClientWriter,
+    id: ClientId,
+    change: ClientChange,
+    at: Timestamp,
+) -> Result<Client, ClientError> {
+    store.change_client(id, &change, at).await.map_err(|error| match error {
+        StoreError::NotFound => ClientError::NotFound(id),
         other => ClientError::Store(other),
     })
 }
 
 /// Gives a client a new secret; the old one stops working at once.
-pub async fn rotate<S: ClientReader + ClientWriter>(
-    store: &S,
-    id: ClientId,
-    now: Timestamp,
-) -> Result<ClientSecret, ClientError> {
-    let mut client = existing(store, id).await?;
+pub async fn rotate(store: &impl ClientWriter, id: ClientId, now: Timestamp) -> Result<ClientSecret, ClientError> {
     let secret = ClientSecret::generate()?;
-    client.secret_hash = secret.hash();
-    client.updated_at = now;
-    save(store, &client).await?;
+    change(store, id, ClientChange::Secret { hash: secret.hash() }, now).await?;
     Ok(secret)
 }
 
 /// Stops a client; its next request is refused.
-pub async fn deactivate<S: ClientReader + ClientWriter>(
-    store: &S,
-    id: ClientId,
-    now: Timestamp,
-) -> Result<Client, ClientError> {
-    let mut client = existing(store, id).await?;
-    client.active = false;
-    client.updated_at = now;
-    save(store, &client).await?;
-    Ok(client)
+pub async fn deactivate(store: &impl ClientWriter, id: ClientId, now: Timestamp) -> Result<Client, ClientError> {
+    change(store, id, ClientChange::Deactivate, now).await
 }
 
 /// Seed 000's read operation: whether a client is active, `None` when there
@@ -163,14 +149,20 @@ mod tests {
             self.0.lock().unwrap().insert(client.id, client.clone());
             Ok(())
         }
-        async fn save_client(&self, client: &Client) -> Result<(), StoreError> {
-            match self.0.lock().unwrap().get_mut(&client.id) {
-                Some(stored) => {
-                    *stored = client.clone();
-                    Ok(())
-                }
-                None => Err(StoreError::NotFound),
+        async fn change_client(
+            &self,
+            id: ClientId,
+            change: &ClientChange,
+            at: Timestamp,
+        ) -> Result<Client, StoreError> {
+            let mut clients = self.0.lock().unwrap();
+            let stored = clients.get_mut(&id).ok_or(StoreError::NotFound)?;
+            match change {
+                ClientChange::Secret { hash } => stored.secret_hash = hash.clone(),
+                ClientChange::Deactivate => stored.active = false,
             }
+            stored.updated_at = at;
+            Ok(stored.clone())
         }
     }
 

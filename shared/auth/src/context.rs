@@ -74,6 +74,20 @@ pub fn to_context(decision: &Decision) -> HashMap<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), Value::from(v))).collect()
 }
 
+/// The space-separated values under `key` (none when absent).
+fn words_of<T: std::str::FromStr>(
+    context: &HashMap<String, Value>,
+    key: &'static str,
+) -> Result<Vec<T>, InvalidContext> {
+    let text = match context.get(key) {
+        None => "",
+        Some(value) => value.as_str().ok_or(InvalidContext(key))?,
+    };
+    text.split_whitespace()
+        .map(|word| word.parse().map_err(|_| InvalidContext(key)))
+        .collect()
+}
+
 /// The decision a context describes.
 pub fn from_context(context: &HashMap<String, Value>) -> Result<Decision, InvalidContext> {
     let text = |key: &'static str| context.get(key).and_then(Value::as_str).ok_or(InvalidContext(key));
@@ -92,18 +106,8 @@ pub fn from_context(context: &HashMap<String, Value>) -> Result<Decision, Invali
         return Err(InvalidContext(keys::PRINCIPAL_ID));
     }
     let business_id = BusinessId::parse(text(keys::BUSINESS_ID)?).map_err(|_| InvalidContext(keys::BUSINESS_ID))?;
-    let roles = text(keys::ROLES)
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::parse)
-        .collect::<Result<Vec<Role>, _>>()
-        .map_err(|_| InvalidContext(keys::ROLES))?;
-    let scopes = text(keys::SCOPES)
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::parse)
-        .collect::<Result<Vec<Scope>, _>>()
-        .map_err(|_| InvalidContext(keys::SCOPES))?;
+    let roles: Vec<Role> = words_of(context, keys::ROLES)?;
+    let scopes: Vec<Scope> = words_of(context, keys::SCOPES)?;
     let principal = match kind {
         PrincipalKind::User if scopes.is_empty() => Principal::user(id, business_id, roles),
         PrincipalKind::Client if roles.is_empty() => Principal::client(id, business_id, scopes),

@@ -30,7 +30,8 @@ pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, UserId};
 pub use operations::{CustomerError, Precondition};
 pub use rate::{Rate, RateWindow};
 pub use store::{
-    ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError, UniqueField,
+    ClientChange, ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError,
+    UniqueField,
 };
 pub use time::{Clock, SystemClock, Timestamp};
 pub use validation::{FieldError, Location, ValidationErrors};

@@ -151,11 +151,30 @@ pub trait ClientReader: Send + Sync {
     ) -> impl Future<Output = Result<Option<crate::client::Client>, StoreError>> + Send;
 }
 
+/// One change an operator makes to a client. Each touches only its own
+/// attributes, so two changes made at once never undo each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientChange {
+    /// A new secret, as its hash.
+    Secret {
+        /// The SHA-256 of the new secret, in hex.
+        hash: String,
+    },
+    /// Stop the client.
+    Deactivate,
+}
+
 /// Keeps clients. Used by the operator command only: there is no HTTP route.
 pub trait ClientWriter: Send + Sync {
     /// Stores a new client.
     fn insert_client(&self, client: &crate::client::Client) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Replaces a client that exists; [`StoreError::NotFound`] otherwise.
-    fn save_client(&self, client: &crate::client::Client) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Applies one change to a client that exists, and returns the client as
+    /// changed; [`StoreError::NotFound`] when there is no such client.
+    fn change_client(
+        &self,
+        id: crate::id::ClientId,
+        change: &ClientChange,
+        at: crate::time::Timestamp,
+    ) -> impl Future<Output = Result<crate::client::Client, StoreError>> + Send;
 }

@@ -1,8 +1,10 @@
 //! External-system clients in DynamoDB: one item each, read with a
-//! consistent read so a deactivation takes effect at once.
+//! consistent read so a deactivation takes effect at once, and changed one
+//! attribute at a time so concurrent changes never undo each other.
 
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use clientele_core::{
-    BusinessId, Client, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
+    BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -60,30 +62,6 @@ impl From<ClientItem> for Client {
     }
 }
 
-impl DynamoStore {
-    async fn put_client(&self, client: &Client, condition: &str) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(self.table.as_ref())
-            .set_item(Some(to_item(&ClientItem::from(client))?))
-            .condition_expression(condition)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(classify(error)),
-        }
-    }
-}
-
 impl ClientReader for DynamoStore {
     #[tracing::instrument(skip_all, fields(client_id = %id))]
     async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
@@ -97,19 +75,63 @@ impl ClientReader for DynamoStore {
 impl ClientWriter for DynamoStore {
     #[tracing::instrument(skip_all, fields(client_id = %client.id))]
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        if self.put_client(client, "attribute_not_exists(pk)").await? {
-            Ok(())
-        } else {
-            Err(StoreError::Unexpected("a client with this id already exists".into()))
+        let result = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(to_item(&ClientItem::from(client))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Unexpected("a client with this id already exists".into()))
+            }
+            Err(error) => Err(classify(error)),
         }
     }
 
-    #[tracing::instrument(skip_all, fields(client_id = %client.id))]
-    async fn save_client(&self, client: &Client) -> Result<(), StoreError> {
-        if self.put_client(client, "attribute_exists(pk)").await? {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
+    #[tracing::instrument(skip_all, fields(client_id = %id))]
+    async fn change_client(&self, id: ClientId, change: &ClientChange, at: Timestamp) -> Result<Client, StoreError> {
+        let (expression, value) = match change {
+            ClientChange::Secret { hash } => (
+                "SET secret_hash = :value, updated_at = :at",
+                AttributeValue::S(hash.clone()),
+            ),
+            ClientChange::Deactivate => ("SET active = :value, updated_at = :at", AttributeValue::Bool(false)),
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(keys::client(id).to_attributes()))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":value", value)
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = output
+                    .attributes
+                    .ok_or_else(|| StoreError::Unexpected("an update returned no item".into()))?;
+                from_item::<ClientItem>(item).map(Client::from)
+            }
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(error) => Err(classify(error)),
         }
     }
 }
