@@ -330,3 +330,24 @@ async fn no_token_secret_or_key_reaches_a_log_line_or_an_error_body() {
         assert!(!everything.contains(encoded), "an Authorization header was logged");
     }
 }
+
+#[tokio::test]
+async fn every_payload_2_authorizer_fixture_of_the_crate_gets_a_decision() {
+    let app = TestApp::spawn().await;
+    for name in [
+        "example-apigw-v2-custom-authorizer-v2-request.json",
+        "example-apigw-v2-custom-authorizer-v2-request-null-maps.json",
+        "example-apigw-v2-custom-authorizer-v2-request-without-cookies.json",
+        "example-apigw-v2-custom-authorizer-v2-request-without-identity-source.json",
+    ] {
+        let fixture = clientele_tests::fixtures::aws_lambda_events_fixture(name);
+        let request: auth_check::AuthorizerRequest =
+            serde_json::from_value(fixture).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let response = app.authorizer.authorize(&request).await;
+        assert_eq!(
+            from_context(&response.context),
+            Ok(Decision::Deny(Denial::MissingCredentials)),
+            "{name} carries no Authorization header"
+        );
+    }
+}
