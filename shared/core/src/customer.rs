@@ -93,8 +93,12 @@ pub struct Customer {
     pub phone: Option<Phone>,
     /// Gender.
     pub gender: Gender,
-    /// Where the avatar image can be fetched, once one is uploaded.
+    /// Where the avatar image can be fetched, once one is uploaded: this
+    /// service's `/api/customers/{id}/avatar`, which redirects to the image.
     pub avatar_url: Option<String>,
+    /// The avatar image's key in the avatar bucket.
+    #[serde(skip)]
+    pub avatar_key: Option<String>,
     /// SME or institution.
     pub customer_type: CustomerType,
     /// Lifecycle status.
@@ -216,6 +220,7 @@ impl NewCustomer {
             phone: self.phone,
             gender: self.gender,
             avatar_url: None,
+            avatar_key: None,
             customer_type: self.customer_type,
             status: CustomerStatus::Pending,
             stats: CustomerStats::default(),
@@ -223,6 +228,24 @@ impl NewCustomer {
             created_at: now,
             updated_at: now,
             version: 1,
+        }
+    }
+}
+
+impl Customer {
+    /// Where a customer's avatar is served, when it has one.
+    pub fn avatar_path(id: CustomerId) -> String {
+        format!("/api/customers/{id}/avatar")
+    }
+
+    /// The customer with a new avatar image, stored under `key`.
+    pub fn with_avatar(&self, key: String, now: Timestamp) -> Customer {
+        Customer {
+            avatar_url: Some(Self::avatar_path(self.id)),
+            avatar_key: Some(key),
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
         }
     }
 }

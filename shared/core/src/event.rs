@@ -13,7 +13,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::customer::{Customer, CustomerType};
-use crate::id::{BusinessId, CustomerId, EventId};
+use crate::id::{BusinessId, CustomerId, EventId, NoteId, TagId};
+use crate::note::Note;
+use crate::tag::Tag;
 use crate::time::Timestamp;
 
 /// The version of the detail's shape. Bumped on any change a consumer could notice.
@@ -28,6 +30,12 @@ pub enum EventType {
     CustomerUpdated,
     /// A customer and everything stored under it were deleted.
     CustomerDeleted,
+    /// A tag was put on a customer (`tagId`).
+    CustomerTagAdded,
+    /// A tag was taken off a customer (`tagId`).
+    CustomerTagRemoved,
+    /// A note was written about a customer (`noteId`; never its text).
+    CustomerNoteAdded,
 }
 
 impl EventType {
@@ -37,6 +45,9 @@ impl EventType {
             EventType::CustomerCreated => "customer.created",
             EventType::CustomerUpdated => "customer.updated",
             EventType::CustomerDeleted => "customer.deleted",
+            EventType::CustomerTagAdded => "customer.tag.added",
+            EventType::CustomerTagRemoved => "customer.tag.removed",
+            EventType::CustomerNoteAdded => "customer.note.added",
         }
     }
 }
@@ -67,6 +78,12 @@ pub struct CustomerEvent {
     /// For `customer.updated`: the names of the fields that changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_fields: Option<Vec<String>>,
+    /// For tag events: the tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_id: Option<TagId>,
+    /// For `customer.note.added`: the note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note_id: Option<NoteId>,
     /// When it happened.
     pub timestamp: Timestamp,
 }
@@ -81,6 +98,8 @@ impl CustomerEvent {
             customer_id: customer.id,
             customer_type: customer.customer_type,
             updated_fields: None,
+            tag_id: None,
+            note_id: None,
             timestamp,
         }
     }
@@ -101,6 +120,30 @@ impl CustomerEvent {
     /// `customer.deleted`.
     pub fn deleted(customer: &Customer, at: Timestamp) -> Self {
         Self::new(EventType::CustomerDeleted, customer, at)
+    }
+
+    /// `customer.tag.added`.
+    pub fn tag_added(customer: &Customer, tag: &Tag) -> Self {
+        Self {
+            tag_id: Some(tag.id),
+            ..Self::new(EventType::CustomerTagAdded, customer, tag.created_at)
+        }
+    }
+
+    /// `customer.tag.removed`.
+    pub fn tag_removed(customer: &Customer, tag: TagId, at: Timestamp) -> Self {
+        Self {
+            tag_id: Some(tag),
+            ..Self::new(EventType::CustomerTagRemoved, customer, at)
+        }
+    }
+
+    /// `customer.note.added`: the note's id, never its text.
+    pub fn note_added(customer: &Customer, note: &Note) -> Self {
+        Self {
+            note_id: Some(note.id),
+            ..Self::new(EventType::CustomerNoteAdded, customer, note.created_at)
+        }
     }
 
     /// The EventBridge detail, as JSON text.
@@ -161,6 +204,31 @@ mod tests {
                     event.event_type
                 );
             }
+        }
+    }
+
+    #[test]
+    fn tag_and_note_events_carry_ids_only() {
+        let c = customer();
+        let tag = crate::tag::NewTag::many_from_json(&json!({"label": "Jane's favourite"}))
+            .unwrap()
+            .remove(0)
+            .into_tag(c.id, c.business_id, "staff-1", Timestamp::now());
+        let note = crate::note::NewNote::from_json(&object(json!({"content": "Jane Roe called about her order"})))
+            .unwrap()
+            .into_note(c.id, c.business_id, "staff-1", Timestamp::now());
+        let added: Value = serde_json::from_str(&CustomerEvent::tag_added(&c, &tag).detail_json()).unwrap();
+        assert_eq!(added["tagId"], json!(tag.id.to_string()));
+        let removed = CustomerEvent::tag_removed(&c, tag.id, Timestamp::now());
+        assert_eq!(removed.event_type.as_str(), "customer.tag.removed");
+        let noted = CustomerEvent::note_added(&c, &note);
+        let detail = noted.detail_json();
+        assert!(detail.contains(&note.id.to_string()));
+        for personal in ["Jane", "Roe", "favourite", "called"] {
+            assert!(
+                !detail.contains(personal) && !added.to_string().contains(personal),
+                "{personal}"
+            );
         }
     }
 

@@ -94,9 +94,35 @@ uuid_id!(
     ClientId
 );
 uuid_id!(
+    /// A tag of a customer.
+    TagId
+);
+uuid_id!(
+    /// A note about a customer. Made from the time it was written (a version 7
+    /// UUID), so note ids sort in the order the notes were written.
+    NoteId
+);
+uuid_id!(
     /// An event's id: stable across delivery retries, so consumers can drop duplicates.
     EventId
 );
+
+impl NoteId {
+    /// The id of a note written at `at`: later notes get greater ids, also
+    /// within one millisecond.
+    pub fn at(at: crate::time::Timestamp) -> Self {
+        static CONTEXT: std::sync::LazyLock<std::sync::Mutex<uuid::ContextV7>> =
+            std::sync::LazyLock::new(|| std::sync::Mutex::new(uuid::ContextV7::new()));
+        let time = at.as_datetime();
+        let seconds = u64::try_from(time.timestamp()).unwrap_or(0);
+        let context = CONTEXT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Self(Uuid::new_v7(uuid::Timestamp::from_unix(
+            &*context,
+            seconds,
+            time.timestamp_subsec_nanos(),
+        )))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -131,6 +157,19 @@ mod tests {
         assert_eq!(json, format!("\"{id}\""));
         assert_eq!(serde_json::from_str::<BusinessId>(&json).unwrap(), id);
         assert!(serde_json::from_str::<BusinessId>("\"nope\"").is_err());
+    }
+
+    #[test]
+    fn note_ids_sort_in_the_order_notes_were_written() {
+        let t = crate::time::Timestamp::parse("2026-11-25T10:00:00Z").unwrap();
+        let ids: Vec<String> = [t, t, t.plus_seconds(1), t.plus_seconds(1), t.plus_seconds(60)]
+            .into_iter()
+            .map(|at| NoteId::at(at).to_string())
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), ids.len());
     }
 
     proptest! {

@@ -10,9 +10,11 @@ pub mod contact;
 pub mod customer;
 pub mod event;
 pub mod id;
+pub mod note;
 pub mod operations;
 pub mod rate;
 pub mod store;
+pub mod tag;
 pub mod text;
 pub mod time;
 pub mod validation;
@@ -26,12 +28,14 @@ pub use customer::{
     Customer, CustomerHistory, CustomerPatch, CustomerStats, CustomerStatus, CustomerType, Gender, NewCustomer,
 };
 pub use event::{CustomerEvent, EventType};
-pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, UserId};
+pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, NoteId, TagId, UserId};
+pub use note::{NewNote, Note, NoteContent};
 pub use operations::{CustomerError, Precondition};
 pub use rate::{Rate, RateWindow};
 pub use store::{
-    ClientChange, ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError,
-    UniqueField,
+    Blobs, ClientChange, ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, NoteStore, Page,
+    StoreError, TagStore, UniqueField,
 };
+pub use tag::{NewTag, Tag, TagColor, TagLabel};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use validation::{FieldError, Location, ValidationErrors};

@@ -7,8 +7,10 @@ use std::future::Future;
 use crate::contact::Email;
 use crate::customer::{Customer, CustomerStatus, CustomerType};
 use crate::event::CustomerEvent;
-use crate::id::{BusinessId, CustomerId};
+use crate::id::{BusinessId, CustomerId, NoteId, TagId};
+use crate::note::Note;
 use crate::rate::RateWindow;
+use crate::tag::{Tag, TagLabel};
 
 /// Any error, boxed, for a failure's cause.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -47,6 +49,9 @@ pub enum StoreError {
     /// The rate-limit window's allowance is used up.
     #[error("the rate limit for this window is used up")]
     RateLimited,
+    /// Labels the customer already has, by their place among the tags given.
+    #[error("the customer already has labels {0:?}")]
+    LabelsTaken(Vec<usize>),
     /// A page cursor that this store did not issue for this query.
     #[error("the page cursor is not valid for this query")]
     InvalidCursor,
@@ -70,6 +75,8 @@ pub struct CustomerQuery {
     pub email: Option<Email>,
     /// Only customers whose full name starts with this, case-insensitively (already folded).
     pub name_prefix: Option<String>,
+    /// Only customers with this tag (case-insensitively).
+    pub tag: Option<TagLabel>,
     /// At most this many customers.
     pub limit: usize,
     /// Where the previous page ended, as the store gave it.
@@ -177,4 +184,62 @@ pub trait ClientWriter: Send + Sync {
         change: &ClientChange,
         at: crate::time::Timestamp,
     ) -> impl Future<Output = Result<crate::client::Client, StoreError>> + Send;
+}
+
+/// Keeps customers' tags.
+pub trait TagStore: Send + Sync {
+    /// Puts tags on a customer that still exists in its business, all or
+    /// nothing, each with its event. [`StoreError::NotFound`] when the customer
+    /// is gone; [`StoreError::LabelsTaken`] naming the tags whose labels it has.
+    fn add_tags(
+        &self,
+        customer: &Customer,
+        tags: &[Tag],
+        events: &[CustomerEvent],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A customer's tags, in no particular order.
+    fn tags_of(&self, customer: CustomerId) -> impl Future<Output = Result<Vec<Tag>, StoreError>> + Send;
+
+    /// The tag with this id, if there is one.
+    fn tag(&self, id: TagId) -> impl Future<Output = Result<Option<Tag>, StoreError>> + Send;
+
+    /// Takes a tag off its customer, with its event; [`StoreError::NotFound`] if it is gone.
+    fn remove_tag(&self, tag: &Tag, event: &CustomerEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Keeps notes about customers.
+pub trait NoteStore: Send + Sync {
+    /// Stores a note about a customer that still exists in its business,
+    /// with its event; [`StoreError::NotFound`] when the customer is gone.
+    fn add_note(
+        &self,
+        customer: &Customer,
+        note: &Note,
+        event: &CustomerEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A page of a customer's notes, newest first.
+    fn notes_of(
+        &self,
+        customer: CustomerId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Note>, StoreError>> + Send;
+
+    /// One note about a customer, if there is one.
+    fn note(&self, customer: CustomerId, id: NoteId) -> impl Future<Output = Result<Option<Note>, StoreError>> + Send;
+
+    /// Deletes a note; [`StoreError::NotFound`] if it is gone.
+    fn remove_note(&self, note: &Note) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Keeps files (avatar images) by key.
+pub trait Blobs: Send + Sync {
+    /// Stores bytes under a key.
+    fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes what is stored under a key (nothing happens if nothing is).
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

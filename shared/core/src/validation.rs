@@ -112,20 +112,29 @@ pub enum PatchValue<T> {
 /// Reads a JSON object field by field, recording every problem.
 pub struct ObjectReader<'a> {
     object: &'a Map<String, Value>,
+    prefix: String,
     errors: ValidationErrors,
 }
 
 impl<'a> ObjectReader<'a> {
     /// Starts reading an object.
     pub fn new(object: &'a Map<String, Value>) -> Self {
+        Self::nested(object, "")
+    }
+
+    /// Starts reading an object inside the body, naming its fields with
+    /// `prefix` (`[2].` for the third element of a list).
+    pub fn nested(object: &'a Map<String, Value>, prefix: &str) -> Self {
         Self {
             object,
+            prefix: prefix.to_owned(),
             errors: ValidationErrors::new(),
         }
     }
 
     fn record(&mut self, field: &str, detail: impl Into<String>) {
-        self.errors.push(field, Location::Body, detail);
+        let name = format!("{}{field}", self.prefix);
+        self.errors.push(&name, Location::Body, detail);
     }
 
     fn parse_str<T, E: fmt::Display>(
@@ -163,6 +172,21 @@ impl<'a> ObjectReader<'a> {
         match self.object.get(field) {
             None | Some(Value::Null) => None,
             Some(value) => self.parse_str(field, value, parse),
+        }
+    }
+
+    /// A whole-number field that may be absent or null, within `range`.
+    pub fn optional_integer(&mut self, field: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        match self.object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(value) => match value.as_i64() {
+                Some(n) if range.contains(&n) => Some(n),
+                _ => {
+                    let (low, high) = (range.start(), range.end());
+                    self.record(field, format!("must be a whole number from {low} to {high}"));
+                    None
+                }
+            },
         }
     }
 
@@ -265,6 +289,19 @@ mod tests {
         assert_eq!(reader.patch("y", non_empty), PatchValue::Set("v".to_owned()));
         assert_eq!(reader.patch_required("z", non_empty), None);
         assert_eq!(reader.finish().fields(), vec!["z"]);
+    }
+
+    #[test]
+    fn nested_readers_name_fields_with_their_prefix_and_read_integers() {
+        let body = object(json!({"priority": 1.5, "rank": 7}));
+        let mut reader = ObjectReader::nested(&body, "[2].");
+        assert_eq!(reader.optional_integer("priority", -10..=10), None);
+        assert_eq!(reader.optional_integer("rank", -10..=10), Some(7));
+        assert_eq!(reader.optional_integer("absent", -10..=10), None);
+        assert_eq!(reader.optional_integer("rank", 0..=5), None);
+        let errors = reader.finish();
+        assert_eq!(errors.fields(), vec!["[2].priority", "[2].rank"]);
+        assert_eq!(errors.errors()[0].detail, "must be a whole number from -10 to 10");
     }
 
     #[test]

@@ -1,82 +1,13 @@
-//! The customer operations: what a route (or, later, an inbound event) asks
-//! for, with the rules that do not depend on how it arrived. Each takes the
-//! caller's business, so tenancy cannot be forgotten.
+//! Creating, reading, listing, changing and deleting customers.
 
 use crate::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::event::CustomerEvent;
 use crate::id::{BusinessId, CustomerId};
 use crate::rate::Rate;
-use crate::store::{CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError, UniqueField};
+use crate::store::{Blobs, CustomerQuery, CustomerReader, CustomerWriter, Page, StoreError};
 use crate::time::Timestamp;
-use crate::validation::ValidationErrors;
 
-/// How often a read-modify-write is tried when another writer gets in between.
-const ATTEMPTS: usize = 3;
-
-/// Why an operation was refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CustomerError {
-    /// The input is not valid.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    /// No such customer in the caller's business.
-    #[error("customer not found")]
-    NotFound,
-    /// The body names a business other than the caller's.
-    #[error("the body names another business")]
-    ForeignBusiness,
-    /// Unique values already used by another customer of the business.
-    #[error("already used by another customer of this business: {0:?}")]
-    Taken(Vec<UniqueField>),
-    /// `If-Match` named a version that is no longer current.
-    #[error("the customer changed since the given version")]
-    PreconditionFailed,
-    /// Too many updates of this customer in the current window.
-    #[error("too many updates; retry in {retry_after_seconds} s")]
-    RateLimited {
-        /// When the window ends.
-        retry_after_seconds: u64,
-    },
-    /// Other writers kept changing the customer; nothing was written.
-    #[error("the customer is being changed concurrently")]
-    Contended,
-    /// A page cursor that was not issued for this query.
-    #[error("invalid page cursor")]
-    InvalidCursor,
-    /// Storage failed; nothing was written.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<StoreError> for CustomerError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound => CustomerError::NotFound,
-            StoreError::Taken(fields) => CustomerError::Taken(fields),
-            StoreError::InvalidCursor => CustomerError::InvalidCursor,
-            other => CustomerError::Store(other),
-        }
-    }
-}
-
-/// What an `If-Match` header asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Precondition {
-    /// `*`: any current version.
-    Any,
-    /// One of these versions.
-    Versions(Vec<u64>),
-}
-
-impl Precondition {
-    /// Whether the current version satisfies it.
-    pub fn admits(&self, version: u64) -> bool {
-        match self {
-            Precondition::Any => true,
-            Precondition::Versions(versions) => versions.contains(&version),
-        }
-    }
-}
+use super::{ATTEMPTS, CustomerError, Precondition};
 
 /// Creates a customer in the caller's business.
 pub async fn create(
@@ -140,9 +71,10 @@ pub async fn update<S: CustomerReader + CustomerWriter>(
     Err(CustomerError::Contended)
 }
 
-/// Deletes a customer and everything stored under it.
-pub async fn delete<S: CustomerReader + CustomerWriter>(
+/// Deletes a customer, everything stored under it, and its avatar image.
+pub async fn delete<S: CustomerReader + CustomerWriter, B: Blobs>(
     store: &S,
+    blobs: &B,
     business: BusinessId,
     id: CustomerId,
     precondition: Option<&Precondition>,
@@ -152,7 +84,12 @@ pub async fn delete<S: CustomerReader + CustomerWriter>(
         let current = get(store, business, id).await?;
         check(precondition, current.version)?;
         match store.delete(&current, &CustomerEvent::deleted(&current, now)).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                if let Some(key) = &current.avatar_key {
+                    super::avatars::forget(blobs, key, "the avatar of a deleted customer").await;
+                }
+                return Ok(());
+            }
             Err(StoreError::VersionMismatch) => retry_or_refuse(precondition)?,
             Err(other) => return Err(other.into()),
         }
@@ -177,7 +114,7 @@ fn retry_or_refuse(precondition: Option<&Precondition>) -> Result<(), CustomerEr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rate::RateWindow;
     use crate::test_support::object;
@@ -188,10 +125,22 @@ mod tests {
     /// Keeps customers in a map. `interfere` makes the next N updates find a
     /// newer version, as if another writer got in first.
     #[derive(Default)]
-    struct FakeStore {
-        customers: Mutex<HashMap<CustomerId, Customer>>,
-        writes: Mutex<Vec<CustomerEvent>>,
-        interfere: Mutex<usize>,
+    pub(crate) struct FakeStore {
+        pub(crate) customers: Mutex<HashMap<CustomerId, Customer>>,
+        pub(crate) writes: Mutex<Vec<CustomerEvent>>,
+        pub(crate) interfere: Mutex<usize>,
+        pub(crate) blobs: Mutex<HashMap<String, Vec<u8>>>,
+    }
+
+    impl Blobs for FakeStore {
+        async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> Result<(), StoreError> {
+            self.blobs.lock().unwrap().insert(key.to_owned(), bytes);
+            Ok(())
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.blobs.lock().unwrap().remove(key);
+            Ok(())
+        }
     }
 
     impl CustomerReader for FakeStore {
@@ -237,7 +186,7 @@ mod tests {
         }
     }
 
-    async fn seeded(store: &FakeStore, business: BusinessId) -> Customer {
+    pub(crate) async fn seeded(store: &FakeStore, business: BusinessId) -> Customer {
         let new = NewCustomer::from_json(&object(json!({
             "full_name": "Ann Lee", "email": "ann@example.com", "gender": "female",
             "user_id": "123e4567-e89b-12d3-a456-426614174000"
@@ -346,7 +295,7 @@ mod tests {
         let store = FakeStore::default();
         let business = BusinessId::random();
         let customer = seeded(&store, business).await;
-        delete(&store, business, customer.id, None, Timestamp::now())
+        delete(&store, &store, business, customer.id, None, Timestamp::now())
             .await
             .unwrap();
         let writes = store.writes.lock().unwrap();
