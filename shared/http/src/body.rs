@@ -36,6 +36,15 @@ pub fn json_object(
     accepted: &'static [&'static str],
     limit: usize,
 ) -> Result<Map<String, Value>, ApiError> {
+    match json_value(request, accepted, limit)? {
+        Value::Object(object) => Ok(object),
+        _ => Err(ApiError::MalformedJson("the body must be a JSON object".to_owned())),
+    }
+}
+
+/// The body as JSON of any shape, if its media type is one of `accepted` and
+/// it is at most `limit` bytes.
+pub fn json_value(request: &Request, accepted: &'static [&'static str], limit: usize) -> Result<Value, ApiError> {
     if !media_type_is(request, accepted) {
         return Err(ApiError::UnsupportedMediaType {
             expected: match accepted {
@@ -51,11 +60,7 @@ pub fn json_object(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::MalformedJson("the body is empty".to_owned()));
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ApiError::MalformedJson("the body must be a JSON object".to_owned())),
-        Err(error) => Err(ApiError::MalformedJson(error.to_string())),
-    }
+    serde_json::from_slice::<Value>(bytes).map_err(|error| ApiError::MalformedJson(error.to_string()))
 }
 
 #[cfg(test)]

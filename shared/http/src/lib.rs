@@ -11,6 +11,7 @@ pub mod config;
 pub mod problem;
 pub mod request;
 pub mod response;
+pub mod upload;
 
 pub use auth::{Authenticator, require};
 pub use problem::{ApiError, PROBLEM_JSON, Problem};

@@ -258,8 +258,31 @@ impl From<CustomerError> for ApiError {
                 errors: ValidationErrors::new(),
             },
             CustomerError::InvalidCursor => StoreError::InvalidCursor.into(),
+            CustomerError::TagNotFound => ApiError::NotFound("There is no such tag.".to_owned()),
+            CustomerError::NoteNotFound => ApiError::NotFound("There is no such note.".to_owned()),
+            CustomerError::NoAvatar => ApiError::NotFound("The customer has no avatar.".to_owned()),
+            CustomerError::NotYours(why) => ApiError::Forbidden(why.to_owned()),
+            CustomerError::LabelsTaken(indexes) => labels_taken(&indexes, true),
             CustomerError::Store(error) => error.into(),
         }
+    }
+}
+
+/// The 409 for labels a customer already has, naming `label` for a body of
+/// one tag, or `[i].label` for the tags of a list.
+pub fn labels_taken(indexes: &[usize], list: bool) -> ApiError {
+    let mut errors = ValidationErrors::new();
+    for i in indexes {
+        let field = if list {
+            format!("[{i}].label")
+        } else {
+            "label".to_owned()
+        };
+        errors.push(&field, Location::Body, "is already a tag of this customer");
+    }
+    ApiError::Conflict {
+        detail: "The customer already has a tag with this label.".to_owned(),
+        errors,
     }
 }
 

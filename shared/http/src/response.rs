@@ -9,6 +9,31 @@ use clientele_core::{Location, Precondition, ValidationErrors};
 
 use crate::problem::ApiError;
 
+/// The body of a page of results: `{"items": [...], "next_cursor": ...}`.
+#[derive(Debug, Serialize)]
+pub struct PageBody<T> {
+    /// The results.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` at the end.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> From<clientele_core::Page<T>> for PageBody<T> {
+    fn from(page: clientele_core::Page<T>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// The body of a whole, unpaged list: `{"items": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct ItemsBody<T> {
+    /// The results.
+    pub items: Vec<T>,
+}
+
 /// A JSON response.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
     match serde_json::to_string(body) {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, CustomerReader, CustomerWriter, Email, Page,
     RateWindow, StoreError, UniqueField,
@@ -27,6 +27,8 @@ const MAX_ROUNDS: usize = 5;
 const MAX_TRANSACTION_ITEMS: usize = 100;
 /// Items per `BatchWriteItem`, DynamoDB's limit.
 const MAX_BATCH_ITEMS: usize = 25;
+/// Keys per `BatchGetItem`, DynamoDB's limit.
+const MAX_BATCH_GET: usize = 100;
 /// The rate-limited action counted for customer updates.
 const PATCH_ACTION: &str = "PATCH";
 /// Rate windows are kept this long after they end, then expire.
@@ -44,9 +46,18 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
+/// What a list query's index holds.
+enum Source {
+    /// Customer records themselves.
+    Customers,
+    /// Tags with one label (folded), pointing at their customers.
+    Tagged(String),
+}
+
 /// Which query serves a list request: an index, its partition, and the tag a
 /// cursor must carry to continue it.
 struct Plan {
+    source: Source,
     index: &'static str,
     partition: String,
     tag: String,
@@ -56,6 +67,18 @@ struct Plan {
 
 impl Plan {
     fn for_query(business: BusinessId, query: &CustomerQuery) -> Self {
+        if let Some(label) = &query.tag {
+            // Filters on the customers are applied to the customers read.
+            let folded = label.folded();
+            return Self {
+                index: index::BY_BUSINESS,
+                partition: keys::business_tag(business, &folded),
+                tag: format!("tag:{folded}"),
+                source: Source::Tagged(folded),
+                filter: None,
+                values: HashMap::new(),
+            };
+        }
         let mut filters = Vec::new();
         let mut values = HashMap::new();
         let (index, partition, tag) = match (query.status, query.customer_type) {
@@ -79,6 +102,7 @@ impl Plan {
         }
         let filter = (!filters.is_empty()).then(|| filters.join(" AND "));
         Self {
+            source: Source::Customers,
             index,
             partition,
             tag,
@@ -87,10 +111,20 @@ impl Plan {
         }
     }
 
+    /// Whether customers read must still be checked against the query.
+    fn filters_in_memory(&self, query: &CustomerQuery) -> bool {
+        matches!(self.source, Source::Tagged(_))
+            && (query.status.is_some() || query.customer_type.is_some() || query.name_prefix.is_some())
+    }
+
     /// The `ExclusiveStartKey` for a position in this plan's partition.
     fn start_key(&self, position: (clientele_core::Timestamp, CustomerId)) -> Item {
         let (pk_attr, sk_attr) = index::key_attributes(self.index);
-        let mut key = keys::customer(position.1).to_attributes();
+        let base = match &self.source {
+            Source::Customers => keys::customer(position.1),
+            Source::Tagged(folded) => keys::tag(position.1, folded),
+        };
+        let mut key = base.to_attributes();
         key.insert(pk_attr.to_owned(), s(self.partition.clone()));
         key.insert(sk_attr.to_owned(), s(keys::created_order(position.0, position.1)));
         key
@@ -141,7 +175,62 @@ impl DynamoStore {
         self.get(business, items::claimed_customer(claim)?).await
     }
 
-    /// Every item in a customer's partition but its record: what must go with it.
+    /// The customers an index page holds, in its order: the items themselves,
+    /// or for tags, the customers they point at (read in one batch).
+    async fn customers_in(&self, plan: &Plan, items: Vec<Item>) -> Result<Vec<Customer>, StoreError> {
+        if let Source::Customers = plan.source {
+            return items.into_iter().map(customer_from).collect();
+        }
+        let ids: Vec<CustomerId> = items
+            .iter()
+            .filter_map(|item| item.get(attr::CUSTOMER_ID)?.as_s().ok()?.parse().ok())
+            .collect();
+        let mut found = self.customers_by_id(&ids).await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Customer records by id, read consistently in batches of 100.
+    async fn customers_by_id(&self, ids: &[CustomerId]) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(MAX_BATCH_GET) {
+            let keys: Vec<Item> = chunk.iter().map(|id| keys::customer(*id).to_attributes()).collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unexpected(Box::new(e)))?,
+            );
+            for _ in 0..5 {
+                let Some(pending) = request.take() else { break };
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(self.table.as_ref(), pending)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in output
+                    .responses
+                    .and_then(|mut r| r.remove(self.table.as_ref()))
+                    .unwrap_or_default()
+                {
+                    let customer = customer_from(item)?;
+                    found.insert(customer.id, customer);
+                }
+                request = output
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(self.table.as_ref()));
+            }
+            if request.is_some() {
+                return Err(StoreError::Unavailable("DynamoDB left keys unprocessed".into()));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every item in a customer's partition but its record, and the copies of
+    /// its tags kept under their ids: what must go with it.
     async fn children_of(&self, id: CustomerId) -> Result<Vec<Key>, StoreError> {
         let mut children = Vec::new();
         let mut start = None;
@@ -152,7 +241,7 @@ impl DynamoStore {
                 .table_name(self.table.as_ref())
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(keys::customer_partition(id)))
-                .projection_expression("pk, sk")
+                .projection_expression("pk, sk, entity, id")
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -160,11 +249,18 @@ impl DynamoStore {
                 .map_err(classify)?;
             for item in output.items.unwrap_or_default() {
                 let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                if let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK))
-                    && sk != keys::PROFILE
-                {
-                    children.push(Key { pk, sk });
+                let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) else {
+                    continue;
+                };
+                if sk == keys::PROFILE {
+                    continue;
                 }
+                if text(attr::ENTITY).as_deref() == Some(entity::TAG)
+                    && let Some(tag_id) = text("id").and_then(|t| t.parse().ok())
+                {
+                    children.push(keys::tag_by_id(tag_id));
+                }
+                children.push(Key { pk, sk });
             }
             start = output.last_evaluated_key;
             if start.is_none() {
@@ -258,24 +354,30 @@ impl CustomerReader for DynamoStore {
     async fn list(&self, business: BusinessId, query: &CustomerQuery) -> Result<Page<Customer>, StoreError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         if let Some(email) = &query.email {
-            let found = self.find_by_email(business, email).await?;
-            let items = found.filter(|c| query.matches(c)).into_iter().collect();
+            let mut found = self.find_by_email(business, email).await?.filter(|c| query.matches(c));
+            if let (Some(customer), Some(label)) = (&found, &query.tag)
+                && self.get_item(keys::tag(customer.id, &label.folded())).await?.is_none()
+            {
+                found = None;
+            }
             return Ok(Page {
-                items,
+                items: found.into_iter().collect(),
                 next_cursor: None,
             });
         }
         let plan = Plan::for_query(business, query);
         let mut start = match &query.cursor {
-            Some(c) => Some(plan.start_key(cursor::decode(c, &plan.tag)?)),
+            Some(c) => Some(plan.start_key(cursor::decode_created_order(c, &plan.tag)?)),
             None => None,
         };
+        let in_memory = plan.filters_in_memory(query);
         let (pk_attr, _) = index::key_attributes(plan.index);
         let mut collected: Vec<Customer> = Vec::with_capacity(limit);
         for _ in 0..MAX_ROUNDS {
-            let read = match plan.filter {
-                Some(_) => FILTERED_READ,
-                None => i32::try_from(limit - collected.len() + 1).unwrap_or(FILTERED_READ),
+            let read = if plan.filter.is_some() || in_memory {
+                FILTERED_READ
+            } else {
+                i32::try_from(limit - collected.len() + 1).unwrap_or(FILTERED_READ)
             };
             let mut values = plan.values.clone();
             values.insert(":partition".to_owned(), s(plan.partition.clone()));
@@ -293,7 +395,8 @@ impl CustomerReader for DynamoStore {
                 .send()
                 .await
                 .map_err(classify)?;
-            for item in output.items.unwrap_or_default() {
+            let found = self.customers_in(&plan, output.items.unwrap_or_default()).await?;
+            for customer in found.into_iter().filter(|c| !in_memory || query.matches(c)) {
                 if collected.len() == limit {
                     let next_cursor = collected.last().map(|c| plan.cursor_after(c));
                     return Ok(Page {
@@ -301,7 +404,7 @@ impl CustomerReader for DynamoStore {
                         next_cursor,
                     });
                 }
-                collected.push(customer_from(item)?);
+                collected.push(customer);
             }
             match output.last_evaluated_key {
                 None => {
@@ -424,8 +527,12 @@ impl CustomerWriter for DynamoStore {
             self.release_write(keys::user_claim(customer.business_id, customer.user_id), customer.id),
         ];
         let room = MAX_TRANSACTION_ITEMS - writes.len() - 1;
-        let mut children = children.into_iter();
-        writes.extend(children.by_ref().take(room).map(|key| Write::delete(&self.table, key)));
+        writes.extend(
+            children
+                .into_iter()
+                .take(room)
+                .map(|key| Write::delete(&self.table, key)),
+        );
         writes.push(self.event_write(event)?);
         match transact(&self.client, writes).await? {
             Ok(()) => {}
@@ -438,12 +545,14 @@ impl CustomerWriter for DynamoStore {
             }
             Err(_) => return Err(StoreError::Unexpected("a claim is held by another customer".into())),
         }
-        // The customer is gone; whatever did not fit in the transaction is now
-        // unreachable and is removed in batches.
-        let rest: Vec<Key> = children.collect();
-        if !rest.is_empty()
-            && let Err(error) = self.delete_unreachable(rest).await
-        {
+        // The customer is gone, so nothing more can be added under it. What did
+        // not fit in the transaction, or was added while it ran, is now
+        // unreachable: read the partition again and remove it in batches.
+        let swept = match self.children_of(customer.id).await {
+            Ok(rest) => self.delete_unreachable(rest).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = swept {
             tracing::warn!(%error, "some unreachable items of a deleted customer remain");
         }
         Ok(())

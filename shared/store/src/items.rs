@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerHistory, CustomerId, CustomerStats, CustomerStatus, CustomerType,
-    Email, FullName, Gender, Phone, StoreError, Timestamp, UserId,
+    Email, FullName, Gender, Note, NoteContent, NoteId, Phone, StoreError, Tag, TagColor, TagId, TagLabel, Timestamp,
+    UserId,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,12 @@ pub mod entity {
     pub const RATE_WINDOW: &str = "RateWindow";
     /// An external system's client.
     pub const CLIENT: &str = "Client";
+    /// A tag on a customer.
+    pub const TAG: &str = "Tag";
+    /// The copy of a tag kept under its id.
+    pub const TAG_BY_ID: &str = "TagById";
+    /// A note about a customer.
+    pub const NOTE: &str = "Note";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the
@@ -68,7 +75,7 @@ pub(crate) struct CustomerItem {
     phone: Option<Phone>,
     gender: Gender,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    avatar_url: Option<String>,
+    avatar_key: Option<String>,
     customer_type: CustomerType,
     status: CustomerStatus,
     total_orders: u64,
@@ -112,7 +119,7 @@ impl From<&Customer> for CustomerItem {
             email: c.email.clone(),
             phone: c.phone.clone(),
             gender: c.gender,
-            avatar_url: c.avatar_url.clone(),
+            avatar_key: c.avatar_key.clone(),
             customer_type: c.customer_type,
             status: c.status,
             total_orders: c.stats.total_orders,
@@ -141,7 +148,8 @@ impl From<CustomerItem> for Customer {
             email: item.email,
             phone: item.phone,
             gender: item.gender,
-            avatar_url: item.avatar_url,
+            avatar_url: item.avatar_key.as_ref().map(|_| Customer::avatar_path(item.id)),
+            avatar_key: item.avatar_key,
             customer_type: item.customer_type,
             status: item.status,
             stats: CustomerStats {
@@ -248,6 +256,119 @@ pub(crate) fn event_item(event: &CustomerEvent) -> Result<Item, StoreError> {
 /// Reads an outbox event item.
 pub fn event_from(item: Item) -> Result<EventItem, StoreError> {
     from_item(item)
+}
+
+/// A tag, stored twice: on its customer, and under its id.
+#[derive(Debug, Serialize, Deserialize)]
+struct TagItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    id: TagId,
+    customer_id: CustomerId,
+    business_id: BusinessId,
+    label: TagLabel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    color: Option<TagColor>,
+    priority: i64,
+    created_by: String,
+    created_at: Timestamp,
+}
+
+impl TagItem {
+    fn new(tag: &Tag, key: Key, entity: &str) -> Self {
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity: entity.to_owned(),
+            gsi1pk: None,
+            gsi1sk: None,
+            id: tag.id,
+            customer_id: tag.customer_id,
+            business_id: tag.business_id,
+            label: tag.label.clone(),
+            color: tag.color.clone(),
+            priority: tag.priority,
+            created_by: tag.created_by.clone(),
+            created_at: tag.created_at,
+        }
+    }
+}
+
+/// A tag's item on its customer, indexed under the business and label with
+/// the customer's place in the newest-first order.
+pub(crate) fn tag_item(tag: &Tag, customer: &Customer) -> Result<Item, StoreError> {
+    let folded = tag.label.folded();
+    let mut item = TagItem::new(tag, keys::tag(tag.customer_id, &folded), entity::TAG);
+    item.gsi1pk = Some(keys::business_tag(tag.business_id, &folded));
+    item.gsi1sk = Some(keys::created_order(customer.created_at, customer.id));
+    to_item(&item)
+}
+
+/// A tag's copy under its id.
+pub(crate) fn tag_by_id_item(tag: &Tag) -> Result<Item, StoreError> {
+    to_item(&TagItem::new(tag, keys::tag_by_id(tag.id), entity::TAG_BY_ID))
+}
+
+/// The tag in either of its items.
+pub(crate) fn tag_from(item: Item) -> Result<Tag, StoreError> {
+    let item: TagItem = from_item(item)?;
+    Ok(Tag {
+        id: item.id,
+        customer_id: item.customer_id,
+        business_id: item.business_id,
+        label: item.label,
+        color: item.color,
+        priority: item.priority,
+        created_by: item.created_by,
+        created_at: item.created_at,
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct NoteItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    id: NoteId,
+    customer_id: CustomerId,
+    business_id: BusinessId,
+    content: NoteContent,
+    created_by: String,
+    created_at: Timestamp,
+}
+
+/// A note's item.
+pub(crate) fn note_item(note: &Note) -> Result<Item, StoreError> {
+    let key = keys::note(note.customer_id, note.id);
+    to_item(&NoteItem {
+        pk: key.pk,
+        sk: key.sk,
+        entity: entity::NOTE.to_owned(),
+        id: note.id,
+        customer_id: note.customer_id,
+        business_id: note.business_id,
+        content: note.content.clone(),
+        created_by: note.created_by.clone(),
+        created_at: note.created_at,
+    })
+}
+
+/// The note in an item.
+pub(crate) fn note_from(item: Item) -> Result<Note, StoreError> {
+    let item: NoteItem = from_item(item)?;
+    Ok(Note {
+        id: item.id,
+        customer_id: item.customer_id,
+        business_id: item.business_id,
+        content: item.content,
+        created_by: item.created_by,
+        created_at: item.created_at,
+    })
 }
 
 #[cfg(test)]

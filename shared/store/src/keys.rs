@@ -10,16 +10,23 @@
 //! | user claim      | `BUSINESS#<business>#USER#<user>`  | `CLAIM`                     |
 //! | outbox event    | `OUTBOX#<customer_id>`             | `<occurred_at>#<event_id>`  |
 //! | client          | `CLIENT#<client_id>`               | `CLIENT`                    |
+//! | tag             | `CUSTOMER#<customer_id>`           | `TAG#<label, lower-cased>`  |
+//! | tag by id       | `TAG#<tag_id>`                     | `TAG`                       |
+//! | note            | `CUSTOMER#<customer_id>`           | `NOTE#<note_id>`            |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
 //! `gsi2pk = BUSINESS#<business>#STATUS#<status>`,
-//! `gsi3pk = BUSINESS#<business>#TYPE#<type>`.
+//! `gsi3pk = BUSINESS#<business>#TYPE#<type>`. A tag carries
+//! `gsi1pk = BUSINESS#<business>#TAG#<label, lower-cased>` with its customer's
+//! sort key, so one query finds a business's customers with a tag.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use clientele_core::{BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, Timestamp, UserId};
+use clientele_core::{
+    BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, TagId, Timestamp, UserId,
+};
 
 /// Attribute names shared by several items.
 pub mod attr {
@@ -130,6 +137,40 @@ pub fn rate_window(customer: CustomerId, action: &str, starts_at: i64) -> Key {
         pk: customer_partition(customer),
         sk: format!("RATE#{action}#{starts_at}"),
     }
+}
+
+/// Sort keys of a customer's tags start with this.
+pub const TAG_PREFIX: &str = "TAG#";
+/// Sort keys of a customer's notes start with this.
+pub const NOTE_PREFIX: &str = "NOTE#";
+
+/// A customer's tag with a label (already folded).
+pub fn tag(customer: CustomerId, folded_label: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{TAG_PREFIX}{folded_label}"),
+    }
+}
+
+/// The copy of a tag kept under its id.
+pub fn tag_by_id(id: TagId) -> Key {
+    Key {
+        pk: format!("{TAG_PREFIX}{id}"),
+        sk: "TAG".to_owned(),
+    }
+}
+
+/// A note about a customer.
+pub fn note(customer: CustomerId, id: NoteId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{NOTE_PREFIX}{id}"),
+    }
+}
+
+/// `gsi1pk` of a tag: a business's customers with a label (already folded).
+pub fn business_tag(business: BusinessId, folded_label: &str) -> String {
+    format!("BUSINESS#{business}#TAG#{folded_label}")
 }
 
 /// An external system's client.

@@ -12,6 +12,8 @@ pub mod customers;
 mod errors;
 pub mod items;
 pub mod keys;
+pub mod notes;
+pub mod tags;
 mod transact;
 
 use std::sync::Arc;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use clientele_core::StoreError;
 
@@ -61,6 +62,7 @@ enum WriteKind {
     Put(Item),
     Delete(Key),
     Update(Key, String),
+    Check(Key),
 }
 
 impl Write {
@@ -72,6 +74,11 @@ impl Write {
     /// Deletes an item.
     pub(crate) fn delete(table: &str, key: Key) -> Self {
         Self::new(table, WriteKind::Delete(key))
+    }
+
+    /// Writes nothing, but the transaction happens only if the item meets its condition.
+    pub(crate) fn check(table: &str, key: Key) -> Self {
+        Self::new(table, WriteKind::Check(key))
     }
 
     /// Updates an item with an update expression.
@@ -140,6 +147,9 @@ impl Write {
                 Update::builder()
                     .set_key(Some(key.to_attributes()))
                     .update_expression(expression)
+            )),
+            WriteKind::Check(key) => builder.condition_check(conditional!(
+                ConditionCheck::builder().set_key(Some(key.to_attributes()))
             )),
         };
         Ok(item.build())

@@ -1,0 +1,98 @@
+//! Customers' avatar images in a private S3 bucket. Nobody reads the bucket
+//! directly: `GET /api/customers/{id}/avatar` checks the caller and answers
+//! with a link to the image that works for a few minutes.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use clientele_core::{Blobs, StoreError};
+
+/// How long a link to an image works.
+pub const LINK_LIFETIME: Duration = Duration::from_secs(300);
+
+/// The avatar bucket.
+#[derive(Debug, Clone)]
+pub struct AvatarBucket {
+    client: Client,
+    bucket: String,
+}
+
+impl AvatarBucket {
+    /// The bucket `bucket`, through a client made from `sdk`. A bucket behind
+    /// an endpoint override (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: a
+    /// local S3) is addressed by path, since its host has no bucket subdomains.
+    pub fn new(sdk: &SdkConfig, bucket: impl Into<String>) -> Self {
+        let local = sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(local).build();
+        Self {
+            client: Client::from_conf(config),
+            bucket: bucket.into(),
+        }
+    }
+
+    /// The bucket's name.
+    pub fn name(&self) -> &str {
+        &self.bucket
+    }
+
+    /// A link that fetches the image under `key` for [`LINK_LIFETIME`].
+    pub async fn link(&self, key: &str) -> Result<String, StoreError> {
+        let config = PresigningConfig::expires_in(LINK_LIFETIME).map_err(|e| StoreError::Unexpected(Box::new(e)))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(classify)?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+fn classify<
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+>(
+    error: SdkError<E, R>,
+) -> StoreError {
+    match &error {
+        SdkError::ServiceError(context) if context.err().code() == Some("AccessDenied") => {
+            StoreError::Unexpected(Box::new(error))
+        }
+        SdkError::ConstructionFailure(_) => StoreError::Unexpected(Box::new(error)),
+        _ => StoreError::Unavailable(Box::new(error)),
+    }
+}
+
+impl Blobs for AvatarBucket {
+    #[tracing::instrument(skip(self, bytes), fields(bytes = bytes.len()))]
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}

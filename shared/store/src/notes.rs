@@ -1,0 +1,113 @@
+//! Notes in DynamoDB, on their customer under `NOTE#<note id>`: note ids are
+//! made from the time of writing, so reading the customer's partition
+//! backwards from `NOTE#` lists them newest first, and a note's id is its key.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::{Customer, CustomerEvent, CustomerId, Note, NoteId, NoteStore, Page, StoreError};
+
+use crate::DynamoStore;
+use crate::cursor;
+use crate::errors::classify;
+use crate::items::{event_item, note_from, note_item};
+use crate::keys;
+use crate::transact::{Write, transact};
+
+/// The tag a notes cursor carries.
+const NOTES_QUERY: &str = "notes";
+
+impl NoteStore for DynamoStore {
+    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, note_id = %note.id))]
+    async fn add_note(&self, customer: &Customer, note: &Note, event: &CustomerEvent) -> Result<(), StoreError> {
+        let writes = vec![
+            self.customer_still_there(customer),
+            Write::put(&self.table, note_item(note)?).condition("attribute_not_exists(pk)"),
+            Write::put(&self.table, event_item(event)?),
+        ];
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed(0) => Err(StoreError::NotFound),
+            Err(_) => Err(StoreError::Unexpected("a note id was used twice".into())),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %customer, limit))]
+    async fn notes_of(
+        &self,
+        customer: CustomerId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Note>, StoreError> {
+        let start = match cursor {
+            Some(text) => {
+                let position = cursor::decode(text, NOTES_QUERY)?;
+                let id = NoteId::parse(&position).map_err(|_| StoreError::InvalidCursor)?;
+                Some(keys::note(customer, id).to_attributes())
+            }
+            None => None,
+        };
+        let output = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::customer_partition(customer)))
+            .expression_attribute_values(":prefix", AttributeValue::S(keys::NOTE_PREFIX.to_owned()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut notes = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(note_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = notes.len() > limit;
+        notes.truncate(limit);
+        let next_cursor = more
+            .then(|| {
+                notes
+                    .last()
+                    .map(|note| cursor::encode(NOTES_QUERY, &note.id.to_string()))
+            })
+            .flatten();
+        Ok(Page {
+            items: notes,
+            next_cursor,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %customer, note_id = %id))]
+    async fn note(&self, customer: CustomerId, id: NoteId) -> Result<Option<Note>, StoreError> {
+        self.get_item(keys::note(customer, id))
+            .await?
+            .map(note_from)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(note_id = %note.id))]
+    async fn remove_note(&self, note: &Note) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(keys::note(note.customer_id, note.id).to_attributes()))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
