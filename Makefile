@@ -15,6 +15,7 @@ MOTO_PORT ?= 5050
 TABLE_NAME ?= clientele
 EVENT_BUS_NAME ?= clientele
 JWT_SECRET_ID ?= clientele/jwt-signing-key
+AVATAR_BUCKET ?= clientele-avatars
 
 # What the clientele command needs to reach the local stack's table.
 LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
@@ -37,7 +38,7 @@ tools: ## Install cargo-lambda, moto and DynamoDB Local into .local/.
 
 run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB Local and moto.
 	@API_PORT=$(API_PORT) DYNAMODB_PORT=$(DYNAMODB_PORT) MOTO_PORT=$(MOTO_PORT) \
-		TABLE_NAME=$(TABLE_NAME) EVENT_BUS_NAME=$(EVENT_BUS_NAME) JWT_SECRET_ID=$(JWT_SECRET_ID) \
+		TABLE_NAME=$(TABLE_NAME) EVENT_BUS_NAME=$(EVENT_BUS_NAME) JWT_SECRET_ID=$(JWT_SECRET_ID) AVATAR_BUCKET=$(AVATAR_BUCKET) \
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
 
 test: tools lint unit smoke ## Every check and test: formatting, clippy, unit, integration and smoke tests.

@@ -17,6 +17,7 @@ mkdir -p "$data/dynamodb" "$logs"
 
 : "${API_PORT:=9000}" "${DYNAMODB_PORT:=8000}" "${MOTO_PORT:=5050}"
 : "${TABLE_NAME:=clientele}" "${EVENT_BUS_NAME:=clientele}" "${JWT_SECRET_ID:=clientele/jwt-signing-key}"
+: "${AVATAR_BUCKET:=clientele-avatars}"
 : "${JWT_SIGNING_KEY:?set JWT_SIGNING_KEY (the Makefile sets the local key)}"
 
 say() { printf 'run: %s\n' "$*" >&2; }
@@ -61,7 +62,7 @@ wait_for "$logs/moto.log" "moto"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
-export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID
+export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID AVATAR_BUCKET
 export AWS_LAMBDA_LOG_LEVEL=${AWS_LAMBDA_LOG_LEVEL:-INFO}
 
 cargo run --quiet --locked -p clientele-cli -- local-setup

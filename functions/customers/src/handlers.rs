@@ -2,7 +2,7 @@
 //! operation, shape the answer. Errors are returned, never built here.
 
 use lambda_http::http::StatusCode;
-use lambda_http::http::header::LOCATION;
+use lambda_http::http::header::{CACHE_CONTROL, LOCATION};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
@@ -10,11 +10,12 @@ use clientele_auth::{Access, Principal};
 use clientele_core::contact::fold;
 use clientele_core::{
     BusinessId, Customer, CustomerHistory, CustomerId, CustomerPatch, CustomerQuery, CustomerReader, CustomerStats,
-    CustomerStatus, CustomerType, CustomerWriter, Email, NewCustomer, operations,
+    CustomerStatus, CustomerType, CustomerWriter, Email, NewCustomer, TagLabel, operations,
 };
 use clientele_http::body::{JSON, MERGE_PATCH_JSON, json_object};
 use clientele_http::request::{QueryReader, path_param};
-use clientele_http::response::{empty, if_match, json, not_modified, tagged, with_header};
+use clientele_http::response::{PageBody, empty, if_match, json, not_modified, tagged, with_header};
+use clientele_http::upload;
 use clientele_http::{ApiError, require};
 
 use crate::App;
@@ -71,14 +72,6 @@ pub async fn get<S: CustomerReader>(
     Ok(customer_response(StatusCode::OK, &customer))
 }
 
-/// One page of a list.
-#[derive(Debug, Serialize)]
-struct ListPage {
-    items: Vec<Customer>,
-    /// Pass as `cursor` for the next page; `null` at the end.
-    next_cursor: Option<String>,
-}
-
 /// Query parameters of the list.
 const LIST_PARAMETERS: &[&str] = &[
     "limit",
@@ -87,6 +80,7 @@ const LIST_PARAMETERS: &[&str] = &[
     "customer_type",
     "email",
     "name_prefix",
+    "tag",
     "business_id",
 ];
 
@@ -127,6 +121,7 @@ pub async fn list<S: CustomerReader>(
     let customer_type = params.optional("customer_type", str::parse::<CustomerType>);
     let email = params.optional("email", Email::parse);
     let name_prefix = params.optional("name_prefix", name_prefix);
+    let tag = params.optional("tag", TagLabel::parse);
     let business = params.optional("business_id", BusinessId::parse);
     params.refuse_unknown(LIST_PARAMETERS);
     params.finish()?;
@@ -140,17 +135,12 @@ pub async fn list<S: CustomerReader>(
         customer_type,
         email,
         name_prefix,
+        tag,
         limit,
         cursor,
     };
     let page = operations::list(&app.store, principal.business_id, &query).await?;
-    Ok(json(
-        StatusCode::OK,
-        &ListPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(json(StatusCode::OK, &PageBody::from(page)))
 }
 
 /// `PATCH /api/customers/{id}`: a JSON merge patch, honouring `If-Match`, rate limited per customer.
@@ -192,6 +182,7 @@ pub async fn delete<S: CustomerReader + CustomerWriter>(
     let precondition = if_match(request)?;
     operations::delete(
         &app.store,
+        &app.avatars,
         principal.business_id,
         id,
         precondition.as_ref(),
@@ -228,4 +219,44 @@ pub async fn stats<S: CustomerReader>(
         history: &customer.history,
     };
     Ok(tagged(json(StatusCode::OK, &body), customer.version))
+}
+
+/// `POST /api/customers/{id}/avatar`: a PNG, JPEG or WebP image of at most
+/// 2 MB, raw or as a multipart file. 200 with the customer.
+#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
+pub async fn set_avatar<S: CustomerReader + CustomerWriter>(
+    app: &App<S>,
+    principal: &Principal,
+    request: &Request,
+    segment: &str,
+) -> Result<Response<Body>, ApiError> {
+    require(principal, Access::Write)?;
+    let id = customer_id(segment)?;
+    let image = upload::image(request).await?;
+    let customer = operations::avatars::set(
+        &app.store,
+        &app.avatars,
+        principal.business_id,
+        id,
+        image,
+        app.clock.now(),
+    )
+    .await?;
+    Ok(customer_response(StatusCode::OK, &customer))
+}
+
+/// `GET /api/customers/{id}/avatar`: 302 to a link to the image that works
+/// for five minutes.
+#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
+pub async fn avatar<S: CustomerReader>(
+    app: &App<S>,
+    principal: &Principal,
+    segment: &str,
+) -> Result<Response<Body>, ApiError> {
+    require(principal, Access::Read)?;
+    let id = customer_id(segment)?;
+    let key = operations::avatars::key_of(&app.store, principal.business_id, id).await?;
+    let link = app.avatars.link(&key).await?;
+    let response = with_header(empty(StatusCode::FOUND), LOCATION, &link);
+    Ok(with_header(response, CACHE_CONTROL, "no-store"))
 }

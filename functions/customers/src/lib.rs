@@ -8,6 +8,8 @@
 //! | PATCH  | `/api/customers/{id}`         | staff  |
 //! | DELETE | `/api/customers/{id}`         | admin  |
 //! | GET    | `/api/customers/{id}/stats`   | viewer |
+//! | POST   | `/api/customers/{id}/avatar`  | staff  |
+//! | GET    | `/api/customers/{id}/avatar`  | viewer |
 //!
 //! [`handle`] is the whole function: tests call it with a `lambda_http::Request`
 //! exactly as the runtime does.
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use lambda_http::{Body, Request, Response};
 
+use clientele_avatars::AvatarBucket;
 use clientele_core::{Clock, CustomerReader, CustomerWriter, Rate, SystemClock};
 use clientele_http::config::{ConfigError, Lookup, authenticator, parsed_or, required};
 use clientele_http::{ApiError, Authenticator, respond};
@@ -56,6 +59,8 @@ pub struct App<S> {
     pub store: S,
     /// How the caller is found.
     pub auth: Authenticator,
+    /// Where avatar images are kept.
+    pub avatars: AvatarBucket,
     /// This function's settings.
     pub settings: Settings,
     /// Where "now" comes from.
@@ -64,12 +69,13 @@ pub struct App<S> {
 
 impl App<DynamoStore> {
     /// Builds the function from its environment (`TABLE_NAME`,
-    /// `CUSTOMER_PATCH_RATE`, and the authenticator's variables), and opens
-    /// the first DynamoDB connection.
+    /// `AVATAR_BUCKET`, `CUSTOMER_PATCH_RATE`, and the authenticator's
+    /// variables), and opens the first DynamoDB connection.
     pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), required(env, "TABLE_NAME")?);
         let app = Self {
             auth: authenticator(env, sdk, store.clone()).await?,
+            avatars: AvatarBucket::new(sdk, required(env, "AVATAR_BUCKET")?),
             settings: Settings::from_env(env)?,
             clock: Arc::new(SystemClock),
             store,
@@ -105,6 +111,8 @@ async fn dispatch<S: CustomerReader + CustomerWriter>(
         Route::Update(id) => handlers::update(app, &principal, request, id).await,
         Route::Delete(id) => handlers::delete(app, &principal, request, id).await,
         Route::Stats(id) => handlers::stats(app, &principal, id).await,
+        Route::SetAvatar(id) => handlers::set_avatar(app, &principal, request, id).await,
+        Route::Avatar(id) => handlers::avatar(app, &principal, id).await,
     }
 }
 

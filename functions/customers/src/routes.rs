@@ -26,6 +26,10 @@ pub enum Route<'a> {
     Delete(&'a str),
     /// `GET /api/customers/{id}/stats`
     Stats(&'a str),
+    /// `POST /api/customers/{id}/avatar`
+    SetAvatar(&'a str),
+    /// `GET /api/customers/{id}/avatar`
+    Avatar(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -53,6 +57,13 @@ impl<'a> Route<'a> {
                 Method::GET => Ok(Route::Stats(id)),
                 _ => Err(ApiError::MethodNotAllowed { allowed: &["GET"] }),
             },
+            [id, "avatar"] if !id.is_empty() => match *method {
+                Method::GET => Ok(Route::Avatar(id)),
+                Method::POST => Ok(Route::SetAvatar(id)),
+                _ => Err(ApiError::MethodNotAllowed {
+                    allowed: &["GET", "POST"],
+                }),
+            },
             _ => Err(not_found()),
         }
     }
@@ -74,6 +85,12 @@ mod tests {
             (Method::PATCH, format!("/api/customers/{id}"), Route::Update(id)),
             (Method::DELETE, format!("/api/customers/{id}"), Route::Delete(id)),
             (Method::GET, format!("/api/customers/{id}/stats"), Route::Stats(id)),
+            (
+                Method::POST,
+                format!("/api/customers/{id}/avatar"),
+                Route::SetAvatar(id),
+            ),
+            (Method::GET, format!("/api/customers/{id}/avatar"), Route::Avatar(id)),
         ];
         for (method, path, expected) in &cases {
             assert_eq!(Route::resolve(method, path).unwrap(), *expected, "{method} {path}");

@@ -4,8 +4,8 @@
 //!   signed with `JWT_SIGNING_KEY` (`make token` runs it with the local key).
 //! - `clientele client create|rotate|deactivate|show` manages external-system
 //!   clients in the table named by `TABLE_NAME`.
-//! - `clientele local-setup` creates the table, the event bus and the signing
-//!   secret of `infra/template.yaml` on the endpoints named by the AWS SDK's
+//! - `clientele local-setup` creates the table, the event bus, the signing
+//!   secret and the avatar bucket of `infra/template.yaml` on the endpoints named by the AWS SDK's
 //!   standard variables, and the demo data seed 002's examples use (`make run`
 //!   runs it against DynamoDB Local and moto).
 
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use clientele_auth::SigningKey;
-use clientele_stack::{Template, create_event_bus, create_table, put_secret};
+use clientele_stack::{Template, create_bucket, create_event_bus, create_table, local_s3, put_secret};
 use clientele_store::DynamoStore;
 
 #[derive(Parser)]
@@ -70,6 +70,9 @@ enum Command {
         /// The signing key to store in it.
         #[arg(long, env = "JWT_SIGNING_KEY", hide_env_values = true)]
         key: String,
+        /// The avatar bucket's name.
+        #[arg(long, env = "AVATAR_BUCKET")]
+        bucket: String,
     },
 }
 
@@ -77,7 +80,7 @@ fn said(created: bool) -> &'static str {
     if created { "created" } else { "already there" }
 }
 
-async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str) -> Result<(), String> {
+async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str, bucket: &str) -> Result<(), String> {
     SigningKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
     let template = Template::bundled().map_err(|e| e.to_string())?;
     let sdk = clientele_store::aws::sdk_config_loader().load().await;
@@ -95,6 +98,10 @@ async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str) -> Resu
         .await
         .map_err(|e| e.to_string())?;
     println!("secret {secret_id}: holds the local signing key");
+    let created = create_bucket(&local_s3(&sdk), bucket)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("bucket {bucket}: {}", said(created));
     for line in clientele_stack::demo::ensure(&DynamoStore::new(dynamodb, table)).await? {
         println!("{line}");
     }
@@ -121,7 +128,8 @@ async fn main() -> ExitCode {
             bus,
             secret_id,
             key,
-        } => local_setup(&table, &bus, &secret_id, &key).await,
+            bucket,
+        } => local_setup(&table, &bus, &secret_id, &key, &bucket).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -167,3 +167,26 @@ pub async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value
         )),
     }
 }
+
+/// An S3 client for a local S3 (moto): buckets addressed by path.
+pub fn local_s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}
+
+/// Creates a bucket unless it exists.
+pub async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<bool, StackError> {
+    match client.create_bucket().bucket(name).send().await {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(failed(
+            "creating the bucket",
+            aws_sdk_s3::error::DisplayErrorContext(&error),
+        )),
+    }
+}

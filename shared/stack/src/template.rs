@@ -15,6 +15,8 @@ pub const TABLE_TYPE: &str = "AWS::DynamoDB::Table";
 pub const EVENT_BUS_TYPE: &str = "AWS::Events::EventBus";
 /// The secret resource's type.
 pub const SECRET_TYPE: &str = "AWS::SecretsManager::Secret";
+/// The bucket resource's type.
+pub const BUCKET_TYPE: &str = "AWS::S3::Bucket";
 
 /// One attribute's type.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -152,6 +154,11 @@ impl Template {
     pub fn has_secret(&self) -> bool {
         self.only(SECRET_TYPE).is_ok()
     }
+
+    /// Whether the template defines the avatar bucket.
+    pub fn has_bucket(&self) -> bool {
+        self.only(BUCKET_TYPE).is_ok()
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +181,7 @@ mod tests {
         );
         assert!(template.has_event_bus());
         assert!(template.has_secret());
+        assert!(template.has_bucket());
     }
 
     #[test]
