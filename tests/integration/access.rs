@@ -21,17 +21,37 @@ enum Route {
     Update,
     Delete,
     Stats,
+    SetAvatar,
+    Avatar,
+    TagCreate,
+    TagsOf,
+    TagRemove,
+    TagAddTo,
+    TagRemoveFrom,
+    NoteAdd,
+    NotesOf,
+    NoteRemove,
     Root,
     Health,
 }
 
-const ROUTES: [Route; 8] = [
+const ROUTES: [Route; 18] = [
     Route::List,
     Route::Create,
     Route::Get,
     Route::Update,
     Route::Delete,
     Route::Stats,
+    Route::SetAvatar,
+    Route::Avatar,
+    Route::TagCreate,
+    Route::TagsOf,
+    Route::TagRemove,
+    Route::TagAddTo,
+    Route::TagRemoveFrom,
+    Route::NoteAdd,
+    Route::NotesOf,
+    Route::NoteRemove,
     Route::Root,
     Route::Health,
 ];
@@ -77,9 +97,14 @@ const CALLERS: [Caller; 17] = [
     Caller::ClientOfAnotherBusiness,
 ];
 
-/// The status each route answers a caller:
-/// List, Create, Get, Update, Delete, Stats, Root, Health.
-fn expected(caller: Caller) -> [u16; 8] {
+/// The status each route answers a caller, in the order of [`ROUTES`]:
+/// customers (list, create, get, update, delete, stats, set avatar, avatar),
+/// tags (create, of a customer, remove, add to, remove from),
+/// notes (add, of a customer, remove), service (root, health).
+///
+/// The notes deleted are written by another staff member, so staff (and a
+/// writing client) may not delete them; admins may.
+fn expected(caller: Caller) -> [u16; 18] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -90,11 +115,21 @@ fn expected(caller: Caller) -> [u16; 8] {
         | Caller::UnknownRole
         | Caller::InactiveClient
         | Caller::WrongClientSecret
-        | Caller::UnknownClient => [401, 401, 401, 401, 401, 401, 200, 200],
-        Caller::Viewer | Caller::ReadOnlyClient => [200, 403, 200, 403, 403, 200, 200, 200],
-        Caller::Staff | Caller::ActiveClient => [200, 201, 200, 200, 403, 200, 200, 200],
-        Caller::Admin => [200, 201, 200, 200, 204, 200, 200, 200],
-        Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [200, 201, 404, 404, 404, 404, 200, 200],
+        | Caller::UnknownClient => [
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200,
+        ],
+        Caller::Viewer | Caller::ReadOnlyClient => [
+            200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 200, 200,
+        ],
+        Caller::Staff | Caller::ActiveClient => [
+            200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 200, 200,
+        ],
+        Caller::Admin => [
+            200, 201, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
+        ],
+        Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
+            200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 200, 200,
+        ],
     }
 }
 
@@ -199,16 +234,19 @@ fn credentials(call: Call, caller: Caller, business: BusinessId, clients: &Clien
     }
 }
 
+/// A PNG by its first bytes: enough for the service to take it as one.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-a-small-avatar";
+
+/// Sets up what a route acts on (a customer, with a tag, a note or an avatar,
+/// made by another staff member) and returns the call to make.
 async fn call_for(app: &TestApp, route: Route) -> Call {
+    let setup = |call: Call| call.authorized_as(&staff_of(app.business));
     let created = app
-        .send(
-            Call::post("/api/customers/")
-                .authorized_as(&staff_of(app.business))
-                .json(&customer_body("Matrix Cell")),
-        )
+        .send(setup(Call::post("/api/customers/")).json(&customer_body("Matrix Cell")))
         .await;
     let id = created.json()["id"].as_str().unwrap().to_owned();
     let item = format!("/api/customers/{id}");
+    let made = |response: TestResponse| response.json()["id"].as_str().unwrap().to_owned();
     match route {
         Route::List => Call::get("/api/customers/"),
         Route::Create => Call::post("/api/customers/").json(&customer_body("Created In Cell")),
@@ -216,6 +254,40 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
         Route::Update => Call::patch(&item).json(&json!({"full_name": "Changed In Cell"})),
         Route::Delete => Call::delete(&item),
         Route::Stats => Call::get(&format!("{item}/stats")),
+        Route::SetAvatar => Call::post(&format!("{item}/avatar"))
+            .header("content-type", "image/png")
+            .bytes(PNG),
+        Route::Avatar => {
+            let set = setup(
+                Call::post(&format!("{item}/avatar"))
+                    .header("content-type", "image/png")
+                    .bytes(PNG),
+            );
+            assert_eq!(app.send(set).await.status, 200);
+            Call::get(&format!("{item}/avatar"))
+        }
+        Route::TagCreate => Call::post("/api/customers/tags/").json(&json!({"customer_id": id, "label": "VIP"})),
+        Route::TagsOf => Call::get(&format!("/api/customers/tags/customer/{id}")),
+        Route::TagRemove | Route::TagRemoveFrom => {
+            let tag = made(
+                app.send(setup(Call::post(&format!("{item}/tags"))).json(&json!({"label": "Old"})))
+                    .await,
+            );
+            match route {
+                Route::TagRemove => Call::delete(&format!("/api/customers/tags/{tag}")),
+                _ => Call::delete(&format!("{item}/tags/{tag}")),
+            }
+        }
+        Route::TagAddTo => Call::post(&format!("{item}/tags")).json(&json!([{"label": "A"}, {"label": "B"}])),
+        Route::NoteAdd => Call::post(&format!("{item}/notes")).json(&json!({"content": "Called back."})),
+        Route::NotesOf => Call::get(&format!("{item}/notes")),
+        Route::NoteRemove => {
+            let note = made(
+                app.send(setup(Call::post(&format!("{item}/notes"))).json(&json!({"content": "x"})))
+                    .await,
+            );
+            Call::delete(&format!("{item}/notes/{note}"))
+        }
         Route::Root => Call::get("/"),
         Route::Health => Call::get("/health"),
     }
@@ -290,7 +362,7 @@ async fn behind_api_gateway_a_token_alone_is_not_trusted() {
     let app = TestApp::spawn().await;
     let response = clientele_tests::TestResponse::from(
         customers::handle(
-            &app.behind_gateway,
+            &app.cloud.customers,
             Call::get("/api/customers/")
                 .bearer(&app.token(Role::Admin))
                 .to_request(),

@@ -271,7 +271,7 @@ async fn when_clients_cannot_be_read_the_answer_is_503_not_a_guess() {
     assert_eq!(from_context(&answer.context), Ok(Decision::Deny(Denial::Unavailable)));
     let response = TestResponse::from(
         customers::handle(
-            &app.behind_gateway,
+            &app.cloud.customers,
             call.with_authorizer_context(answer.context).to_request(),
         )
         .await,

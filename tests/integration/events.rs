@@ -34,15 +34,47 @@ fn principal_in(request: &Request) -> bool {
     }
 }
 
-#[test]
-fn every_customers_event_routes_and_carries_a_principal() {
-    let events = events_of("customers");
-    assert_eq!(events.len(), 6, "one event per route");
-    for (name, request) in events {
-        let route = customers::routes::Route::resolve(request.method(), request.uri().path());
+/// Checks every event of a function's folder reaches one of its routes and
+/// carries a principal; returns how many there are.
+fn check_route_events<R: std::fmt::Debug, E: std::fmt::Debug>(
+    function: &str,
+    resolve: impl Fn(&Request) -> Result<R, E>,
+) -> usize {
+    let events = events_of(function);
+    for (name, request) in &events {
+        let route = resolve(request);
         assert!(route.is_ok(), "{name} does not reach a route: {route:?}");
-        assert!(principal_in(&request), "{name} has no valid authorizer context");
+        assert!(principal_in(request), "{name} has no valid authorizer context");
     }
+    events.len()
+}
+
+#[test]
+fn every_route_event_reaches_its_route_and_carries_a_principal() {
+    let count = check_route_events("customers", |r| {
+        customers::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
+    });
+    assert_eq!(count, 8, "one event per customers route");
+    let count = check_route_events("tags", |r| {
+        tags::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
+    });
+    assert_eq!(count, 6, "one event per tags route, and a list");
+    let count = check_route_events("notes", |r| {
+        notes::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
+    });
+    assert_eq!(count, 3, "one event per notes route");
+}
+
+#[tokio::test]
+async fn the_avatar_event_carries_an_image_the_function_accepts() {
+    let (_, request) = events_of("customers")
+        .into_iter()
+        .find(|(name, _)| name.ends_with("avatar-set.json"))
+        .expect("an avatar upload event");
+    let image = clientele_http::upload::image(&request)
+        .await
+        .expect("a PNG the upload route accepts");
+    assert_eq!(image.content_type, "image/png");
 }
 
 #[test]

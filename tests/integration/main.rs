@@ -5,13 +5,16 @@
 
 mod access;
 mod authorizer;
+mod avatars;
 mod clients;
 mod create;
 mod delete;
 mod events;
 mod list;
 mod local_stack;
+mod notes;
 mod outage;
 mod read;
 mod signing_keys;
+mod tags;
 mod update;

@@ -18,6 +18,7 @@ use clientele_auth::{
     ClientSecret, Gatekeeper, KeySource, Principal, Role, SecretsManagerKeys, SigningKey, TokenSettings, TokenVerifier,
     issue,
 };
+use clientele_avatars::AvatarBucket;
 use clientele_core::{BusinessId, Client, ClientName, Scope, Timestamp};
 use clientele_http::Authenticator;
 use clientele_stack::{Template, create_table};
@@ -101,27 +102,106 @@ pub async fn verifier() -> TokenVerifier {
     TokenVerifier::new(KeySource::SecretsManager(keys), &TokenSettings::default())
 }
 
-fn customers_app(store: DynamoStore, auth: Authenticator, clock: Arc<TestClock>) -> customers::App<DynamoStore> {
-    customers::App {
-        store,
-        auth,
-        settings: customers::Settings {
-            patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
-        },
-        clock,
+/// Creates a bucket with a random name in the local S3 (moto).
+pub async fn fresh_bucket() -> AvatarBucket {
+    let sdk = sdk_config(moto_endpoint()).await;
+    let name = format!("clientele-test-{}", uuid::Uuid::new_v4().simple());
+    clientele_stack::create_bucket(&clientele_stack::local_s3(&sdk), &name)
+        .await
+        .expect("moto creates the bucket");
+    AvatarBucket::new(&sdk, name)
+}
+
+/// The route functions, one way of checking credentials.
+pub struct Functions {
+    /// The customers function.
+    pub customers: customers::App<DynamoStore>,
+    /// The tags function.
+    pub tags: tags::App<DynamoStore>,
+    /// The notes function.
+    pub notes: notes::App<DynamoStore>,
+}
+
+impl Functions {
+    fn new(store: &DynamoStore, avatars: &AvatarBucket, auth: Authenticator, clock: &Arc<TestClock>) -> Self {
+        let clock: Arc<dyn clientele_core::Clock> = clock.clone();
+        Self {
+            customers: customers::App {
+                store: store.clone(),
+                auth: auth.clone(),
+                avatars: avatars.clone(),
+                settings: customers::Settings {
+                    patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
+                },
+                clock: clock.clone(),
+            },
+            tags: tags::App {
+                store: store.clone(),
+                auth: auth.clone(),
+                clock: clock.clone(),
+            },
+            notes: notes::App {
+                store: store.clone(),
+                auth,
+                clock,
+            },
+        }
+    }
+
+    /// Sends a request to the function `infra/template.yaml` routes its path to.
+    pub async fn send(&self, call: &Call) -> TestResponse {
+        let request = call.to_request();
+        match function_for(call.path()) {
+            Function::Service => service::handle(&request).into(),
+            Function::Customers => customers::handle(&self.customers, request).await.into(),
+            Function::Tags => tags::handle(&self.tags, request).await.into(),
+            Function::Notes => notes::handle(&self.notes, request).await.into(),
+        }
+    }
+}
+
+/// The functions routes lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `/`, `/health`, anything outside `/api`: no authorizer.
+    Service,
+    /// The rest of `/api/customers`.
+    Customers,
+    /// `/api/customers/tags/...` and `/api/customers/{id}/tags...`.
+    Tags,
+    /// `/api/customers/{id}/notes...`.
+    Notes,
+}
+
+/// The function a path is routed to, as `infra/template.yaml` routes it.
+pub fn function_for(path: &str) -> Function {
+    let Some(rest) = path.strip_prefix("/api/customers") else {
+        return if path.starts_with("/api/") {
+            Function::Customers
+        } else {
+            Function::Service
+        };
+    };
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["tags", ..] | [_, "tags", ..] => Function::Tags,
+        [_, "notes", ..] => Function::Notes,
+        _ => Function::Customers,
     }
 }
 
 /// The functions against their own table.
 pub struct TestApp {
-    /// The customers function as `make run` serves it: credentials checked in-process.
-    pub app: customers::App<DynamoStore>,
-    /// The customers function as deployed: trusting only the authorizer's context.
-    pub behind_gateway: customers::App<DynamoStore>,
+    /// The route functions as `make run` serves them: credentials checked in-process.
+    pub local: Functions,
+    /// The route functions as deployed: trusting only the authorizer's context.
+    pub cloud: Functions,
     /// The auth-check authorizer.
     pub authorizer: auth_check::Authorizer<DynamoStore>,
     /// The store the functions use.
     pub store: DynamoStore,
+    /// The avatar bucket the functions use.
+    pub avatars: AvatarBucket,
     /// A client of the same DynamoDB, for looking behind the functions' backs.
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// The table.
@@ -150,12 +230,14 @@ impl TestApp {
     ) -> Self {
         let store = DynamoStore::new(function_client, table.clone());
         let clock = Arc::new(TestClock::new());
+        let avatars = fresh_bucket().await;
         let in_process = Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier().await, store.clone())));
         Self {
-            app: customers_app(store.clone(), in_process, clock.clone()),
-            behind_gateway: customers_app(store.clone(), Authenticator::Gateway, clock.clone()),
+            local: Functions::new(&store, &avatars, in_process, &clock),
+            cloud: Functions::new(&store, &avatars, Authenticator::Gateway, &clock),
             authorizer: auth_check::Authorizer::new(Gatekeeper::new(verifier().await, store.clone())),
             store,
+            avatars,
             dynamodb,
             table,
             business: BusinessId::random(),
@@ -170,10 +252,7 @@ impl TestApp {
 
     /// Sends a request as `make run` serves it.
     pub async fn send(&self, call: Call) -> TestResponse {
-        if is_public(call.path()) {
-            return service::handle(&call.to_request()).into();
-        }
-        customers::handle(&self.app, call.to_request()).await.into()
+        self.local.send(&call).await
     }
 
     /// Sends a request as API Gateway does: public routes straight to their
@@ -182,8 +261,8 @@ impl TestApp {
     /// answers with its own 403), then to the route function with the
     /// authorizer's context.
     pub async fn send_via_gateway(&self, call: Call) -> TestResponse {
-        if is_public(call.path()) {
-            return service::handle(&call.to_request()).into();
+        if function_for(call.path()) == Function::Service {
+            return self.cloud.send(&call).await;
         }
         if call.header_value("authorization").is_none_or(|v| v.trim().is_empty()) {
             return gateway_answer(401, "Unauthorized");
@@ -192,8 +271,7 @@ impl TestApp {
         if !decision.is_authorized {
             return gateway_answer(403, "Forbidden");
         }
-        let call = call.with_authorizer_context(decision.context);
-        customers::handle(&self.behind_gateway, call.to_request()).await.into()
+        self.cloud.send(&call.with_authorizer_context(decision.context)).await
     }
 
     /// Creates a customer as staff of this test's business.
@@ -251,11 +329,6 @@ impl TestApp {
             .filter(|item| item.get("entity").and_then(|e| e.as_s().ok()).map(String::as_str) == Some(entity))
             .collect()
     }
-}
-
-/// Routes without an authorizer in `infra/template.yaml`: the service function's.
-fn is_public(path: &str) -> bool {
-    !path.starts_with("/api/")
 }
 
 /// API Gateway's own answer, not a function's.

@@ -1,0 +1,231 @@
+//! Avatars: uploaded to the private bucket (moto's S3), served through links.
+
+use aws_sdk_s3::Client as S3;
+use bytes::Bytes;
+use clientele_auth::Role;
+use clientele_core::BusinessId;
+use clientele_tests::app::{dynamodb_client, fresh_table, sdk_config};
+use clientele_tests::proxy::FaultyProxy;
+use clientele_tests::services::{dynamodb_endpoint, moto_endpoint};
+use clientele_tests::{Call, TestApp, TestResponse, customer_body, token};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// A real 1x1 PNG (one red pixel), 70 bytes.
+const PNG: [u8; 70] = [
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D,
+    0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+fn png() -> Vec<u8> {
+    PNG.to_vec()
+}
+
+fn jpeg() -> Vec<u8> {
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend_from_slice(b"JFIF\0rest-of-a-jpeg");
+    jpeg
+}
+
+async fn customer(app: &TestApp) -> String {
+    app.created(&customer_body("Pictured Pia")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn upload(app: &TestApp, id: &str, content_type: &str, body: &[u8]) -> TestResponse {
+    app.send(
+        Call::post(&format!("/api/customers/{id}/avatar"))
+            .bearer(&app.token(Role::Staff))
+            .header("content-type", content_type)
+            .bytes(body),
+    )
+    .await
+}
+
+fn multipart(file: &[u8], filename: &str) -> Vec<u8> {
+    let mut body = b"--b0undary\r\n".to_vec();
+    body.extend(format!("Content-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n").bytes());
+    body.extend(b"Content-Type: application/octet-stream\r\n\r\n");
+    body.extend(file);
+    body.extend(b"\r\n--b0undary--\r\n");
+    body
+}
+
+async fn objects(app: &TestApp) -> Vec<String> {
+    let s3 = clientele_stack::local_s3(&sdk_config(moto_endpoint()).await);
+    s3_keys(&s3, app.avatars.name()).await
+}
+
+async fn s3_keys(s3: &S3, bucket: &str) -> Vec<String> {
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+async fn fetch(url: &str) -> (u16, Bytes) {
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let response = client.get(url.parse().unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.into_body().collect().await.unwrap().to_bytes())
+}
+
+#[tokio::test]
+async fn an_uploaded_png_is_stored_privately_and_served_through_a_link() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    let response = upload(&app, &id, "image/png", &png()).await;
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+    let customer = response.json();
+    assert_eq!(customer["avatar_url"], format!("/api/customers/{id}/avatar"));
+    assert_eq!(customer["version"], 2);
+    let keys = objects(&app).await;
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].starts_with(&format!("avatars/{}/{id}/", app.business)) && keys[0].ends_with(".png"));
+
+    let redirect = app
+        .send(Call::get(&format!("/api/customers/{id}/avatar")).bearer(&app.token(Role::Viewer)))
+        .await;
+    assert_eq!(redirect.status, 302);
+    assert_eq!(redirect.header("cache-control"), Some("no-store"));
+    let link = redirect.header("location").unwrap();
+    assert!(
+        link.contains("X-Amz-Signature") && link.contains("X-Amz-Expires=300"),
+        "{link}"
+    );
+    let (status, bytes) = fetch(link).await;
+    assert_eq!((status, bytes.to_vec()), (200, png()), "the link serves the image");
+
+    let events = app.items_of("Event").await;
+    let updated: Vec<_> = events
+        .iter()
+        .filter(|e| e["event_type"].as_s().unwrap() == "customer.updated")
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert!(
+        updated[0]["detail"]
+            .as_s()
+            .unwrap()
+            .contains("\"updatedFields\":[\"avatar_url\"]")
+    );
+}
+
+#[tokio::test]
+async fn a_new_avatar_replaces_the_old_image() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    assert_eq!(upload(&app, &id, "image/png", &png()).await.status, 200);
+    let first = objects(&app).await;
+    let body = multipart(&jpeg(), "me.jpg");
+    let second = upload(&app, &id, "multipart/form-data; boundary=b0undary", &body).await;
+    assert_eq!(second.status, 200, "{}", String::from_utf8_lossy(&second.body));
+    let now = objects(&app).await;
+    assert_eq!(now.len(), 1, "the previous image is removed");
+    assert_ne!(now, first);
+    assert!(now[0].ends_with(".jpg"), "known as a JPEG by its bytes");
+}
+
+#[tokio::test]
+async fn anything_but_a_small_png_jpeg_or_webp_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    let mut big = png();
+    big.resize(2 * 1024 * 1024 + 1, 0);
+    for (content_type, body, status) in [
+        ("image/gif", b"GIF89a-a-gif".to_vec(), 415),
+        ("image/png", jpeg(), 415),
+        ("image/png", b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(), 415),
+        ("application/pdf", b"%PDF-1.7".to_vec(), 415),
+        (
+            "multipart/form-data; boundary=b0undary",
+            multipart(b"just text", "me.png"),
+            415,
+        ),
+        ("image/png", big.clone(), 413),
+        (
+            "multipart/form-data; boundary=b0undary",
+            multipart(&big, "big.png"),
+            413,
+        ),
+    ] {
+        let response = upload(&app, &id, content_type, &body).await;
+        assert_eq!(
+            response.status,
+            status,
+            "{content_type}: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        response.problem();
+    }
+    assert!(objects(&app).await.is_empty());
+    let read = app
+        .send(Call::get(&format!("/api/customers/{id}")).bearer(&app.token(Role::Viewer)))
+        .await;
+    assert_eq!(
+        (read.json()["version"].as_u64(), read.json()["avatar_url"].is_null()),
+        (Some(1), true)
+    );
+    let none = app
+        .send(Call::get(&format!("/api/customers/{id}/avatar")).bearer(&app.token(Role::Viewer)))
+        .await;
+    assert_eq!(none.status, 404, "no avatar yet");
+}
+
+#[tokio::test]
+async fn deleting_the_customer_deletes_the_image() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    assert_eq!(
+        upload(&app, &id, "image/webp", b"RIFF\x1a\0\0\0WEBPVP8 rest")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(objects(&app).await.len(), 1);
+    let deleted = app
+        .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert!(objects(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn only_staff_of_the_business_upload() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    let call = |who: &str| {
+        Call::post(&format!("/api/customers/{id}/avatar"))
+            .bearer(who)
+            .header("content-type", "image/png")
+            .bytes(&png())
+    };
+    assert_eq!(app.send(call(&app.token(Role::Viewer))).await.status, 403);
+    assert_eq!(
+        app.send(call(&token(BusinessId::random(), &[Role::Admin])))
+            .await
+            .status,
+        404
+    );
+    assert!(objects(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn when_the_customer_cannot_be_updated_the_uploaded_image_is_removed() {
+    let dynamodb = dynamodb_client().await;
+    let table = fresh_table(&dynamodb).await;
+    let proxy = FaultyProxy::start(dynamodb_endpoint()).await;
+    let proxied = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
+    let app = TestApp::over(proxied, dynamodb, table).await;
+    let id = customer(&app).await;
+    proxy.fail("TransactWriteItems");
+    let response = upload(&app, &id, "image/png", &png()).await;
+    assert_eq!((response.status, response.header("retry-after")), (503, Some("2")));
+    assert!(objects(&app).await.is_empty(), "the image is not left behind");
+}
