@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::customer::{Customer, CustomerType};
 use crate::id::{BusinessId, CustomerId, EventId, NoteId, TagId};
+use crate::lifecycle::Action;
 use crate::note::Note;
 use crate::tag::Tag;
 use crate::time::Timestamp;
@@ -36,6 +37,12 @@ pub enum EventType {
     CustomerTagRemoved,
     /// A note was written about a customer (`noteId`; never its text).
     CustomerNoteAdded,
+    /// An admin validated a pending customer (`adminId`).
+    CustomerValidated,
+    /// An admin suspended an active customer (`adminId`, `reason`).
+    CustomerSuspended,
+    /// An admin reactivated a suspended customer (`adminId`).
+    CustomerReactivated,
 }
 
 impl EventType {
@@ -48,6 +55,9 @@ impl EventType {
             EventType::CustomerTagAdded => "customer.tag.added",
             EventType::CustomerTagRemoved => "customer.tag.removed",
             EventType::CustomerNoteAdded => "customer.note.added",
+            EventType::CustomerValidated => "customer.validated",
+            EventType::CustomerSuspended => "customer.suspended",
+            EventType::CustomerReactivated => "customer.reactivated",
         }
     }
 }
@@ -84,6 +94,12 @@ pub struct CustomerEvent {
     /// For `customer.note.added`: the note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note_id: Option<NoteId>,
+    /// For lifecycle events: the admin (a user's id, or a client's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_id: Option<String>,
+    /// For `customer.suspended`: why, as the admin wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// When it happened.
     pub timestamp: Timestamp,
 }
@@ -100,6 +116,8 @@ impl CustomerEvent {
             updated_fields: None,
             tag_id: None,
             note_id: None,
+            admin_id: None,
+            reason: None,
             timestamp,
         }
     }
@@ -143,6 +161,21 @@ impl CustomerEvent {
         Self {
             note_id: Some(note.id),
             ..Self::new(EventType::CustomerNoteAdded, customer, note.created_at)
+        }
+    }
+
+    /// The lifecycle event for `action`, taken by `admin`; `customer` is the
+    /// customer after it.
+    pub fn lifecycle(customer: &Customer, action: &Action, admin: &str) -> Self {
+        let (event_type, reason) = match action {
+            Action::Validate => (EventType::CustomerValidated, None),
+            Action::Suspend(reason) => (EventType::CustomerSuspended, Some(reason.as_str().to_owned())),
+            Action::Reactivate => (EventType::CustomerReactivated, None),
+        };
+        Self {
+            admin_id: Some(admin.to_owned()),
+            reason,
+            ..Self::new(event_type, customer, customer.updated_at)
         }
     }
 
@@ -230,6 +263,22 @@ mod tests {
                 "{personal}"
             );
         }
+    }
+
+    #[test]
+    fn lifecycle_events_carry_seed_001s_admin_id_and_reason() {
+        let c = customer();
+        let reason = crate::lifecycle::Reason::parse("Unpaid invoices").unwrap();
+        let suspended = CustomerEvent::lifecycle(&c, &Action::Suspend(reason), "admin-7");
+        let detail: Value = serde_json::from_str(&suspended.detail_json()).unwrap();
+        assert_eq!(suspended.event_type.as_str(), "customer.suspended");
+        assert_eq!(
+            (detail["adminId"].as_str(), detail["reason"].as_str()),
+            (Some("admin-7"), Some("Unpaid invoices"))
+        );
+        let validated: Value =
+            serde_json::from_str(&CustomerEvent::lifecycle(&c, &Action::Validate, "a").detail_json()).unwrap();
+        assert!(validated.get("reason").is_none());
     }
 
     #[test]

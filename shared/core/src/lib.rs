@@ -9,7 +9,10 @@ pub mod client;
 pub mod contact;
 pub mod customer;
 pub mod event;
+pub mod facts;
 pub mod id;
+pub mod inbound;
+pub mod lifecycle;
 pub mod note;
 pub mod operations;
 pub mod rate;
@@ -33,8 +36,8 @@ pub use note::{NewNote, Note, NoteContent};
 pub use operations::{CustomerError, Precondition};
 pub use rate::{Rate, RateWindow};
 pub use store::{
-    Blobs, ClientChange, ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, NoteStore, Page,
-    StoreError, TagStore, UniqueField,
+    Blobs, ClientChange, ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, FactStore,
+    NoteStore, Page, StoreError, TagStore, UniqueField,
 };
 pub use tag::{NewTag, Tag, TagColor, TagLabel};
 pub use time::{Clock, SystemClock, Timestamp};

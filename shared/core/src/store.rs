@@ -101,6 +101,10 @@ pub trait CustomerReader: Send + Sync {
         id: CustomerId,
     ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
 
+    /// The customer with this id, whatever its business: for trusted
+    /// internal senders (inbound events) that name a customer by id alone.
+    fn find(&self, id: CustomerId) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
+
     /// A page of the business's customers, newest first.
     fn list(
         &self,
@@ -242,4 +246,17 @@ pub trait Blobs: Send + Sync {
 
     /// Deletes what is stored under a key (nothing happens if nothing is).
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Counts facts in customers' statistics, each once.
+pub trait FactStore: Send + Sync {
+    /// Replaces `before` with `after` (if still at `before.version`) and notes
+    /// that `fact` was counted, in one write. `Ok(false)` when the fact was
+    /// counted before (nothing changes).
+    fn record_fact(
+        &self,
+        before: &Customer,
+        after: &Customer,
+        fact: &crate::facts::Fact,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

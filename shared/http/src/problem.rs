@@ -260,6 +260,10 @@ impl From<CustomerError> for ApiError {
             CustomerError::InvalidCursor => StoreError::InvalidCursor.into(),
             CustomerError::TagNotFound => ApiError::NotFound("There is no such tag.".to_owned()),
             CustomerError::NoteNotFound => ApiError::NotFound("There is no such note.".to_owned()),
+            CustomerError::InvalidTransition(refused) => ApiError::Conflict {
+                detail: format!("The customer's status does not allow this: {refused}."),
+                errors: ValidationErrors::single("status", Location::Body, format!("is {}", refused.from)),
+            },
             CustomerError::NoAvatar => ApiError::NotFound("The customer has no avatar.".to_owned()),
             CustomerError::NotYours(why) => ApiError::Forbidden(why.to_owned()),
             CustomerError::LabelsTaken(indexes) => labels_taken(&indexes, true),

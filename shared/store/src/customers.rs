@@ -302,7 +302,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    fn profile_write(&self, customer: &Customer, expected_version: u64) -> Result<Write, StoreError> {
+    pub(crate) fn profile_write(&self, customer: &Customer, expected_version: u64) -> Result<Write, StoreError> {
         Ok(Write::put(&self.table, customer_item(customer)?)
             .condition(SAME_VERSION)
             .value(":version", n(expected_version)))
@@ -348,6 +348,11 @@ impl CustomerReader for DynamoStore {
         };
         let customer = customer_from(item)?;
         Ok((customer.business_id == business).then_some(customer))
+    }
+
+    #[tracing::instrument(skip_all, fields(customer_id = %id))]
+    async fn find(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.get_item(keys::customer(id)).await?.map(customer_from).transpose()
     }
 
     #[tracing::instrument(skip_all, fields(business_id = %business, limit = query.limit))]

@@ -38,6 +38,8 @@ pub mod entity {
     pub const TAG_BY_ID: &str = "TagById";
     /// A note about a customer.
     pub const NOTE: &str = "Note";
+    /// The marker of a fact counted in a customer's statistics.
+    pub const FACT: &str = "FactCounted";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

@@ -13,6 +13,7 @@
 //! | tag             | `CUSTOMER#<customer_id>`           | `TAG#<label, lower-cased>`  |
 //! | tag by id       | `TAG#<tag_id>`                     | `TAG`                       |
 //! | note            | `CUSTOMER#<customer_id>`           | `NOTE#<note_id>`            |
+//! | fact counted    | `CUSTOMER#<customer_id>`           | `FACT#<kind>#<fact id>`     |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -165,6 +166,14 @@ pub fn note(customer: CustomerId, id: NoteId) -> Key {
     Key {
         pk: customer_partition(customer),
         sk: format!("{NOTE_PREFIX}{id}"),
+    }
+}
+
+/// The marker of a fact counted in a customer's statistics.
+pub fn fact(customer: CustomerId, kind: &str, id: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("FACT#{kind}#{id}"),
     }
 }
 

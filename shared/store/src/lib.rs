@@ -10,6 +10,7 @@ pub mod clients;
 pub mod cursor;
 pub mod customers;
 mod errors;
+pub mod facts;
 pub mod items;
 pub mod keys;
 pub mod notes;

@@ -148,6 +148,9 @@ pub(crate) mod tests {
             let customers = self.customers.lock().unwrap();
             Ok(customers.get(&id).filter(|c| c.business_id == business).cloned())
         }
+        async fn find(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+            Ok(self.customers.lock().unwrap().get(&id).cloned())
+        }
         async fn list(&self, _: BusinessId, _: &CustomerQuery) -> Result<Page<Customer>, StoreError> {
             unimplemented!("not used by these tests")
         }

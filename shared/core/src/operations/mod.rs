@@ -4,6 +4,9 @@
 
 pub mod avatars;
 pub mod customers;
+pub mod data;
+pub mod facts;
+pub mod lifecycle;
 pub mod notes;
 pub mod tags;
 
@@ -54,6 +57,9 @@ pub enum CustomerError {
     /// No such note about a customer of the caller's business.
     #[error("note not found")]
     NoteNotFound,
+    /// The customer's status does not allow the action.
+    #[error(transparent)]
+    InvalidTransition(#[from] crate::lifecycle::InvalidTransition),
     /// The customer has no avatar.
     #[error("the customer has no avatar")]
     NoAvatar,

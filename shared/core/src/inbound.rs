@@ -1,0 +1,327 @@
+//! Requests other services send as events (seed 001): admin actions, update
+//! requests and data requests. Fields they do not know are ignored, so a
+//! sender may add fields without breaking anything here.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::customer::CustomerPatch;
+use crate::id::{BusinessId, CustomerId, EventId};
+use crate::lifecycle::{Action, Reason};
+use crate::time::Timestamp;
+use crate::validation::{Location, ValidationErrors};
+
+/// Longest id of a sender's own (an admin, a request).
+pub const FOREIGN_ID_MAX_CHARS: usize = 128;
+
+/// The detail-type of the answer to a data request.
+pub const DATA_RESPONSE: &str = "customer.data.response";
+
+struct Reader<'a> {
+    detail: &'a Value,
+    errors: ValidationErrors,
+}
+
+impl<'a> Reader<'a> {
+    fn new(detail: &'a Value) -> Self {
+        let mut errors = ValidationErrors::new();
+        if !detail.is_object() {
+            errors.push("detail", Location::Body, "must be a JSON object");
+        }
+        Self { detail, errors }
+    }
+
+    fn text(&mut self, field: &str) -> Option<&'a str> {
+        match self.detail.get(field) {
+            Some(Value::String(s)) => Some(s.as_str()),
+            None | Some(Value::Null) => {
+                self.errors.push(field, Location::Body, "is required");
+                None
+            }
+            Some(_) => {
+                self.errors.push(field, Location::Body, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn foreign_id(&mut self, field: &str) -> Option<String> {
+        let text = self.text(field)?.trim();
+        if text.is_empty() || text.chars().count() > FOREIGN_ID_MAX_CHARS || text.chars().any(char::is_control) {
+            self.errors.push(
+                field,
+                Location::Body,
+                format!("must be 1 to {FOREIGN_ID_MAX_CHARS} characters"),
+            );
+            return None;
+        }
+        Some(text.to_owned())
+    }
+
+    fn customer_id(&mut self) -> Option<CustomerId> {
+        let text = self.text("customerId")?;
+        CustomerId::parse(text)
+            .map_err(|e| self.errors.push("customerId", Location::Body, e.to_string()))
+            .ok()
+    }
+
+    fn business_id(&mut self) -> Option<BusinessId> {
+        match self.detail.get("businessId") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_str().map(BusinessId::parse) {
+                Some(Ok(b)) => Some(b),
+                _ => {
+                    self.errors.push("businessId", Location::Body, "must be a UUID");
+                    None
+                }
+            },
+        }
+    }
+
+    fn object(&mut self, field: &str, required: bool) -> Option<&'a Map<String, Value>> {
+        match self.detail.get(field) {
+            Some(Value::Object(o)) => Some(o),
+            None | Some(Value::Null) if !required => None,
+            None | Some(Value::Null) => {
+                self.errors.push(field, Location::Body, "is required");
+                None
+            }
+            Some(_) => {
+                self.errors.push(field, Location::Body, "must be an object");
+                None
+            }
+        }
+    }
+}
+
+/// `admin.customer.action`: seed 001's `{customerId, adminId, action, details}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAction {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its business, when the sender names it.
+    pub business_id: Option<BusinessId>,
+    /// The admin, as the sending service knows them.
+    pub admin_id: String,
+    /// What to do.
+    pub action: Action,
+}
+
+impl AdminAction {
+    /// Reads the detail; `suspend` needs `details.reason`.
+    pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let admin_id = r.foreign_id("adminId");
+        let details = r.object("details", false);
+        let action = match r.text("action") {
+            Some("validate") => Some(Action::Validate),
+            Some("reactivate") => Some(Action::Reactivate),
+            Some("suspend") => match details
+                .and_then(|d| d.get("reason"))
+                .and_then(Value::as_str)
+                .map(Reason::parse)
+            {
+                Some(Ok(reason)) => Some(Action::Suspend(reason)),
+                Some(Err(e)) => {
+                    r.errors.push("details.reason", Location::Body, e.to_string());
+                    None
+                }
+                None => {
+                    r.errors
+                        .push("details.reason", Location::Body, "is required to suspend");
+                    None
+                }
+            },
+            Some(_) => {
+                r.errors.push(
+                    "action",
+                    Location::Body,
+                    "must be one of: validate, suspend, reactivate",
+                );
+                None
+            }
+            None => None,
+        };
+        r.errors.into_result(|| {
+            Some(Self {
+                customer_id: customer_id?,
+                business_id,
+                admin_id: admin_id?,
+                action: action?,
+            })
+        })
+    }
+}
+
+/// `customer.update.request`: `{customerId, changes, requestedBy?}`, where
+/// `changes` is a JSON merge patch of the fields `PATCH` may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRequest {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its business, when the sender names it.
+    pub business_id: Option<BusinessId>,
+    /// The changes, validated as `PATCH` validates them.
+    pub patch: CustomerPatch,
+}
+
+impl UpdateRequest {
+    /// Reads the detail.
+    pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let changes = r.object("changes", true);
+        let mut errors = r.errors;
+        let patch = changes.and_then(|c| match CustomerPatch::from_json(c) {
+            Ok(patch) => Some(patch),
+            Err(found) => {
+                for e in found.errors() {
+                    errors.push(&format!("changes.{}", e.field), Location::Body, e.detail.clone());
+                }
+                None
+            }
+        });
+        errors.into_result(|| {
+            Some(Self {
+                customer_id: customer_id?,
+                business_id,
+                patch: patch?,
+            })
+        })
+    }
+}
+
+/// `customer.data.request`: `{requestId, customerId, fields?}`. The requester
+/// is the event's source; it gets only the fields it is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRequest {
+    /// The sender's id for its request, echoed in the answer.
+    pub request_id: String,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its business, when the sender names it.
+    pub business_id: Option<BusinessId>,
+    /// The fields wanted; all the sender is allowed when absent.
+    pub fields: Option<Vec<String>>,
+}
+
+impl DataRequest {
+    /// Reads the detail.
+    pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let request_id = r.foreign_id("requestId");
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let fields = match detail.get("fields") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            }
+            Some(_) => {
+                r.errors.push("fields", Location::Body, "must be a list of field names");
+                None
+            }
+        };
+        r.errors.into_result(|| {
+            Some(Self {
+                request_id: request_id?,
+                customer_id: customer_id?,
+                business_id,
+                fields,
+            })
+        })
+    }
+}
+
+/// The answer to a data request: the detail of a `customer.data.response`
+/// event, carrying only the fields the requester is allowed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataResponse {
+    /// Unique and stable across retries.
+    pub event_id: EventId,
+    /// The detail's schema version.
+    pub schema_version: u32,
+    /// The requester's id for its request.
+    pub request_id: String,
+    /// Who asked: the request event's source.
+    pub requester: String,
+    /// The customer asked about.
+    pub customer_id: CustomerId,
+    /// Its business, when it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_id: Option<BusinessId>,
+    /// Whether the customer was found.
+    pub found: bool,
+    /// The fields given, by name.
+    pub data: Map<String, Value>,
+    /// When the answer was made.
+    pub timestamp: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seed_001s_admin_action_example_reads() {
+        let action = AdminAction::from_detail(&json!({
+            "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "adminId": "admin-uuid",
+            "action": "validate",
+            "details": {"notes": "Validation après vérification des documents"},
+            "targetService": "customer-service"
+        }))
+        .unwrap();
+        assert_eq!(
+            (action.admin_id.as_str(), action.action.name()),
+            ("admin-uuid", "validate")
+        );
+    }
+
+    #[test]
+    fn a_suspension_needs_a_reason_and_unknown_actions_are_named() {
+        let base = json!({"customerId": "123e4567-e89b-12d3-a456-426614174002", "adminId": "a", "action": "suspend"});
+        assert_eq!(
+            AdminAction::from_detail(&base).unwrap_err().fields(),
+            vec!["details.reason"]
+        );
+        let errors = AdminAction::from_detail(&json!({"customerId": 3, "action": "delete"})).unwrap_err();
+        assert_eq!(errors.fields(), vec!["customerId", "adminId", "action"]);
+        assert_eq!(
+            AdminAction::from_detail(&json!("text")).unwrap_err().fields()[0],
+            "detail"
+        );
+    }
+
+    #[test]
+    fn update_requests_are_validated_as_patches() {
+        let ok = UpdateRequest::from_detail(&json!({
+            "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "changes": {"phone": "+40 712 345 678"}
+        }))
+        .unwrap();
+        assert!(ok.patch.phone.is_some());
+        let errors = UpdateRequest::from_detail(&json!({
+            "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "changes": {"status": "active", "email": "nope"}
+        }))
+        .unwrap_err();
+        assert_eq!(errors.fields(), vec!["changes.email", "changes.status"]);
+    }
+
+    #[test]
+    fn data_requests_read_their_fields() {
+        let request = DataRequest::from_detail(&json!({
+            "requestId": "r-1", "customerId": "123e4567-e89b-12d3-a456-426614174002", "fields": ["email", "status"]
+        }))
+        .unwrap();
+        assert_eq!(request.fields.unwrap(), ["email", "status"]);
+        let errors = DataRequest::from_detail(&json!({"customerId": "x", "fields": "email"})).unwrap_err();
+        assert_eq!(errors.fields(), vec!["requestId", "customerId", "fields"]);
+    }
+}
