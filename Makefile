@@ -20,6 +20,7 @@ AVATAR_BUCKET ?= clientele-avatars
 # What the clientele command needs to reach the local stack's table.
 LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DYNAMODB_PORT) \
+	AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:$(DYNAMODB_PORT) \
 	TABLE_NAME=$(TABLE_NAME)
 
 # `make token ROLE=staff BUSINESS=<uuid>`: seed 002's business by default.
@@ -28,7 +29,7 @@ BUSINESS ?= 123e4567-e89b-12d3-a456-426614174001
 
 CARGO ?= cargo
 
-.PHONY: help tools run test lint unit smoke token client reset clean
+.PHONY: help tools run events test lint unit smoke token client reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -40,6 +41,9 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 	@API_PORT=$(API_PORT) DYNAMODB_PORT=$(DYNAMODB_PORT) MOTO_PORT=$(MOTO_PORT) \
 		TABLE_NAME=$(TABLE_NAME) EVENT_BUS_NAME=$(EVENT_BUS_NAME) JWT_SECRET_ID=$(JWT_SECRET_ID) AVATAR_BUCKET=$(AVATAR_BUCKET) \
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
+
+events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching).
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked -p clientele-cli -- local-events $(if $(FOLLOW),--follow)
 
 test: tools lint unit smoke ## Every check and test: formatting, clippy, unit, integration and smoke tests.
 

@@ -2,8 +2,10 @@
 # `make run`: the whole service on this machine.
 #
 # Starts DynamoDB Local and moto on 127.0.0.1, creates the table, event bus and
-# signing secret from infra/template.yaml, and serves every function with
-# `cargo lambda watch` on http://127.0.0.1:$API_PORT with the real paths.
+# signing secret from infra/template.yaml, serves every function with
+# `cargo lambda watch` on http://127.0.0.1:$API_PORT with the real paths, and
+# feeds the table's stream to the publisher, whose events reach a local queue
+# that `make events` prints.
 # Data persists in .local/data (`make reset` wipes it). Ctrl-C stops
 # everything this script started, by process id.
 set -euo pipefail
@@ -17,7 +19,14 @@ mkdir -p "$data/dynamodb" "$logs"
 
 : "${API_PORT:=9000}" "${DYNAMODB_PORT:=8000}" "${MOTO_PORT:=5050}"
 : "${TABLE_NAME:=clientele}" "${EVENT_BUS_NAME:=clientele}" "${JWT_SECRET_ID:=clientele/jwt-signing-key}"
-: "${AVATAR_BUCKET:=clientele-avatars}"
+: "${AVATAR_BUCKET:=clientele-avatars}" "${EVENT_SOURCE:=clientele.customers}"
+: "${LOCAL_EVENTS_QUEUE:=clientele-local-events}" "${DEAD_LETTER_QUEUE_NAME:=clientele-publisher-dead-letters}"
+# The inbound events function reads events from these sources only.
+: "${ALLOWED_EVENT_SOURCES:=platform.admin,platform.orders,platform.appointments,platform.profiles}"
+# Who may ask for which customer fields (customer.data.request).
+if [[ -z "${DATA_REQUEST_FIELDS:-}" ]]; then
+    DATA_REQUEST_FIELDS='{"platform.profiles": ["id", "full_name", "email", "customer_type", "status"]}'
+fi
 : "${JWT_SIGNING_KEY:?set JWT_SIGNING_KEY (the Makefile sets the local key)}"
 
 say() { printf 'run: %s\n' "$*" >&2; }
@@ -62,18 +71,29 @@ wait_for "$logs/moto.log" "moto"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
-export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID AVATAR_BUCKET
+export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://127.0.0.1:$DYNAMODB_PORT"
+export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID AVATAR_BUCKET EVENT_SOURCE LOCAL_EVENTS_QUEUE DEAD_LETTER_QUEUE_NAME
+export ALLOWED_EVENT_SOURCES DATA_REQUEST_FIELDS
 export AWS_LAMBDA_LOG_LEVEL=${AWS_LAMBDA_LOG_LEVEL:-INFO}
 
-cargo run --quiet --locked -p clientele-cli -- local-setup
+cargo build --quiet --locked -p clientele-cli
+clientele=${CARGO_TARGET_DIR:-$root/target}/debug/clientele
+"$clientele" local-setup | tee "$logs/setup.log"
 unset JWT_SIGNING_KEY
+DEAD_LETTER_QUEUE_URL=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
+export DEAD_LETTER_QUEUE_URL
 
 "$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" &
+pids+=($!)
+
+# Lambda's event source mapping, locally: the stream to the publisher.
+"$clientele" local-stream --port "$API_PORT" --state "$data/stream-positions.json" >"$logs/stream.log" 2>&1 &
 pids+=($!)
 
 say "serving http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMODB_PORT, moto :$MOTO_PORT); logs in $logs"
 say "try: curl http://127.0.0.1:$API_PORT/health"
 say "     curl -H \"Authorization: Bearer \$(make -s token)\" http://127.0.0.1:$API_PORT/api/customers/"
+say "     make events    # what the service published"
 
 # Stop everything as soon as any part stops.
 wait -n "${pids[@]}"

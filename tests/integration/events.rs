@@ -54,7 +54,7 @@ fn every_route_event_reaches_its_route_and_carries_a_principal() {
     let count = check_route_events("customers", |r| {
         customers::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
     });
-    assert_eq!(count, 8, "one event per customers route");
+    assert_eq!(count, 11, "one event per customers route");
     let count = check_route_events("tags", |r| {
         tags::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
     });

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod call;
 pub mod clock;
+pub mod delivery;
 pub mod fixtures;
 pub mod logs;
 pub mod proxy;

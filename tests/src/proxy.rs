@@ -1,5 +1,7 @@
-//! A proxy in front of DynamoDB Local that fails the operations a test names,
-//! so a test can let a request's reads through and break its write.
+//! A proxy in front of DynamoDB Local or moto that fails the operations a
+//! test names, so a test can let a request's reads through and break its
+//! write, or have EventBridge refuse some entries of a `PutEvents` call inside
+//! a successful answer, as EventBridge does.
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -16,7 +18,15 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-type Failing = Arc<Mutex<HashSet<String>>>;
+#[derive(Debug, Default)]
+struct Faults {
+    /// Operations answered with a 500.
+    failing: HashSet<String>,
+    /// `PutEvents` calls that still get their first entry refused.
+    refuse_first_entry: usize,
+}
+
+type Failing = Arc<Mutex<Faults>>;
 
 /// See the module documentation.
 pub struct FaultyProxy {
@@ -52,8 +62,53 @@ impl FaultyProxy {
     /// From now on, answer this operation (`TransactWriteItems`, `Query`, ...)
     /// with DynamoDB's 500 InternalServerError.
     pub fn fail(&self, operation: &str) {
-        self.failing.lock().expect("not poisoned").insert(operation.to_owned());
+        self.failing
+            .lock()
+            .expect("not poisoned")
+            .failing
+            .insert(operation.to_owned());
     }
+
+    /// From now on, answer this operation as the upstream does.
+    pub fn heal(&self, operation: &str) {
+        self.failing.lock().expect("not poisoned").failing.remove(operation);
+    }
+
+    /// For the next `calls` `PutEvents` calls: pass on every entry but the
+    /// first, and answer that the first failed (`InternalFailure`), in an
+    /// answer that is otherwise a success.
+    pub fn refuse_first_entry(&self, calls: usize) {
+        self.failing.lock().expect("not poisoned").refuse_first_entry = calls;
+    }
+}
+
+/// Takes the first entry out of a `PutEvents` body; `None` when there is none.
+fn without_first_entry(body: &Bytes) -> Option<Bytes> {
+    let mut request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let entries = request.get_mut("Entries")?.as_array_mut()?;
+    if entries.is_empty() {
+        return None;
+    }
+    entries.remove(0);
+    serde_json::to_vec(&request).ok().map(Bytes::from)
+}
+
+/// Puts a refused first entry back into a `PutEvents` answer.
+fn with_first_entry_refused(body: &Bytes) -> Bytes {
+    let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.clone();
+    };
+    if let Some(entries) = answer.get_mut("Entries").and_then(|e| e.as_array_mut()) {
+        entries.insert(
+            0,
+            serde_json::json!({ "ErrorCode": "InternalFailure", "ErrorMessage": "injected by the test" }),
+        );
+    }
+    let failed = answer["FailedEntryCount"].as_u64().unwrap_or(0) + 1;
+    answer["FailedEntryCount"] = failed.into();
+    serde_json::to_vec(&answer)
+        .map(Bytes::from)
+        .unwrap_or_else(|_| body.clone())
 }
 
 async fn forward(
@@ -69,7 +124,15 @@ async fn forward(
         .and_then(|t| t.rsplit('.').next())
         .unwrap_or_default()
         .to_owned();
-    if failing.lock().expect("not poisoned").contains(&operation) {
+    let refuse_first = {
+        let mut faults = failing.lock().expect("not poisoned");
+        let refuse = operation == "PutEvents" && faults.refuse_first_entry > 0;
+        if refuse {
+            faults.refuse_first_entry -= 1;
+        }
+        refuse
+    };
+    if failing.lock().expect("not poisoned").failing.contains(&operation) {
         let body =
             r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected by the test"}"#;
         return Ok(Response::builder()
@@ -79,13 +142,23 @@ async fn forward(
             .expect("a valid response"));
     }
     let (mut parts, body) = request.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let mut body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let refuse_first = refuse_first
+        && without_first_entry(&body).is_some_and(|rest| {
+            body = rest;
+            true
+        });
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     parts.uri = format!("{upstream}{path}").parse().expect("a valid upstream URI");
     let answer = match client.request(Request::from_parts(parts, Full::new(body))).await {
         Ok(response) => {
-            let (parts, body) = response.into_parts();
-            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let (mut parts, body) = response.into_parts();
+            let mut body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            if refuse_first {
+                body = with_first_entry_refused(&body);
+                parts.headers.remove(hyper::header::CONTENT_LENGTH);
+            }
             Response::from_parts(parts, Full::new(body))
         }
         Err(_) => Response::builder()

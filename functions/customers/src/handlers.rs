@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use clientele_auth::{Access, Principal};
 use clientele_core::contact::fold;
+use clientele_core::lifecycle::{Action, Reason};
+use clientele_core::validation::ObjectReader;
 use clientele_core::{
     BusinessId, Customer, CustomerHistory, CustomerId, CustomerPatch, CustomerQuery, CustomerReader, CustomerStats,
     CustomerStatus, CustomerType, CustomerWriter, Email, NewCustomer, TagLabel, operations,
@@ -19,6 +21,7 @@ use clientele_http::upload;
 use clientele_http::{ApiError, require};
 
 use crate::App;
+use crate::routes::Lifecycle;
 
 /// Largest body accepted, in bytes: a customer is far smaller.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -259,4 +262,43 @@ pub async fn avatar<S: CustomerReader>(
     let link = app.avatars.link(&key).await?;
     let response = with_header(empty(StatusCode::FOUND), LOCATION, &link);
     Ok(with_header(response, CACHE_CONTROL, "no-store"))
+}
+
+/// `POST /api/customers/{id}/validate`, `/suspend` (`{"reason": ...}`) and
+/// `/reactivate`: admins only; 409 when the status does not allow it.
+#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment, action = ?which))]
+pub async fn lifecycle<S: CustomerReader + CustomerWriter>(
+    app: &App<S>,
+    principal: &Principal,
+    request: &Request,
+    segment: &str,
+    which: Lifecycle,
+) -> Result<Response<Body>, ApiError> {
+    require(principal, Access::Admin)?;
+    let id = customer_id(segment)?;
+    let precondition = if_match(request)?;
+    let body = if request.body().is_empty() {
+        serde_json::Map::new()
+    } else {
+        json_object(request, &[JSON], MAX_BODY_BYTES)?
+    };
+    let mut reader = ObjectReader::new(&body);
+    let action = match which {
+        Lifecycle::Validate => Some(Action::Validate),
+        Lifecycle::Reactivate => Some(Action::Reactivate),
+        Lifecycle::Suspend => reader.required("reason", Reason::parse).map(Action::Suspend),
+    };
+    reader.refuse_unknown(if which == Lifecycle::Suspend { &["reason"] } else { &[] });
+    let action = reader.finish().into_result(|| action).map_err(ApiError::Validation)?;
+    let customer = operations::lifecycle::apply(
+        &app.store,
+        principal.business_id,
+        id,
+        &action,
+        &principal.id,
+        precondition.as_ref(),
+        app.clock.now(),
+    )
+    .await?;
+    Ok(customer_response(StatusCode::OK, &customer))
 }

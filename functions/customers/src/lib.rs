@@ -10,6 +10,7 @@
 //! | GET    | `/api/customers/{id}/stats`   | viewer |
 //! | POST   | `/api/customers/{id}/avatar`  | staff  |
 //! | GET    | `/api/customers/{id}/avatar`  | viewer |
+//! | POST   | `/api/customers/{id}/validate`, `/suspend`, `/reactivate` | admin |
 //!
 //! [`handle`] is the whole function: tests call it with a `lambda_http::Request`
 //! exactly as the runtime does.
@@ -113,6 +114,7 @@ async fn dispatch<S: CustomerReader + CustomerWriter>(
         Route::Stats(id) => handlers::stats(app, &principal, id).await,
         Route::SetAvatar(id) => handlers::set_avatar(app, &principal, request, id).await,
         Route::Avatar(id) => handlers::avatar(app, &principal, id).await,
+        Route::Lifecycle(id, which) => handlers::lifecycle(app, &principal, request, id, which).await,
     }
 }
 

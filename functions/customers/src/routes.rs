@@ -30,6 +30,19 @@ pub enum Route<'a> {
     SetAvatar(&'a str),
     /// `GET /api/customers/{id}/avatar`
     Avatar(&'a str),
+    /// `POST /api/customers/{id}/validate`, `/suspend` or `/reactivate`
+    Lifecycle(&'a str, Lifecycle),
+}
+
+/// The lifecycle routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// pending → active.
+    Validate,
+    /// active → suspended, with a reason.
+    Suspend,
+    /// suspended → active.
+    Reactivate,
 }
 
 impl<'a> Route<'a> {
@@ -57,6 +70,17 @@ impl<'a> Route<'a> {
                 Method::GET => Ok(Route::Stats(id)),
                 _ => Err(ApiError::MethodNotAllowed { allowed: &["GET"] }),
             },
+            [id, action @ ("validate" | "suspend" | "reactivate")] if !id.is_empty() => {
+                let action = match *action {
+                    "validate" => Lifecycle::Validate,
+                    "suspend" => Lifecycle::Suspend,
+                    _ => Lifecycle::Reactivate,
+                };
+                match *method {
+                    Method::POST => Ok(Route::Lifecycle(id, action)),
+                    _ => Err(ApiError::MethodNotAllowed { allowed: &["POST"] }),
+                }
+            }
             [id, "avatar"] if !id.is_empty() => match *method {
                 Method::GET => Ok(Route::Avatar(id)),
                 Method::POST => Ok(Route::SetAvatar(id)),
@@ -91,6 +115,21 @@ mod tests {
                 Route::SetAvatar(id),
             ),
             (Method::GET, format!("/api/customers/{id}/avatar"), Route::Avatar(id)),
+            (
+                Method::POST,
+                format!("/api/customers/{id}/validate"),
+                Route::Lifecycle(id, Lifecycle::Validate),
+            ),
+            (
+                Method::POST,
+                format!("/api/customers/{id}/suspend"),
+                Route::Lifecycle(id, Lifecycle::Suspend),
+            ),
+            (
+                Method::POST,
+                format!("/api/customers/{id}/reactivate"),
+                Route::Lifecycle(id, Lifecycle::Reactivate),
+            ),
         ];
         for (method, path, expected) in &cases {
             assert_eq!(Route::resolve(method, path).unwrap(), *expected, "{method} {path}");

@@ -7,16 +7,23 @@
 //! - `clientele local-setup` creates the table, the event bus, the signing
 //!   secret and the avatar bucket of `infra/template.yaml` on the endpoints named by the AWS SDK's
 //!   standard variables, and the demo data seed 002's examples use (`make run`
-//!   runs it against DynamoDB Local and moto).
+//!   runs it against DynamoDB Local and moto), with a dead-letter queue for
+//!   the publisher and a tap: a queue every published event reaches.
+//! - `clientele local-stream` feeds the table's stream to the publisher that
+//!   `cargo lambda watch` serves; `clientele local-events` prints what reached
+//!   the tap (`make events`).
 
 mod client;
+mod local_events;
 mod token;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use clientele_auth::SigningKey;
-use clientele_stack::{Template, create_bucket, create_event_bus, create_table, local_s3, put_secret};
+use clientele_stack::{
+    Template, create_bucket, create_event_bus, create_queue, create_table, create_tap, local_s3, put_secret,
+};
 use clientele_store::DynamoStore;
 
 #[derive(Parser)]
@@ -73,14 +80,69 @@ enum Command {
         /// The avatar bucket's name.
         #[arg(long, env = "AVATAR_BUCKET")]
         bucket: String,
+        /// The source the publisher sends events under.
+        #[arg(long, env = "EVENT_SOURCE", default_value = clientele_events::DEFAULT_SOURCE)]
+        event_source: String,
+        /// The queue every published event reaches, through a rule on the bus.
+        #[arg(long, env = "LOCAL_EVENTS_QUEUE", default_value = "clientele-local-events")]
+        tap_queue: String,
+        /// The publisher's dead-letter queue.
+        #[arg(
+            long,
+            env = "DEAD_LETTER_QUEUE_NAME",
+            default_value = "clientele-publisher-dead-letters"
+        )]
+        dead_letter_queue: String,
     },
+    /// Feed the table's stream to the publisher function served on 127.0.0.1,
+    /// as Lambda's event source mapping does in the cloud.
+    LocalStream {
+        /// The table.
+        #[arg(long, env = "TABLE_NAME")]
+        table: String,
+        /// The port `cargo lambda watch` serves on.
+        #[arg(long, env = "API_PORT", default_value_t = 9000)]
+        port: u16,
+        /// Where to keep the positions reached in the stream.
+        #[arg(long)]
+        state: std::path::PathBuf,
+    },
+    /// Print the events that reached the local tap queue since last asked.
+    LocalEvents {
+        /// The tap queue.
+        #[arg(long, env = "LOCAL_EVENTS_QUEUE", default_value = "clientele-local-events")]
+        queue: String,
+        /// Keep printing events as they arrive.
+        #[arg(long)]
+        follow: bool,
+    },
+}
+
+/// The local stack's names for what `local-setup` creates.
+struct LocalStack<'a> {
+    table: &'a str,
+    bus: &'a str,
+    secret_id: &'a str,
+    key: &'a str,
+    bucket: &'a str,
+    event_source: &'a str,
+    tap_queue: &'a str,
+    dead_letter_queue: &'a str,
 }
 
 fn said(created: bool) -> &'static str {
     if created { "created" } else { "already there" }
 }
 
-async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str, bucket: &str) -> Result<(), String> {
+async fn local_setup(stack: &LocalStack<'_>) -> Result<(), String> {
+    let LocalStack {
+        table,
+        bus,
+        secret_id,
+        key,
+        bucket,
+        ..
+    } = *stack;
     SigningKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
     let template = Template::bundled().map_err(|e| e.to_string())?;
     let sdk = clientele_store::aws::sdk_config_loader().load().await;
@@ -94,6 +156,21 @@ async fn local_setup(table: &str, bus: &str, secret_id: &str, key: &str, bucket:
         .await
         .map_err(|e| e.to_string())?;
     println!("event bus {bus}: {}", said(created));
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let tap = create_tap(
+        &aws_sdk_eventbridge::Client::new(&sdk),
+        &sqs,
+        bus,
+        stack.event_source,
+        stack.tap_queue,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!("events from {} on {bus} reach the queue {tap}", stack.event_source);
+    let dead_letters = create_queue(&sqs, stack.dead_letter_queue)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("dead-letter queue: {dead_letters}");
     put_secret(&aws_sdk_secretsmanager::Client::new(&sdk), secret_id, key)
         .await
         .map_err(|e| e.to_string())?;
@@ -129,7 +206,24 @@ async fn main() -> ExitCode {
             secret_id,
             key,
             bucket,
-        } => local_setup(&table, &bus, &secret_id, &key, &bucket).await,
+            event_source,
+            tap_queue,
+            dead_letter_queue,
+        } => {
+            local_setup(&LocalStack {
+                table: &table,
+                bus: &bus,
+                secret_id: &secret_id,
+                key: &key,
+                bucket: &bucket,
+                event_source: &event_source,
+                tap_queue: &tap_queue,
+                dead_letter_queue: &dead_letter_queue,
+            })
+            .await
+        }
+        Command::LocalStream { table, port, state } => local_events::feed_stream(&table, port, &state).await,
+        Command::LocalEvents { queue, follow } => local_events::print_events(&queue, follow).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

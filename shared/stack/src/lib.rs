@@ -5,9 +5,10 @@
 
 pub mod demo;
 pub mod provision;
+pub mod stream;
 pub mod template;
 
-pub use provision::{create_bucket, create_event_bus, create_table, local_s3, put_secret};
+pub use provision::{create_bucket, create_event_bus, create_queue, create_table, create_tap, local_s3, put_secret};
 pub use template::{TableDefinition, Template};
 
 /// Why the local stack could not be made.

@@ -190,3 +190,65 @@ pub async fn create_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<bo
         )),
     }
 }
+
+/// Creates an SQS queue unless it exists; returns its URL.
+pub async fn create_queue(client: &aws_sdk_sqs::Client, name: &str) -> Result<String, StackError> {
+    let created = client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| failed("creating a queue", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    created
+        .queue_url()
+        .map(str::to_owned)
+        .ok_or_else(|| failed("creating a queue", "no URL in the answer"))
+}
+
+/// A queue that receives every event published on a bus under one source,
+/// through a rule: what a subscribing service would set up. Returns the
+/// queue's URL. Idempotent.
+pub async fn create_tap(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+    source: &str,
+    queue: &str,
+) -> Result<String, StackError> {
+    let url = create_queue(sqs, queue).await?;
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| failed("reading a queue's ARN", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+    let arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .ok_or_else(|| failed("reading a queue's ARN", "no ARN in the answer"))?;
+    let rule = format!("{queue}-rule");
+    let pattern = serde_json::json!({ "source": [source] }).to_string();
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(bus)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .map_err(|e| failed("creating a rule", aws_sdk_eventbridge::error::DisplayErrorContext(&e)))?;
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id(queue)
+        .arn(arn)
+        .build()
+        .map_err(|e| failed("a rule's target", e))?;
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| failed("targeting a rule", aws_sdk_eventbridge::error::DisplayErrorContext(&e)))?;
+    Ok(url)
+}
