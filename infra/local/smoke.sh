@@ -56,3 +56,20 @@ if ! bash -euo pipefail -c '
     exit 1
 fi
 say "the README walkthrough works"
+
+# The walkthrough created a customer: its event reaches the local tap through
+# the stream, the publisher and the bus, as `make events` shows.
+say "waiting for customer.created to reach the local tap (make events)"
+seen=""
+for _ in $(seq 1 180); do
+    seen+=$(make --no-print-directory -s events MOTO_PORT="$moto" DYNAMODB_PORT="$ddb" 2>>"$log" || true)
+    if grep -q '"detail-type":"customer.created"' <<<"$seen"; then
+        say "make events shows the walkthrough's events"
+        exit 0
+    fi
+    sleep 1
+done
+say "no customer.created event reached the local tap; make run said:"
+tail -40 "$log" >&2
+tail -20 "${CLIENTELE_LOCAL_DIR:-$root/.local}/logs/stream.log" >&2 2>/dev/null || true
+exit 1

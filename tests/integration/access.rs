@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clientele_auth::{ClientSecret, Role, SigningKey, TokenSettings, issue};
+use clientele_auth::{ClientSecret, Principal, Role, SigningKey, TokenSettings, issue};
 use clientele_core::{BusinessId, Client, Scope, Timestamp};
 use clientele_tests::app::{signing_key, staff_of};
 use clientele_tests::{Call, TestApp, TestResponse, basic, customer_body, token};
@@ -31,11 +31,14 @@ enum Route {
     NoteAdd,
     NotesOf,
     NoteRemove,
+    Validate,
+    Suspend,
+    Reactivate,
     Root,
     Health,
 }
 
-const ROUTES: [Route; 18] = [
+const ROUTES: [Route; 21] = [
     Route::List,
     Route::Create,
     Route::Get,
@@ -52,6 +55,9 @@ const ROUTES: [Route; 18] = [
     Route::NoteAdd,
     Route::NotesOf,
     Route::NoteRemove,
+    Route::Validate,
+    Route::Suspend,
+    Route::Reactivate,
     Route::Root,
     Route::Health,
 ];
@@ -100,11 +106,12 @@ const CALLERS: [Caller; 17] = [
 /// The status each route answers a caller, in the order of [`ROUTES`]:
 /// customers (list, create, get, update, delete, stats, set avatar, avatar),
 /// tags (create, of a customer, remove, add to, remove from),
-/// notes (add, of a customer, remove), service (root, health).
+/// notes (add, of a customer, remove), lifecycle (validate, suspend,
+/// reactivate), service (root, health).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 18] {
+fn expected(caller: Caller) -> [u16; 21] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -116,19 +123,19 @@ fn expected(caller: Caller) -> [u16; 18] {
         | Caller::InactiveClient
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
-            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200,
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
-            200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 200, 200,
+            200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 200,
         ],
         Caller::Staff | Caller::ActiveClient => [
-            200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 200, 200,
+            200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 200, 200,
         ],
         Caller::Admin => [
-            200, 201, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
+            200, 201, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200, 200, 200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
-            200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 200, 200,
+            200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 200, 200,
         ],
     }
 }
@@ -287,6 +294,22 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                     .await,
             );
             Call::delete(&format!("{item}/notes/{note}"))
+        }
+        Route::Validate => Call::post(&format!("{item}/validate")),
+        Route::Suspend | Route::Reactivate => {
+            let admin =
+                |call: Call| call.authorized_as(&Principal::user("test-admin", app.business, vec![Role::Admin]));
+            assert_eq!(
+                app.send(admin(Call::post(&format!("{item}/validate")))).await.status,
+                200
+            );
+            if let Route::Suspend = route {
+                Call::post(&format!("{item}/suspend")).json(&json!({"reason": "Matrix cell"}))
+            } else {
+                let suspend = Call::post(&format!("{item}/suspend")).json(&json!({"reason": "Matrix cell"}));
+                assert_eq!(app.send(admin(suspend)).await.status, 200);
+                Call::post(&format!("{item}/reactivate"))
+            }
         }
         Route::Root => Call::get("/"),
         Route::Health => Call::get("/health"),

@@ -107,6 +107,17 @@ uuid_id!(
     EventId
 );
 
+impl EventId {
+    /// The id of the answer to a request: the same for every delivery of the
+    /// request, so that an answer sent again is a duplicate a consumer drops.
+    pub fn answering(requester: &str, request_id: &str) -> Self {
+        /// The namespace of answers' ids (a fixed random UUID).
+        const ANSWERS: Uuid = Uuid::from_u128(0x3f0c_9a51_6d2e_4b7a_9c1f_5e8d_2a4b_7c60);
+        let name = format!("{}:{requester}:{request_id}", requester.len());
+        Self(Uuid::new_v5(&ANSWERS, name.as_bytes()))
+    }
+}
+
 impl NoteId {
     /// The id of a note written at `at`: later notes get greater ids, also
     /// within one millisecond.
@@ -179,6 +190,14 @@ mod tests {
             prop_assume!(!uuid.is_nil());
             let id = UserId::from(uuid);
             prop_assert_eq!(UserId::parse(&id.to_string()), Ok(id));
+        }
+
+        #[test]
+        fn answers_ids_are_stable_and_tell_requests_apart(a in ".{0,20}", b in ".{0,20}", c in ".{0,20}") {
+            prop_assert_eq!(EventId::answering(&a, &b), EventId::answering(&a, &b));
+            if a != c {
+                prop_assert_ne!(EventId::answering(&a, &b), EventId::answering(&c, &b));
+            }
         }
 
         #[test]

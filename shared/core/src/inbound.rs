@@ -157,6 +157,7 @@ impl AdminAction {
 
 /// `customer.update.request`: `{customerId, changes, requestedBy?}`, where
 /// `changes` is a JSON merge patch of the fields `PATCH` may change.
+/// `requestedBy` is the sender's own record: it is not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateRequest {
     /// The customer.

@@ -93,7 +93,7 @@ impl Action {
 
 /// An action the customer's status does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action} a {from} customer")]
+#[error("cannot {action} a customer whose status is {from}")]
 pub struct InvalidTransition {
     /// The status the customer is in.
     pub from: CustomerStatus,
@@ -168,7 +168,7 @@ mod tests {
         let active = customer.after(&Action::Validate, Timestamp::now()).unwrap();
         assert_eq!((active.status, active.version), (CustomerStatus::Active, 2));
         let refused = customer.after(&suspend(), Timestamp::now()).unwrap_err();
-        assert_eq!(refused.to_string(), "cannot suspend a pending customer");
+        assert_eq!(refused.to_string(), "cannot suspend a customer whose status is pending");
     }
 
     #[test]

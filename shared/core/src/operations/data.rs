@@ -105,7 +105,7 @@ pub async fn answer<S: CustomerReader>(
         }
     }
     Ok(Some(DataResponse {
-        event_id: EventId::random(),
+        event_id: EventId::answering(requester, &request.request_id),
         schema_version: SCHEMA_VERSION,
         request_id: request.request_id.clone(),
         requester: requester.to_owned(),
