@@ -48,18 +48,7 @@ impl ClientName {
     }
 }
 
-impl TryFrom<String> for ClientName {
-    type Error = InvalidClientName;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ClientName> for String {
-    fn from(name: ClientName) -> Self {
-        name.0
-    }
-}
+crate::text::parsed_text!(ClientName, InvalidClientName);
 
 /// An external system allowed to call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]

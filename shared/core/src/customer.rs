@@ -480,27 +480,8 @@ mod tests {
     fn the_api_representation_has_the_seed_fields_and_no_history() {
         let json = serde_json::to_value(customer()).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-        for key in [
-            "id",
-            "user_id",
-            "business_id",
-            "full_name",
-            "email",
-            "phone",
-            "gender",
-            "avatar_url",
-            "customer_type",
-            "status",
-            "total_orders",
-            "total_appointments",
-            "last_order_date",
-            "last_appointment_date",
-            "lifetime_value",
-            "created_at",
-            "updated_at",
-            "version",
-        ] {
-            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        for key in crate::operations::data::SHAREABLE_FIELDS {
+            assert!(keys.contains(key), "{key} missing from {keys:?}");
         }
         assert!(!keys.contains(&"returned_orders"));
         assert_eq!(json["lifetime_value"], json!(0.0));

@@ -46,18 +46,7 @@ impl Reason {
     }
 }
 
-impl TryFrom<String> for Reason {
-    type Error = InvalidReason;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Reason> for String {
-    fn from(reason: Reason) -> Self {
-        reason.0
-    }
-}
+crate::text::parsed_text!(Reason, InvalidReason);
 
 /// What an admin does to a customer's lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -53,18 +53,7 @@ impl NoteContent {
     }
 }
 
-impl TryFrom<String> for NoteContent {
-    type Error = InvalidNoteContent;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<NoteContent> for String {
-    fn from(content: NoteContent) -> Self {
-        content.0
-    }
-}
+crate::text::parsed_text!(NoteContent, InvalidNoteContent);
 
 /// A note about a customer. Serialises to the API's representation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -49,18 +49,7 @@ impl TagLabel {
     }
 }
 
-impl TryFrom<String> for TagLabel {
-    type Error = InvalidTagLabel;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<TagLabel> for String {
-    fn from(label: TagLabel) -> Self {
-        label.0
-    }
-}
+crate::text::parsed_text!(TagLabel, InvalidTagLabel);
 
 /// A display colour, `#RRGGBB`, kept in upper case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,18 +77,7 @@ impl TagColor {
     }
 }
 
-impl TryFrom<String> for TagColor {
-    type Error = InvalidTagColor;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<TagColor> for String {
-    fn from(color: TagColor) -> Self {
-        color.0
-    }
-}
+crate::text::parsed_text!(TagColor, InvalidTagColor);
 
 /// A tag on a customer. Serialises to the API's representation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -48,3 +48,24 @@ macro_rules! text_enum {
 }
 
 pub(crate) use text_enum;
+
+/// For a text newtype `$name(String)` with `parse(&str) -> Result<Self, $error>`:
+/// the conversions serde's `try_from = "String", into = "String"` use.
+macro_rules! parsed_text {
+    ($name:ident, $error:ty) => {
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+
+pub(crate) use parsed_text;
