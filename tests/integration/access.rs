@@ -34,11 +34,13 @@ enum Route {
     Validate,
     Suspend,
     Reactivate,
+    GdprExport,
+    GdprErase,
     Root,
     Health,
 }
 
-const ROUTES: [Route; 21] = [
+const ROUTES: [Route; 23] = [
     Route::List,
     Route::Create,
     Route::Get,
@@ -58,6 +60,8 @@ const ROUTES: [Route; 21] = [
     Route::Validate,
     Route::Suspend,
     Route::Reactivate,
+    Route::GdprExport,
+    Route::GdprErase,
     Route::Root,
     Route::Health,
 ];
@@ -107,11 +111,11 @@ const CALLERS: [Caller; 17] = [
 /// customers (list, create, get, update, delete, stats, set avatar, avatar),
 /// tags (create, of a customer, remove, add to, remove from),
 /// notes (add, of a customer, remove), lifecycle (validate, suspend,
-/// reactivate), service (root, health).
+/// reactivate), gdpr (export, delete), service (root, health).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 21] {
+fn expected(caller: Caller) -> [u16; 23] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -123,19 +127,24 @@ fn expected(caller: Caller) -> [u16; 21] {
         | Caller::InactiveClient
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
-            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 200,
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
+            200, 200,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
-            200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 200,
+            200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403,
+            200, 200,
         ],
         Caller::Staff | Caller::ActiveClient => [
-            200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 200, 200,
+            200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 403, 403,
+            200, 200,
         ],
         Caller::Admin => [
             200, 201, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200, 200, 200, 200,
+            200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
-            200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 200, 200,
+            200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
+            200, 200,
         ],
     }
 }
@@ -311,6 +320,8 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                 Call::post(&format!("{item}/reactivate"))
             }
         }
+        Route::GdprExport => Call::post("/api/gdpr/export").json(&json!({"customer_id": id})),
+        Route::GdprErase => Call::post("/api/gdpr/delete").json(&json!({"customer_id": id})),
         Route::Root => Call::get("/"),
         Route::Health => Call::get("/health"),
     }

@@ -1,17 +1,13 @@
 //! Avatars: uploaded to the private bucket (moto's S3), served through links.
 
-use aws_sdk_s3::Client as S3;
-use bytes::Bytes;
 use clientele_auth::Role;
 use clientele_core::BusinessId;
+use clientele_tests::app::download;
 use clientele_tests::app::{dynamodb_client, fresh_table, sdk_config};
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::proxy::FaultyProxy;
-use clientele_tests::services::{dynamodb_endpoint, moto_endpoint};
+use clientele_tests::services::dynamodb_endpoint;
 use clientele_tests::{Call, TestApp, TestResponse, customer_body, token};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// A real 1x1 PNG (one red pixel), 70 bytes.
 fn png() -> Vec<u8> {
@@ -50,27 +46,6 @@ fn multipart(file: &[u8], filename: &str) -> Vec<u8> {
     body
 }
 
-async fn objects(app: &TestApp) -> Vec<String> {
-    let s3 = clientele_stack::local_s3(&sdk_config(moto_endpoint()).await);
-    s3_keys(&s3, app.avatars.name()).await
-}
-
-async fn s3_keys(s3: &S3, bucket: &str) -> Vec<String> {
-    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
-    listed
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_owned))
-        .collect()
-}
-
-async fn fetch(url: &str) -> (u16, Bytes) {
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let response = client.get(url.parse().unwrap()).await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.into_body().collect().await.unwrap().to_bytes())
-}
-
 #[tokio::test]
 async fn an_uploaded_png_is_stored_privately_and_served_through_a_link() {
     let app = TestApp::spawn().await;
@@ -80,7 +55,7 @@ async fn an_uploaded_png_is_stored_privately_and_served_through_a_link() {
     let customer = response.json();
     assert_eq!(customer["avatar_url"], format!("/api/customers/{id}/avatar"));
     assert_eq!(customer["version"], 2);
-    let keys = objects(&app).await;
+    let keys = app.objects().await;
     assert_eq!(keys.len(), 1);
     assert!(keys[0].starts_with(&format!("avatars/{}/{id}/", app.business)) && keys[0].ends_with(".png"));
 
@@ -94,7 +69,7 @@ async fn an_uploaded_png_is_stored_privately_and_served_through_a_link() {
         link.contains("X-Amz-Signature") && link.contains("X-Amz-Expires=300"),
         "{link}"
     );
-    let (status, bytes) = fetch(link).await;
+    let (status, bytes) = download(link).await;
     assert_eq!((status, bytes.to_vec()), (200, png()), "the link serves the image");
 
     let events = app.items_of("Event").await;
@@ -116,11 +91,11 @@ async fn a_new_avatar_replaces_the_old_image() {
     let app = TestApp::spawn().await;
     let id = customer(&app).await;
     assert_eq!(upload(&app, &id, "image/png", &png()).await.status, 200);
-    let first = objects(&app).await;
+    let first = app.objects().await;
     let body = multipart(&jpeg(), "me.jpg");
     let second = upload(&app, &id, "multipart/form-data; boundary=b0undary", &body).await;
     assert_eq!(second.status, 200, "{}", String::from_utf8_lossy(&second.body));
-    let now = objects(&app).await;
+    let now = app.objects().await;
     assert_eq!(now.len(), 1, "the previous image is removed");
     assert_ne!(now, first);
     assert!(now[0].ends_with(".jpg"), "known as a JPEG by its bytes");
@@ -158,7 +133,7 @@ async fn anything_but_a_small_png_jpeg_or_webp_is_refused_and_changes_nothing() 
         );
         response.problem();
     }
-    assert!(objects(&app).await.is_empty());
+    assert!(app.objects().await.is_empty());
     let read = app
         .send(Call::get(&format!("/api/customers/{id}")).bearer(&app.token(Role::Viewer)))
         .await;
@@ -182,12 +157,12 @@ async fn deleting_the_customer_deletes_the_image() {
             .status,
         200
     );
-    assert_eq!(objects(&app).await.len(), 1);
+    assert_eq!(app.objects().await.len(), 1);
     let deleted = app
         .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
         .await;
     assert_eq!(deleted.status, 204);
-    assert!(objects(&app).await.is_empty());
+    assert!(app.objects().await.is_empty());
 }
 
 #[tokio::test]
@@ -207,7 +182,7 @@ async fn only_staff_of_the_business_upload() {
             .status,
         404
     );
-    assert!(objects(&app).await.is_empty());
+    assert!(app.objects().await.is_empty());
 }
 
 #[tokio::test]
@@ -221,5 +196,5 @@ async fn when_the_customer_cannot_be_updated_the_uploaded_image_is_removed() {
     proxy.fail("TransactWriteItems");
     let response = upload(&app, &id, "image/png", &png()).await;
     assert_eq!((response.status, response.header("retry-after")), (503, Some("2")));
-    assert!(objects(&app).await.is_empty(), "the image is not left behind");
+    assert!(app.objects().await.is_empty(), "the image is not left behind");
 }

@@ -11,6 +11,7 @@ mod create;
 mod delete;
 mod delivery;
 mod events;
+mod gdpr;
 mod inbound;
 mod lifecycle;
 mod list;

@@ -120,6 +120,8 @@ pub struct Functions {
     pub tags: tags::App<DynamoStore>,
     /// The notes function.
     pub notes: notes::App<DynamoStore>,
+    /// The gdpr function.
+    pub gdpr: gdpr::App,
 }
 
 impl Functions {
@@ -142,8 +144,15 @@ impl Functions {
             },
             notes: notes::App {
                 store: store.clone(),
+                auth: auth.clone(),
+                clock: clock.clone(),
+            },
+            gdpr: gdpr::App {
+                store: store.clone(),
                 auth,
+                files: avatars.clone(),
                 clock,
+                max_inline_bytes: gdpr::App::DEFAULT_MAX_INLINE_BYTES,
             },
         }
     }
@@ -156,6 +165,7 @@ impl Functions {
             Function::Customers => customers::handle(&self.customers, request).await.into(),
             Function::Tags => tags::handle(&self.tags, request).await.into(),
             Function::Notes => notes::handle(&self.notes, request).await.into(),
+            Function::Gdpr => gdpr::handle(&self.gdpr, request).await.into(),
         }
     }
 }
@@ -171,10 +181,15 @@ pub enum Function {
     Tags,
     /// `/api/customers/{id}/notes...`.
     Notes,
+    /// `/api/gdpr/...`.
+    Gdpr,
 }
 
 /// The function a path is routed to, as `infra/template.yaml` routes it.
 pub fn function_for(path: &str) -> Function {
+    if path.starts_with("/api/gdpr/") {
+        return Function::Gdpr;
+    }
     let Some(rest) = path.strip_prefix("/api/customers") else {
         return if path.starts_with("/api/") {
             Function::Customers
@@ -300,6 +315,22 @@ impl TestApp {
     }
 
     /// Every item in the table.
+    /// The keys of every object in the functions' bucket.
+    pub async fn objects(&self) -> Vec<String> {
+        let s3 = clientele_stack::local_s3(&sdk_config(moto_endpoint()).await);
+        let listed = s3
+            .list_objects_v2()
+            .bucket(self.avatars.name())
+            .send()
+            .await
+            .expect("moto lists the bucket");
+        listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect()
+    }
+
     pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
         let mut items = Vec::new();
         let mut start = None;
@@ -353,4 +384,15 @@ pub fn customer_body(name: &str) -> Value {
         "gender": "female",
         "user_id": user.to_string()
     })
+}
+
+/// GETs a URL (a presigned link into moto): the status and the body.
+pub async fn download(url: &str) -> (u16, bytes::Bytes) {
+    use http_body_util::BodyExt;
+    let client: hyper_util::client::legacy::Client<_, http_body_util::Empty<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let response = client.get(url.parse().expect("a URL")).await.expect("moto answers");
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    (status, body)
 }

@@ -52,6 +52,33 @@ impl AvatarBucket {
             .map_err(classify)?;
         Ok(request.uri().to_owned())
     }
+
+    /// Deletes every object whose key starts with `prefix`; returns how many.
+    pub async fn delete_under(&self, prefix: &str) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(classify)?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    self.delete(key).await?;
+                    deleted += 1;
+                }
+            }
+            token = page.next_continuation_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(deleted);
+            }
+        }
+    }
 }
 
 fn classify<

@@ -100,6 +100,9 @@ pub struct CustomerEvent {
     /// For `customer.suspended`: why, as the admin wrote it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For `customer.deleted`: `true` when the deletion was a GDPR erasure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<bool>,
     /// When it happened.
     pub timestamp: Timestamp,
 }
@@ -118,6 +121,7 @@ impl CustomerEvent {
             note_id: None,
             admin_id: None,
             reason: None,
+            erasure: None,
             timestamp,
         }
     }
@@ -138,6 +142,14 @@ impl CustomerEvent {
     /// `customer.deleted`.
     pub fn deleted(customer: &Customer, at: Timestamp) -> Self {
         Self::new(EventType::CustomerDeleted, customer, at)
+    }
+
+    /// `customer.deleted`, flagged as a GDPR erasure.
+    pub fn erased(customer: &Customer, at: Timestamp) -> Self {
+        Self {
+            erasure: Some(true),
+            ..Self::deleted(customer, at)
+        }
     }
 
     /// `customer.tag.added`.

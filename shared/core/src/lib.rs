@@ -10,6 +10,7 @@ pub mod contact;
 pub mod customer;
 pub mod event;
 pub mod facts;
+pub mod gdpr;
 pub mod id;
 pub mod inbound;
 pub mod lifecycle;

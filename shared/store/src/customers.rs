@@ -270,7 +270,7 @@ impl DynamoStore {
     }
 
     /// Deletes items no longer reachable (their customer is gone), in batches.
-    async fn delete_unreachable(&self, keys: Vec<Key>) -> Result<(), StoreError> {
+    pub(crate) async fn delete_in_batches(&self, keys: Vec<Key>) -> Result<(), StoreError> {
         for chunk in keys.chunks(MAX_BATCH_ITEMS) {
             let mut requests: Vec<WriteRequest> = chunk
                 .iter()
@@ -554,7 +554,7 @@ impl CustomerWriter for DynamoStore {
         // not fit in the transaction, or was added while it ran, is now
         // unreachable: read the partition again and remove it in batches.
         let swept = match self.children_of(customer.id).await {
-            Ok(rest) => self.delete_unreachable(rest).await,
+            Ok(rest) => self.delete_in_batches(rest).await,
             Err(error) => Err(error),
         };
         if let Err(error) = swept {

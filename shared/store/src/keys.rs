@@ -14,6 +14,7 @@
 //! | tag by id       | `TAG#<tag_id>`                     | `TAG`                       |
 //! | note            | `CUSTOMER#<customer_id>`           | `NOTE#<note_id>`            |
 //! | fact counted    | `CUSTOMER#<customer_id>`           | `FACT#<kind>#<fact id>`     |
+//! | erasure receipt | `ERASURE#<customer_id>`            | `RECEIPT`                   |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -124,11 +125,24 @@ pub fn user_claim(business: BusinessId, user: UserId) -> Key {
     }
 }
 
-/// An outbox event of a customer.
+/// The partition of a customer's outbox events.
+pub fn outbox_partition(customer: CustomerId) -> String {
+    format!("OUTBOX#{customer}")
+}
+
+/// An event in a customer's outbox.
 pub fn outbox_event(customer: CustomerId, at: Timestamp, event: EventId) -> Key {
     Key {
-        pk: format!("OUTBOX#{customer}"),
+        pk: outbox_partition(customer),
         sk: format!("{at}#{event}"),
+    }
+}
+
+/// The receipt of a customer's erasure.
+pub fn erasure_receipt(customer: CustomerId) -> Key {
+    Key {
+        pk: format!("ERASURE#{customer}"),
+        sk: "RECEIPT".to_owned(),
     }
 }
 

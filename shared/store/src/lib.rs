@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod customers;
 mod errors;
 pub mod facts;
+pub mod gdpr;
 pub mod items;
 pub mod keys;
 pub mod notes;

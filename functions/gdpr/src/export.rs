@@ -1,0 +1,165 @@
+//! The export document: everything the table and the bucket hold about one
+//! customer, in one JSON document.
+
+use std::collections::BTreeMap;
+
+use clientele_core::gdpr::EXPORT_SCHEMA_VERSION;
+use clientele_core::{
+    BusinessId, Customer, CustomerHistory, CustomerId, CustomerStats, Note, StoreError, Tag, Timestamp,
+};
+use clientele_store::gdpr::Holdings;
+use clientele_store::items::entity;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The section of the document each kind of item appears in. A kind not
+/// named here still appears, under `other_records`, and the tests fail.
+pub const SECTIONS: &[(&str, &str)] = &[
+    (entity::CUSTOMER, "profile"),
+    (entity::EMAIL_CLAIM, "uniqueness_claims"),
+    (entity::USER_CLAIM, "uniqueness_claims"),
+    (entity::TAG, "tags"),
+    (entity::TAG_BY_ID, "tags"),
+    (entity::NOTE, "notes"),
+    (entity::EVENT, "history"),
+    (entity::FACT, "facts_counted"),
+    (entity::RATE_WINDOW, "rate_limit_windows"),
+];
+
+/// The customer's statistics and their history.
+#[derive(Debug, Serialize)]
+pub struct Statistics<'a> {
+    /// Totals, as `GET /api/customers/{id}/stats` returns them.
+    #[serde(flatten)]
+    pub stats: &'a CustomerStats,
+    /// First dates, returns and cancellations.
+    #[serde(flatten)]
+    pub history: &'a CustomerHistory,
+}
+
+/// The avatar image, if the customer has one.
+#[derive(Debug, Serialize)]
+pub struct Avatar {
+    /// Where it is stored.
+    pub key: String,
+    /// A link to download it, valid for five minutes.
+    pub download_url: String,
+}
+
+/// One recorded event about the customer.
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    /// Its detail-type.
+    pub event_type: String,
+    /// Its id.
+    pub event_id: String,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// What was published.
+    pub detail: Value,
+}
+
+/// The whole export.
+#[derive(Debug, Serialize)]
+pub struct Export<'a> {
+    /// The document's shape version.
+    pub schema_version: u32,
+    /// When it was made.
+    pub exported_at: Timestamp,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its business.
+    pub business_id: BusinessId,
+    /// When the record was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// The customer as the API shows it.
+    pub profile: &'a Customer,
+    /// Statistics and their history.
+    pub statistics: Statistics<'a>,
+    /// Tags, by priority then label.
+    pub tags: Vec<Tag>,
+    /// Notes, newest first.
+    pub notes: Vec<Note>,
+    /// The avatar image.
+    pub avatar: Option<Avatar>,
+    /// The events recorded about the customer that the table still keeps.
+    pub history: Vec<HistoryEntry>,
+    /// Facts from other services already counted in the statistics.
+    pub facts_counted: Vec<Value>,
+    /// Rate-limit windows of recent updates.
+    pub rate_limit_windows: Vec<Value>,
+    /// The records that keep the email and platform user unique.
+    pub uniqueness_claims: Vec<Value>,
+    /// Items of kinds no section above describes, by kind.
+    pub other_records: BTreeMap<String, Vec<Value>>,
+    /// How many items of each kind the table holds about the customer.
+    pub items: BTreeMap<String, u64>,
+}
+
+impl<'a> Export<'a> {
+    /// The document for `customer`, from what the table holds about it.
+    pub fn new(
+        customer: &'a Customer,
+        holdings: &Holdings,
+        avatar: Option<Avatar>,
+        now: Timestamp,
+    ) -> Result<Self, StoreError> {
+        let mut tags = holdings.tags()?;
+        tags.sort_by(|a, b| {
+            a.priority
+                .cmp(&b.priority)
+                .then_with(|| a.label.folded().cmp(&b.label.folded()))
+        });
+        let history = holdings
+            .events()?
+            .into_iter()
+            .map(|event| HistoryEntry {
+                detail: serde_json::from_str(&event.detail).unwrap_or(Value::String(event.detail)),
+                event_type: event.event_type,
+                event_id: event.event_id,
+                occurred_at: event.occurred_at,
+            })
+            .collect();
+        let attributes = |kinds: &[&str]| -> Vec<Value> {
+            holdings
+                .items
+                .iter()
+                .filter(|h| kinds.contains(&h.kind.as_str()))
+                .map(|h| h.attributes())
+                .collect()
+        };
+        let mut other_records: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for held in &holdings.items {
+            if !SECTIONS.iter().any(|(kind, _)| *kind == held.kind) {
+                other_records
+                    .entry(held.kind.clone())
+                    .or_default()
+                    .push(held.attributes());
+            }
+        }
+        Ok(Self {
+            schema_version: EXPORT_SCHEMA_VERSION,
+            exported_at: now,
+            customer_id: customer.id,
+            business_id: customer.business_id,
+            created_at: customer.created_at,
+            updated_at: customer.updated_at,
+            profile: customer,
+            statistics: Statistics {
+                stats: &customer.stats,
+                history: &customer.history,
+            },
+            tags,
+            notes: holdings.notes()?,
+            avatar,
+            history,
+            facts_counted: attributes(&[entity::FACT]),
+            rate_limit_windows: attributes(&[entity::RATE_WINDOW]),
+            uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
+            other_records,
+            items: holdings.counts(),
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! Everything the table holds about one customer, found for a GDPR export and
+//! erased for a GDPR deletion.
+//!
+//! A customer's items live in four places: its partition (record, tags,
+//! notes, counted facts, rate windows), its outbox partition (events), its
+//! uniqueness claims (email, platform user) and its tags' copies by id.
+//! [`Holdings`] gathers them all; an erasure removes everything but the
+//! record and the claims in batches, then the record and the claims in one
+//! transaction with the `customer.deleted` event and the erasure receipt. An
+//! erasure cut short leaves the record, so running it again finds the
+//! customer and finishes; once the record is gone, nothing is left.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::gdpr::ErasureReceipt;
+use clientele_core::{Customer, CustomerEvent, CustomerId, Note, StoreError, Tag};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::DynamoStore;
+use crate::errors::classify;
+use crate::items::{EventItem, Item, claimed_customer, entity, event_from, from_item, note_from, tag_from, to_item};
+use crate::keys::{self, Key, attr};
+use crate::transact::{Write, transact};
+
+/// The kind of an erasure receipt's item.
+pub const RECEIPT: &str = "ErasureReceipt";
+
+/// Attributes that only place an item in the table or its indexes.
+const PLACEMENT: &[&str] = &[
+    "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "entity",
+];
+
+/// One item held about a customer.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// Its key.
+    pub key: Key,
+    /// Its kind (`entity`).
+    pub kind: String,
+    /// The item.
+    pub item: Item,
+}
+
+impl Held {
+    /// The item's attributes as JSON, without the ones that only place it.
+    pub fn attributes(&self) -> Value {
+        let mut item = self.item.clone();
+        item.retain(|name, _| !PLACEMENT.contains(&name.as_str()));
+        serde_dynamo::from_item(item).unwrap_or(Value::Null)
+    }
+}
+
+/// Everything the table holds about one customer.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    /// The items, record first.
+    pub items: Vec<Held>,
+}
+
+impl Holdings {
+    /// How many items of each kind.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for held in &self.items {
+            *counts.entry(held.kind.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The items of one kind.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Held> + 'a {
+        self.items.iter().filter(move |h| h.kind == kind)
+    }
+
+    /// The customer's tags.
+    pub fn tags(&self) -> Result<Vec<Tag>, StoreError> {
+        self.of_kind(entity::TAG).map(|h| tag_from(h.item.clone())).collect()
+    }
+
+    /// The customer's notes, newest first.
+    pub fn notes(&self) -> Result<Vec<Note>, StoreError> {
+        let mut notes: Vec<Note> = self
+            .of_kind(entity::NOTE)
+            .map(|h| note_from(h.item.clone()))
+            .collect::<Result<_, _>>()?;
+        notes.sort_by_key(|note| std::cmp::Reverse(note.id));
+        Ok(notes)
+    }
+
+    /// The customer's recorded events, oldest first.
+    pub fn events(&self) -> Result<Vec<EventItem>, StoreError> {
+        self.of_kind(entity::EVENT)
+            .map(|h| event_from(h.item.clone()))
+            .collect()
+    }
+
+    /// The items an erasure removes before the record and its claims.
+    fn dependents(&self) -> Vec<Key> {
+        self.items
+            .iter()
+            .filter(|h| ![entity::CUSTOMER, entity::EMAIL_CLAIM, entity::USER_CLAIM].contains(&h.kind.as_str()))
+            .map(|h| h.key.clone())
+            .collect()
+    }
+}
+
+/// The receipt's stored form: the receipt as JSON text, as it is answered.
+#[derive(Serialize, Deserialize)]
+struct ReceiptItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    receipt: String,
+}
+
+impl DynamoStore {
+    async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Everything the table holds about `customer`.
+    pub async fn holdings(&self, customer: &Customer) -> Result<Holdings, StoreError> {
+        let mut items = Vec::new();
+        let mut tag_ids = Vec::new();
+        let own = self.partition(keys::customer_partition(customer.id)).await?;
+        let outbox = self.partition(keys::outbox_partition(customer.id)).await?;
+        for item in own.into_iter().chain(outbox) {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) else {
+                continue;
+            };
+            let kind = text(attr::ENTITY).unwrap_or_else(|| "Unknown".to_owned());
+            if kind == entity::TAG
+                && let Some(id) = text("id").and_then(|id| id.parse().ok())
+            {
+                tag_ids.push(id);
+            }
+            items.push(Held {
+                key: Key { pk, sk },
+                kind,
+                item,
+            });
+        }
+        items.sort_by_key(|h| h.kind != entity::CUSTOMER);
+        let claims = [
+            keys::email_claim(customer.business_id, &customer.email.folded()),
+            keys::user_claim(customer.business_id, customer.user_id),
+        ];
+        let copies = tag_ids.into_iter().map(keys::tag_by_id);
+        for key in claims.into_iter().chain(copies) {
+            if let Some(item) = self.get_item(key.clone()).await? {
+                let kind = item
+                    .get(attr::ENTITY)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let is_claim = kind == entity::EMAIL_CLAIM || kind == entity::USER_CLAIM;
+                if is_claim && claimed_customer(item.clone()).ok() != Some(customer.id) {
+                    continue;
+                }
+                items.push(Held { key, kind, item });
+            }
+        }
+        Ok(Holdings { items })
+    }
+
+    /// Erases every item held about `customer`: its dependents in batches,
+    /// then its record and claims in one transaction with `event` (the
+    /// erasure's `customer.deleted`) and `receipt`. Anything added under the
+    /// customer meanwhile is swept after. `StoreError::VersionMismatch` when
+    /// the record changed since it was read (nothing of the last step done).
+    pub async fn erase(
+        &self,
+        customer: &Customer,
+        holdings: &Holdings,
+        event: &CustomerEvent,
+        receipt: &ErasureReceipt,
+    ) -> Result<(), StoreError> {
+        self.delete_in_batches(holdings.dependents()).await?;
+        let receipt = ReceiptItem {
+            pk: keys::erasure_receipt(customer.id).pk,
+            sk: keys::erasure_receipt(customer.id).sk,
+            entity: RECEIPT.to_owned(),
+            receipt: serde_json::to_string(receipt).map_err(|e| StoreError::Unexpected(Box::new(e)))?,
+        };
+        let mut writes = vec![
+            Write::delete(&self.table, keys::customer(customer.id))
+                .condition("version = :version")
+                .value(":version", AttributeValue::N(customer.version.to_string())),
+        ];
+        let claims: HashSet<&str> = [entity::EMAIL_CLAIM, entity::USER_CLAIM].into();
+        writes.extend(
+            holdings
+                .items
+                .iter()
+                .filter(|h| claims.contains(h.kind.as_str()))
+                .map(|h| Write::delete(&self.table, h.key.clone())),
+        );
+        writes.push(Write::put(&self.table, crate::items::event_item(event)?));
+        writes.push(Write::put(&self.table, to_item(&receipt)?));
+        match transact(&self.client, writes).await? {
+            Ok(()) => {}
+            Err(cancelled) if cancelled.failed_but_exists(0) => return Err(StoreError::VersionMismatch),
+            Err(_) => return Err(StoreError::NotFound),
+        }
+        let rest = self.holdings(customer).await?;
+        let stragglers: Vec<Key> = rest
+            .items
+            .into_iter()
+            .filter(|h| h.kind != entity::EVENT || !h.key.sk.ends_with(&event.event_id.to_string()))
+            .map(|h| h.key)
+            .collect();
+        self.delete_in_batches(stragglers).await
+    }
+
+    /// The receipt of a customer's erasure, if it was erased.
+    pub async fn erasure_receipt(&self, customer: CustomerId) -> Result<Option<ErasureReceipt>, StoreError> {
+        let Some(item) = self.get_item(keys::erasure_receipt(customer)).await? else {
+            return Ok(None);
+        };
+        let stored: ReceiptItem = from_item(item)?;
+        serde_json::from_str(&stored.receipt)
+            .map(Some)
+            .map_err(|e| StoreError::Unexpected(Box::new(e)))
+    }
+}
