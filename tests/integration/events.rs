@@ -63,6 +63,10 @@ fn every_route_event_reaches_its_route_and_carries_a_principal() {
         notes::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
     });
     assert_eq!(count, 3, "one event per notes route");
+    let count = check_route_events("gdpr", |r| {
+        gdpr::routes::Route::resolve(r.method(), r.uri().path()).map(|_| ())
+    });
+    assert_eq!(count, 2, "one event per gdpr route");
 }
 
 #[tokio::test]

@@ -146,25 +146,28 @@ async fn export(app: &App, principal: &Principal, asked: &GdprRequest) -> Result
     };
     let now = app.clock.now();
     let document = Export::new(&customer, &holdings, avatar, now)?;
-    let bytes = serde_json::to_vec(&document).map_err(|e| ApiError::from(StoreError::Unexpected(Box::new(e))))?;
-    tracing::info!(customer_id = %customer.id, bytes = bytes.len(), items = ?document.items, "exported");
-    if bytes.len() <= app.max_inline_bytes {
-        let response = with_header(Response::new(Body::from(bytes)), CONTENT_TYPE, JSON);
-        return Ok(with_header(response, CACHE_CONTROL, "no-store"));
-    }
-    let key = format!("{}{now}.json", export_prefix(&customer));
-    let size = bytes.len();
-    app.files.put(&key, bytes, JSON).await?;
-    let link = app.files.link(&key).await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({
-            "customer_id": customer.id,
-            "size_bytes": size,
-            "download_url": link,
-            "expires_in_seconds": clientele_avatars::LINK_LIFETIME.as_secs(),
-        }),
-    ))
+    // Text, not bytes: lambda_http would base64-encode a binary body, a third
+    // larger against Lambda's response limit.
+    let text = serde_json::to_string(&document).map_err(|e| ApiError::from(StoreError::Unexpected(Box::new(e))))?;
+    let size = text.len();
+    tracing::info!(customer_id = %customer.id, bytes = size, items = ?document.items, "exported");
+    let response = if size <= app.max_inline_bytes {
+        with_header(Response::new(Body::Text(text)), CONTENT_TYPE, JSON)
+    } else {
+        let key = format!("{}{now}.json", export_prefix(&customer));
+        app.files.put(&key, text.into_bytes(), JSON).await?;
+        let link = app.files.link(&key).await?;
+        json(
+            StatusCode::OK,
+            &json!({
+                "customer_id": customer.id,
+                "size_bytes": size,
+                "download_url": link,
+                "expires_in_seconds": clientele_avatars::LINK_LIFETIME.as_secs(),
+            }),
+        )
+    };
+    Ok(with_header(response, CACHE_CONTROL, "no-store"))
 }
 
 /// What `POST /api/gdpr/delete` answers.
@@ -219,14 +222,21 @@ async fn nothing_left(app: &App, principal: &Principal, asked: &GdprRequest) -> 
     let Subject::Customer(id) = asked.subject else {
         return Err(no_such_customer());
     };
+    if asked.business_id.is_some_and(|b| b != principal.business_id) {
+        return Err(no_such_customer());
+    }
     match receipt_in(app, principal, id).await? {
-        Some(receipt) => Ok(json(
-            StatusCode::OK,
-            &Erased {
-                status: "nothing_left",
-                receipt,
-            },
-        )),
+        Some(receipt) => {
+            // Whatever an earlier run's last sweep could not remove goes now.
+            app.store.sweep_erased(id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &Erased {
+                    status: "nothing_left",
+                    receipt,
+                },
+            ))
+        }
         None => Err(no_such_customer()),
     }
 }

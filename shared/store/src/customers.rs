@@ -282,6 +282,7 @@ impl DynamoStore {
                         .map_err(|e| StoreError::Unexpected(Box::new(e)))
                 })
                 .collect::<Result<_, _>>()?;
+            let mut pause = std::time::Duration::from_millis(50);
             for _ in 0..5 {
                 let output = self
                     .client
@@ -297,6 +298,11 @@ impl DynamoStore {
                 if requests.is_empty() {
                     break;
                 }
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable("DynamoDB left deletes unprocessed".into()));
             }
         }
         Ok(())

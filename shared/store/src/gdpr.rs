@@ -44,7 +44,7 @@ pub struct Held {
 }
 
 impl Held {
-    /// The item's attributes as JSON, without the ones that only place it.
+    /// The item's attributes as JSON, without the ones that only index it.
     pub fn attributes(&self) -> Value {
         let mut item = self.item.clone();
         item.retain(|name, _| !PLACEMENT.contains(&name.as_str()));
@@ -224,14 +224,31 @@ impl DynamoStore {
             Err(cancelled) if cancelled.failed_but_exists(0) => return Err(StoreError::VersionMismatch),
             Err(_) => return Err(StoreError::NotFound),
         }
-        let rest = self.holdings(customer).await?;
-        let stragglers: Vec<Key> = rest
-            .items
-            .into_iter()
-            .filter(|h| h.kind != entity::EVENT || !h.key.sk.ends_with(&event.event_id.to_string()))
-            .map(|h| h.key)
-            .collect();
-        self.delete_in_batches(stragglers).await
+        // The record is gone, so nothing more can be added under the customer;
+        // what was added while this ran goes now, or when the erasure is asked
+        // for again.
+        if let Err(error) = self.sweep_erased(customer.id).await {
+            tracing::warn!(%error, customer_id = %customer.id, "items added during an erasure remain until it is asked for again");
+        }
+        Ok(())
+    }
+
+    /// Removes what remains in an erased customer's own partition.
+    pub async fn sweep_erased(&self, customer: CustomerId) -> Result<(), StoreError> {
+        let rest = self.partition(keys::customer_partition(customer)).await?;
+        let mut left = Vec::new();
+        for item in &rest {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            if let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) {
+                left.push(Key { pk, sk });
+            }
+            if text(attr::ENTITY).as_deref() == Some(entity::TAG)
+                && let Some(id) = text("id").and_then(|id| id.parse().ok())
+            {
+                left.push(keys::tag_by_id(id));
+            }
+        }
+        self.delete_in_batches(left).await
     }
 
     /// The receipt of a customer's erasure, if it was erased.
