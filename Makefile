@@ -29,12 +29,15 @@ BUSINESS ?= 123e4567-e89b-12d3-a456-426614174001
 
 CARGO ?= cargo
 
-.PHONY: help tools run events test lint unit smoke token client reset clean
+# Where `make tools` installs the local tools (git-ignored).
+LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
+
+.PHONY: help tools run events test lint checks unit smoke build deploy token client reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
-tools: ## Install cargo-lambda, moto and DynamoDB Local into .local/.
+tools: ## Install cargo-lambda, moto, DynamoDB Local and the template checks into .local/.
 	@infra/local/tools.sh
 
 run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB Local and moto.
@@ -45,17 +48,36 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching).
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked -p clientele-cli -- local-events $(if $(FOLLOW),--follow)
 
-test: tools lint unit smoke ## Every check and test: formatting, clippy, unit, integration and smoke tests.
+test: tools lint checks unit smoke ## Every check and test: formatting, clippy, the template's checks, unit, integration and smoke tests.
 
 lint: ## Formatting and clippy (warnings are errors).
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# The template's checks, installed by `make tools` into their own venv.
+CHECKS = $(LOCAL)/checks/bin
+
+checks: tools ## cfn-lint, sam validate --lint and checkov (skips justified in infra/checkov.yaml) on the template.
+	$(CHECKS)/cfn-lint infra/template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --lint --template infra/template.yaml
+	$(CHECKS)/checkov --config-file infra/checkov.yaml --file infra/template.yaml
 
 unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
 	$(CARGO) test --workspace --locked
 
 smoke: tools ## Run the README's walkthrough against a real `make run` on spare ports.
 	@infra/local/smoke.sh
+
+# The Lambda functions: one crate each under functions/.
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+build: tools ## Build every function for Lambda (release, arm64) into target/lambda/<function>/bootstrap.
+	$(LOCAL)/venv/bin/cargo-lambda lambda build --release --arm64 --locked $(addprefix --package ,$(FUNCTIONS))
+
+deploy: tools ## sam build, then sam deploy (guided the first time; answers kept in samconfig.toml).
+	PATH="$(abspath $(LOCAL))/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CHECKS)/sam build --template infra/template.yaml
+	if [ -f samconfig.toml ]; then SAM_CLI_TELEMETRY=0 $(CHECKS)/sam deploy; \
+	else SAM_CLI_TELEMETRY=0 $(CHECKS)/sam deploy --guided; fi
 
 token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked -p clientele-cli -- \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs into .local/ (git-ignored), once:
 #   .local/venv      cargo-lambda and moto, from PyPI (infra/local/requirements.txt)
+#   .local/checks    the template's checks: SAM CLI, cfn-lint, checkov, from
+#                    PyPI (infra/requirements-checks.txt)
 #   .local/dynamodb  Amazon DynamoDB Local, from the npm package
 #                    amplify-dynamodb-simulator (pinned, integrity-checked), and
 #                    the loopback launcher compiled against it.
@@ -31,6 +33,17 @@ if ! cmp -s "$here/requirements.txt" "$stamp" 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
     cp "$here/requirements.txt" "$stamp"
+fi
+
+# Template checks: their own venv, reinstalled when their pins change.
+checks=$local_dir/checks
+stamp=$checks/.requirements
+if ! cmp -s "$root/infra/requirements-checks.txt" "$stamp" 2>/dev/null; then
+    say "installing the SAM CLI, cfn-lint and checkov into $checks"
+    python3 -m venv "$checks"
+    "$checks/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+    "$checks/bin/pip" install --quiet --disable-pip-version-check -r "$root/infra/requirements-checks.txt"
+    cp "$root/infra/requirements-checks.txt" "$stamp"
 fi
 
 # DynamoDB Local: its licence forbids committing the jar, so it is fetched here.

@@ -7,6 +7,7 @@ mod access;
 mod authorizer;
 mod avatars;
 mod clients;
+mod contract;
 mod create;
 mod delete;
 mod delivery;

@@ -9,7 +9,7 @@ pub mod stream;
 pub mod template;
 
 pub use provision::{create_bucket, create_event_bus, create_queue, create_table, create_tap, local_s3, put_secret};
-pub use template::{TableDefinition, Template};
+pub use template::{FunctionDefinition, TableDefinition, Template};
 
 /// Why the local stack could not be made.
 #[derive(Debug, thiserror::Error)]

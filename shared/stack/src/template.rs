@@ -93,6 +93,18 @@ pub struct TableDefinition {
     pub time_to_live_specification: Option<TimeToLive>,
 }
 
+/// A Lambda function of the template: its resource, the workspace binary it
+/// is built from, and the HTTP API routes that reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDefinition {
+    /// The resource's logical id.
+    pub resource: String,
+    /// The binary (`Metadata.BuildProperties.Binary`).
+    pub binary: String,
+    /// `(method, path)` of each `HttpApi` event.
+    pub routes: Vec<(String, String)>,
+}
+
 /// The parsed template.
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -143,6 +155,42 @@ impl Template {
             .cloned()
             .ok_or_else(|| StackError::Template("the table has no Properties".into()))?;
         serde_norway::from_value(properties).map_err(|e| StackError::Template(format!("the table: {e}")))
+    }
+
+    /// Every `AWS::Serverless::Function`, with its binary and routes.
+    pub fn functions(&self) -> Vec<FunctionDefinition> {
+        let text = |value: &Value, path: &[&str]| -> Option<String> {
+            let mut at = value;
+            for key in path {
+                at = at.get(*key)?;
+            }
+            at.as_str().map(str::to_owned)
+        };
+        self.resources_of_type("AWS::Serverless::Function")
+            .into_iter()
+            .map(|(resource, body)| {
+                let events = body
+                    .get("Properties")
+                    .and_then(|p| p.get("Events"))
+                    .and_then(Value::as_mapping);
+                let routes = events
+                    .into_iter()
+                    .flat_map(|events| events.values())
+                    .filter(|event| event.get("Type").and_then(Value::as_str) == Some("HttpApi"))
+                    .filter_map(|event| {
+                        Some((
+                            text(event, &["Properties", "Method"])?,
+                            text(event, &["Properties", "Path"])?,
+                        ))
+                    })
+                    .collect();
+                FunctionDefinition {
+                    binary: text(body, &["Metadata", "BuildProperties", "Binary"]).unwrap_or_default(),
+                    resource,
+                    routes,
+                }
+            })
+            .collect()
     }
 
     /// Whether the template defines an event bus.
