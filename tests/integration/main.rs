@@ -13,6 +13,7 @@ mod delete;
 mod delivery;
 mod events;
 mod gdpr;
+mod iam;
 mod inbound;
 mod lifecycle;
 mod list;

@@ -314,7 +314,6 @@ impl TestApp {
             .expect("the client is stored")
     }
 
-    /// Every item in the table.
     /// The keys of every object in the functions' bucket.
     pub async fn objects(&self) -> Vec<String> {
         let s3 = clientele_stack::local_s3(&sdk_config(moto_endpoint()).await);
@@ -331,6 +330,7 @@ impl TestApp {
             .collect()
     }
 
+    /// Every item in the table.
     pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
         let mut items = Vec::new();
         let mut start = None;

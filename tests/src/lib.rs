@@ -8,6 +8,7 @@ pub mod call;
 pub mod clock;
 pub mod delivery;
 pub mod fixtures;
+pub mod iam;
 pub mod logs;
 pub mod proxy;
 pub mod services;

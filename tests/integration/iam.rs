@@ -1,0 +1,357 @@
+//! Least privilege, checked against the code: every route of every function
+//! (and the authorizer and the events function) runs with a DynamoDB client
+//! that records the IAM action each call needs; each function's policy in
+//! `infra/template.yaml` must grant every action recorded, and nothing else
+//! but the few actions named below, needed on paths this run cannot reach.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use clientele_auth::{Principal, Role};
+use clientele_core::{BusinessId, ClientName, Scope, Timestamp};
+use clientele_http::Authenticator;
+use clientele_stack::Template;
+use clientele_store::DynamoStore;
+use clientele_tests::app::{basic, dynamodb_client, fresh_bucket, fresh_table, verifier};
+use clientele_tests::clock::TestClock;
+use clientele_tests::fixtures::TINY_PNG;
+use clientele_tests::iam::{Recorder, recorded_dynamodb};
+use clientele_tests::services::project_root;
+use clientele_tests::{Call, TestResponse, customer_body};
+use serde_json::{Value, json};
+
+/// Actions a policy grants for paths this run does not take, and why.
+const NOT_REACHED: &[(&str, &str, &str)] = &[(
+    "customers",
+    "dynamodb:BatchWriteItem",
+    "a delete's sweep, only when items were added under the customer while it ran",
+)];
+
+/// The DynamoDB actions each function's inline policy grants.
+fn granted() -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(project_root().join("infra/template.yaml")).unwrap();
+    let document: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let functions = Template::bundled().unwrap().functions();
+    let mut granted = BTreeMap::new();
+    for function in functions {
+        let policies = &document["Resources"][function.resource.as_str()]["Properties"]["Policies"];
+        let mut actions = BTreeSet::new();
+        for policy in policies.as_sequence().into_iter().flatten() {
+            for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+                let listed = match &statement["Action"] {
+                    serde_norway::Value::String(one) => vec![one.clone()],
+                    serde_norway::Value::Sequence(many) => {
+                        many.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                actions.extend(listed.into_iter().filter(|a| a.starts_with("dynamodb:")));
+            }
+        }
+        granted.insert(function.binary, actions);
+    }
+    granted
+}
+
+struct Recorded {
+    recorder: Recorder,
+    store: DynamoStore,
+}
+
+async fn recorded(table: &str) -> Recorded {
+    let recorder = Recorder::default();
+    let store = DynamoStore::new(recorded_dynamodb(&recorder).await, table.to_owned());
+    Recorded { recorder, store }
+}
+
+fn ok(response: TestResponse, what: &str) -> Value {
+    assert!(
+        response.status < 400,
+        "{what}: {} {}",
+        response.status,
+        String::from_utf8_lossy(&response.body)
+    );
+    if response.body.is_empty() {
+        Value::Null
+    } else {
+        response.json()
+    }
+}
+
+fn inbound(
+    name: &str,
+    customer: &str,
+    business: BusinessId,
+) -> aws_lambda_events::event::eventbridge::EventBridgeEvent<Value> {
+    let text = std::fs::read_to_string(project_root().join("events/inbound").join(name)).unwrap();
+    let text = text
+        .replace("123e4567-e89b-12d3-a456-426614174002", customer)
+        .replace("123e4567-e89b-12d3-a456-426614174001", &business.to_string());
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn every_dynamodb_action_a_function_calls_is_granted_to_it_and_no_other() {
+    let dynamodb = dynamodb_client().await;
+    let table = fresh_table(&dynamodb).await;
+    let business = BusinessId::random();
+    let admin = Principal::user("iam-admin", business, vec![Role::Admin]);
+    let clock: Arc<dyn clientele_core::Clock> = Arc::new(TestClock::new());
+    let bucket = fresh_bucket().await;
+    let as_admin = |call: Call| call.authorized_as(&admin).to_request();
+
+    let customers = recorded(&table).await;
+    let customers_app = customers::App {
+        store: customers.store.clone(),
+        auth: Authenticator::Gateway,
+        avatars: bucket.clone(),
+        settings: customers::Settings {
+            patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
+        },
+        clock: clock.clone(),
+    };
+    let tags = recorded(&table).await;
+    let tags_app = tags::App {
+        store: tags.store.clone(),
+        auth: Authenticator::Gateway,
+        clock: clock.clone(),
+    };
+    let notes = recorded(&table).await;
+    let notes_app = notes::App {
+        store: notes.store.clone(),
+        auth: Authenticator::Gateway,
+        clock: clock.clone(),
+    };
+    let gdpr = recorded(&table).await;
+    let gdpr_app = gdpr::App {
+        store: gdpr.store.clone(),
+        auth: Authenticator::Gateway,
+        files: bucket.clone(),
+        clock: clock.clone(),
+        max_inline_bytes: gdpr::App::DEFAULT_MAX_INLINE_BYTES,
+    };
+    let customer = |call: Call| customers::handle(&customers_app, as_admin(call));
+    let tag = |call: Call| tags::handle(&tags_app, as_admin(call));
+    let note = |call: Call| notes::handle(&notes_app, as_admin(call));
+
+    // The customers function: every route.
+    let created = ok(
+        customer(Call::post("/api/customers/").json(&customer_body("Ivy Iam")))
+            .await
+            .into(),
+        "create",
+    );
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/customers/{id}");
+    ok(customer(Call::get(&path)).await.into(), "get");
+    ok(
+        customer(Call::get("/api/customers/?status=pending&limit=5"))
+            .await
+            .into(),
+        "list",
+    );
+    ok(
+        customer(Call::patch(&path).json(&json!({"full_name": "Ivy I. Am"})))
+            .await
+            .into(),
+        "update",
+    );
+    ok(customer(Call::get(&format!("{path}/stats"))).await.into(), "stats");
+    ok(
+        customer(
+            Call::post(&format!("{path}/avatar"))
+                .header("content-type", "image/png")
+                .bytes(&TINY_PNG),
+        )
+        .await
+        .into(),
+        "avatar",
+    );
+    ok(
+        customer(Call::get(&format!("{path}/avatar"))).await.into(),
+        "avatar link",
+    );
+    ok(
+        customer(Call::post(&format!("{path}/validate"))).await.into(),
+        "validate",
+    );
+    ok(
+        customer(Call::post(&format!("{path}/suspend")).json(&json!({"reason": "IAM"})))
+            .await
+            .into(),
+        "suspend",
+    );
+    ok(
+        customer(Call::post(&format!("{path}/reactivate"))).await.into(),
+        "reactivate",
+    );
+
+    // The tags function: every route, and the customers list by tag.
+    let one = ok(
+        tag(Call::post("/api/customers/tags/").json(&json!({"customer_id": id, "label": "VIP"})))
+            .await
+            .into(),
+        "tag create",
+    );
+    let many = ok(
+        tag(Call::post(&format!("{path}/tags")).json(&json!([{"label": "A"}, {"label": "B"}])))
+            .await
+            .into(),
+        "tags add",
+    );
+    ok(
+        tag(Call::get(&format!("/api/customers/tags/customer/{id}")))
+            .await
+            .into(),
+        "tags of",
+    );
+    ok(
+        customer(Call::get("/api/customers/?tag=VIP")).await.into(),
+        "list by tag",
+    );
+    ok(
+        tag(Call::delete(&format!(
+            "/api/customers/tags/{}",
+            one["id"].as_str().unwrap()
+        )))
+        .await
+        .into(),
+        "tag remove",
+    );
+    let second = many["items"][0]["id"]
+        .as_str()
+        .or(many[0]["id"].as_str())
+        .unwrap()
+        .to_owned();
+    ok(
+        tag(Call::delete(&format!("{path}/tags/{second}"))).await.into(),
+        "tag remove from",
+    );
+
+    // The notes function: every route.
+    let written = ok(
+        note(Call::post(&format!("{path}/notes")).json(&json!({"content": "IAM"})))
+            .await
+            .into(),
+        "note add",
+    );
+    ok(note(Call::get(&format!("{path}/notes"))).await.into(), "notes");
+    ok(
+        note(Call::delete(&format!(
+            "{path}/notes/{}",
+            written["id"].as_str().unwrap()
+        )))
+        .await
+        .into(),
+        "note remove",
+    );
+
+    // The events function: a fact, an admin action, an update and a data request.
+    let events = recorded(&table).await;
+    let events_app = events::App {
+        store: events.store.clone(),
+        publisher: clientele_events::Publisher::new(
+            aws_sdk_eventbridge::Client::new(
+                &clientele_tests::app::sdk_config(clientele_tests::services::moto_endpoint()).await,
+            ),
+            "no-such-bus",
+            clientele_events::DEFAULT_SOURCE,
+        ),
+        allowed_sources: ["platform.admin", "platform.orders", "platform.profiles"]
+            .map(str::to_owned)
+            .into(),
+        data_policy: clientele_core::operations::data::DataPolicy::parse(r#"{"platform.profiles": ["id"]}"#).unwrap(),
+        clock: clock.clone(),
+    };
+    for name in [
+        "order-completed.json",
+        "admin-customer-action-suspend.json",
+        "customer-update-request.json",
+        "data-request.json",
+    ] {
+        let _ = events_app.handle(&inbound(name, &id, business)).await;
+    }
+    let mut new_email = inbound("customer-update-request.json", &id, business);
+    new_email.detail["changes"] = json!({"email": format!("ivy.{}@example.com", uuid::Uuid::new_v4().simple())});
+    assert_eq!(events_app.handle(&new_email).await.unwrap(), events::Outcome::Done);
+
+    // The authorizer: an external system's client.
+    let auth = recorded(&table).await;
+    let (client, secret) = clientele_auth::clients::create(
+        &DynamoStore::new(dynamodb.clone(), table.clone()),
+        business,
+        ClientName::parse("IAM").unwrap(),
+        vec![Scope::CustomersRead],
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    let authorizer = auth_check::Authorizer::new(clientele_auth::Gatekeeper::new(verifier().await, auth.store.clone()));
+    let request = Call::get("/api/customers/")
+        .header("authorization", &basic(&client.id.to_string(), secret.expose()))
+        .to_authorizer_request();
+    let decision = serde_json::to_value(authorizer.authorize(&request).await).unwrap();
+    assert_eq!(decision["context"]["kind"], "client", "{decision}");
+
+    // The gdpr function, and the customer's deletion, last.
+    let other = ok(
+        customer(Call::post("/api/customers/").json(&customer_body("Eve Erased")))
+            .await
+            .into(),
+        "create",
+    );
+    ok(
+        gdpr::handle(
+            &gdpr_app,
+            as_admin(Call::post("/api/gdpr/export").json(&json!({"customer_id": id}))),
+        )
+        .await
+        .into(),
+        "export",
+    );
+    ok(
+        gdpr::handle(
+            &gdpr_app,
+            as_admin(Call::post("/api/gdpr/delete").json(&json!({"customer_id": other["id"]}))),
+        )
+        .await
+        .into(),
+        "erase",
+    );
+    ok(customer(Call::delete(&path)).await.into(), "delete");
+
+    let used = BTreeMap::from([
+        ("customers", customers.recorder.actions()),
+        ("tags", tags.recorder.actions()),
+        ("notes", notes.recorder.actions()),
+        ("gdpr", gdpr.recorder.actions()),
+        ("events", events.recorder.actions()),
+        ("auth-check", auth.recorder.actions()),
+    ]);
+    let granted = granted();
+    for (function, used) in &used {
+        let allowed = &granted[*function];
+        let missing: Vec<&String> = used.difference(allowed).collect();
+        assert!(
+            missing.is_empty(),
+            "{function} calls {missing:?}, which its policy does not grant"
+        );
+        let unused: Vec<&String> = allowed
+            .difference(used)
+            .filter(|action| !NOT_REACHED.iter().any(|(f, a, _)| f == function && a == action))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "{function} is granted {unused:?}, which its code never calls"
+        );
+    }
+    assert!(granted["service"].is_empty(), "the service function touches no table");
+    let stream_reading: BTreeSet<String> = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"]
+        .map(|a| format!("dynamodb:{a}"))
+        .into();
+    assert!(
+        granted["publisher"].is_subset(&stream_reading),
+        "the publisher only reads the stream: {:?}",
+        granted["publisher"]
+    );
+}
