@@ -32,7 +32,7 @@ CARGO ?= cargo
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke build deploy token client reset clean
+.PHONY: help tools run events test lint checks unit smoke bench build deploy token client reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -68,11 +68,16 @@ unit: ## Unit tests and the integration tests (which start DynamoDB Local and mo
 smoke: tools ## Run the README's walkthrough against a real `make run` on spare ports.
 	@infra/local/smoke.sh
 
+bench: tools ## Cold start, warm latency and peak memory of every function (release build): prints a table.
+	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) CARGO="$(CARGO)" bench/cold-start.sh
+
 # The Lambda functions: one crate each under functions/.
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
+# cargo-lambda cross-compiles with the zig that came with it into its venv.
 build: tools ## Build every function for Lambda (release, arm64) into target/lambda/<function>/bootstrap.
-	$(LOCAL)/venv/bin/cargo-lambda lambda build --release --arm64 --locked $(addprefix --package ,$(FUNCTIONS))
+	PATH="$(abspath $(LOCAL))/venv/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked \
+		$(addprefix --package ,$(FUNCTIONS))
 
 deploy: tools ## sam build, then sam deploy (guided the first time; answers kept in samconfig.toml).
 	PATH="$(abspath $(LOCAL))/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CHECKS)/sam build --template infra/template.yaml
