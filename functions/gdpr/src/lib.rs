@@ -34,6 +34,7 @@ use serde_json::json;
 use clientele_auth::{Access, Principal};
 use clientele_avatars::AvatarBucket;
 use clientele_core::gdpr::{ErasureReceipt, GdprRequest, Subject};
+use clientele_core::operations::avatars;
 use clientele_core::{Blobs, Clock, Customer, CustomerEvent, CustomerId, CustomerReader, StoreError, SystemClock};
 use clientele_http::body::{JSON, json_object};
 use clientele_http::config::{ConfigError, Lookup, authenticator, parsed_or, required};
@@ -125,10 +126,6 @@ async fn subject_of(app: &App, principal: &Principal, asked: &GdprRequest) -> Re
     Ok(found?)
 }
 
-fn avatar_prefix(customer: &Customer) -> String {
-    format!("avatars/{}/{}/", customer.business_id, customer.id)
-}
-
 fn export_prefix(customer: &Customer) -> String {
     format!("exports/{}/{}/", customer.business_id, customer.id)
 }
@@ -186,7 +183,10 @@ async fn erase(app: &App, principal: &Principal, asked: &GdprRequest) -> Result<
             return nothing_left(app, principal, asked).await;
         };
         let holdings = app.store.holdings(&customer).await?;
-        let objects = app.files.delete_under(&avatar_prefix(&customer)).await?
+        let objects = app
+            .files
+            .delete_under(&avatars::prefix(customer.business_id, customer.id))
+            .await?
             + app.files.delete_under(&export_prefix(&customer)).await?;
         let now = app.clock.now();
         let receipt = ErasureReceipt {

@@ -13,6 +13,11 @@ use super::{ATTEMPTS, CustomerError, customers};
 /// Largest avatar accepted, in bytes.
 pub const MAX_AVATAR_BYTES: usize = 2 * 1024 * 1024;
 
+/// Where a customer's avatar images are stored: every key starts with this.
+pub fn prefix(business: BusinessId, customer_id: CustomerId) -> String {
+    format!("avatars/{business}/{customer_id}/")
+}
+
 /// An image that was checked, by its bytes, to be a PNG, a JPEG or a WebP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -59,7 +64,8 @@ pub async fn set<S: CustomerReader + CustomerWriter, B: Blobs>(
 ) -> Result<Customer, CustomerError> {
     customers::get(store, business, customer_id).await?;
     let key = format!(
-        "avatars/{business}/{customer_id}/{}.{}",
+        "{}{}.{}",
+        prefix(business, customer_id),
         uuid::Uuid::new_v4().simple(),
         image.extension
     );
