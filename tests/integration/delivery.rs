@@ -19,18 +19,8 @@ async fn created(app: &TestApp, name: &str) -> String {
 }
 
 async fn ok(app: &TestApp, call: Call) -> Value {
-    let response = app.send(call).await;
-    assert!(
-        response.status < 300,
-        "{}: {}",
-        response.status,
-        String::from_utf8_lossy(&response.body)
-    );
-    if response.body.is_empty() {
-        Value::Null
-    } else {
-        response.json()
-    }
+    let what = format!("{} {}", call.method(), call.path());
+    app.send(call).await.success(&what)
 }
 
 fn sorted(mut names: Vec<&str>) -> Vec<&str> {

@@ -212,6 +212,17 @@ impl From<Response<Body>> for TestResponse {
 }
 
 impl TestResponse {
+    /// Asserts a success (below 400), naming `what` otherwise; the body as JSON.
+    pub fn success(&self, what: &str) -> Value {
+        assert!(
+            self.status < 400,
+            "{what}: {} {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
+
     /// The body as JSON (`null` when empty).
     pub fn json(&self) -> Value {
         if self.body.is_empty() {

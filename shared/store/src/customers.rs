@@ -229,10 +229,9 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// Every item in a customer's partition but its record, and the copies of
-    /// its tags kept under their ids: what must go with it.
-    async fn children_of(&self, id: CustomerId) -> Result<Vec<Key>, StoreError> {
-        let mut children = Vec::new();
+    /// Every item of one partition, read consistently, page by page.
+    pub(crate) async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let output = self
@@ -240,33 +239,40 @@ impl DynamoStore {
                 .query()
                 .table_name(self.table.as_ref())
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(keys::customer_partition(id)))
-                .projection_expression("pk, sk, entity, id")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(classify)?;
-            for item in output.items.unwrap_or_default() {
-                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-                let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) else {
-                    continue;
-                };
-                if sk == keys::PROFILE {
-                    continue;
-                }
-                if text(attr::ENTITY).as_deref() == Some(entity::TAG)
-                    && let Some(tag_id) = text("id").and_then(|t| t.parse().ok())
-                {
-                    children.push(keys::tag_by_id(tag_id));
-                }
-                children.push(Key { pk, sk });
-            }
+            items.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;
             if start.is_none() {
-                return Ok(children);
+                return Ok(items);
             }
         }
+    }
+
+    /// Every item in a customer's partition but its record, and the copies of
+    /// its tags kept under their ids: what must go with it.
+    pub(crate) async fn children_of(&self, id: CustomerId) -> Result<Vec<Key>, StoreError> {
+        let mut children = Vec::new();
+        for item in self.partition(keys::customer_partition(id)).await? {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) else {
+                continue;
+            };
+            if sk == keys::PROFILE {
+                continue;
+            }
+            if text(attr::ENTITY).as_deref() == Some(entity::TAG)
+                && let Some(tag_id) = text("id").and_then(|t| t.parse().ok())
+            {
+                children.push(keys::tag_by_id(tag_id));
+            }
+            children.push(Key { pk, sk });
+        }
+        Ok(children)
     }
 
     /// Deletes items no longer reachable (their customer is gone), in batches.

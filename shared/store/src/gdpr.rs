@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::DynamoStore;
-use crate::errors::classify;
 use crate::items::{EventItem, Item, claimed_customer, entity, event_from, from_item, note_from, tag_from, to_item};
 use crate::keys::{self, Key, attr};
 use crate::transact::{Write, transact};
@@ -116,29 +115,6 @@ struct ReceiptItem {
 }
 
 impl DynamoStore {
-    async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
-    }
-
     /// Everything the table holds about `customer`.
     pub async fn holdings(&self, customer: &Customer) -> Result<Holdings, StoreError> {
         let mut items = Vec::new();
@@ -235,19 +211,7 @@ impl DynamoStore {
 
     /// Removes what remains in an erased customer's own partition.
     pub async fn sweep_erased(&self, customer: CustomerId) -> Result<(), StoreError> {
-        let rest = self.partition(keys::customer_partition(customer)).await?;
-        let mut left = Vec::new();
-        for item in &rest {
-            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            if let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) {
-                left.push(Key { pk, sk });
-            }
-            if text(attr::ENTITY).as_deref() == Some(entity::TAG)
-                && let Some(id) = text("id").and_then(|id| id.parse().ok())
-            {
-                left.push(keys::tag_by_id(id));
-            }
-        }
+        let left = self.children_of(customer).await?;
         self.delete_in_batches(left).await
     }
 
