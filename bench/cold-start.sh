@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# `make bench`: each function's cold start, warm latency and peak memory,
+# measured and printed as a table. It prints figures; it passes or fails on
+# nothing but a function that does not answer its event as it should.
+#
+# 1. Builds every function in release mode (the Lambda build's profile: fat
+#    LTO, one codegen unit, stripped) for this machine's architecture, into
+#    $CARGO_TARGET_DIR (default target/).
+# 2. Starts DynamoDB Local (in memory) and moto on 127.0.0.1 on spare ports,
+#    and creates the local stack with `clientele local-setup`, as `make run`
+#    does, demo customer and demo client included.
+# 3. Runs each binary BENCH_COLD times (default 3) under bench/runtime_api.py,
+#    a minimal Lambda Runtime API on 127.0.0.1, with the environment Lambda
+#    and infra/template.yaml give it, and hands it one event 1 + BENCH_WARM
+#    times (default 20): the first invocation is the cold start. Route
+#    functions get events/<function>/*.json, which carry the authorizer
+#    context API Gateway passes on (JWT_SECRET_ID is unset, as in the cloud,
+#    so they trust it). The publisher gets a full batch of 100 outbox events
+#    (its times are mostly moto's PutEvents, which slows as events pile up).
+#    The times of every function include the local services' answers.
+#
+# Columns: the stripped binary's size; init (process start -> the runtime's
+# first `next`: SDK setup, secrets, the first DynamoDB connection); first
+# response (process start -> the first answer: the cold start as a caller
+# sees it, minus Lambda's own sandbox start and code download); the median of
+# the warm invocations; peak RSS (VmHWM) after every invocation. Medians over
+# the cold starts; peak RSS is the highest seen. CPU: the time the process ran
+# on a CPU by its first response (cold) and per warm invocation (mean), from
+# /proc/<pid>/task/*/schedstat: what Lambda's memory-proportional CPU share
+# stretches (1,769 MB buys one vCPU; 128 MB about 7% of one).
+#
+# A last row measures gdpr again after the notes function has given the demo
+# customer BENCH_GDPR_NOTES notes of 500 characters (default 4400: an export
+# of about 5.1 MB, just under GDPR_INLINE_EXPORT_BYTES, 5 MiB, the largest
+# answered inline), as an export holds all of a customer's items at once: the
+# one function whose memory grows with the data.
+#
+# Usage: bench/cold-start.sh [function ...]   (default: every function)
+#   BENCH_COLD=3 BENCH_WARM=20 BENCH_GDPR_NOTES=4400 as above; BENCH_BUILD=0
+#   uses the binaries already built. Needs JWT_SIGNING_KEY (make bench sets
+#   the local key) and `make tools`. Function logs go to .local/logs/bench/.
+# Every server is stopped, by its process id, on exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+local_dir=${CLIENTELE_LOCAL_DIR:-$root/.local}
+target=${CARGO_TARGET_DIR:-$root/target}
+cargo=${CARGO:-cargo}
+cold=${BENCH_COLD:-3}
+warm=${BENCH_WARM:-20}
+large=${BENCH_GDPR_NOTES:-4400}
+work=$(mktemp -d)
+logs=$local_dir/logs/bench
+mkdir -p "$logs"
+: "${JWT_SIGNING_KEY:?set JWT_SIGNING_KEY (the Makefile sets the local key)}"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+all=(customers tags notes gdpr service auth-check publisher events)
+if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
+python=$local_dir/venv/bin/python
+if [[ ! -x $python || ! -f $local_dir/dynamodb/DynamoDBLocal.jar ]]; then
+    say "the local tools are missing: run make tools (make bench does)"
+    exit 1
+fi
+
+pids=()
+stop() {
+    trap - EXIT
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- 1. Build -------------------------------------------------------------
+
+packages=()
+for function in "${functions[@]}"; do packages+=(-p "$function"); done
+if [[ " ${functions[*]} " == *" gdpr "* && " ${functions[*]} " != *" notes "* ]]; then
+    packages+=(-p notes) # it makes the large export
+fi
+if [[ ${BENCH_BUILD:-1} != 0 ]]; then
+    say "building ${packages[*]} (release, $(uname -m)) into $target; the CLI (debug) for the setup"
+    "$cargo" build --release --locked "${packages[@]}"
+    "$cargo" build --quiet --locked -p clientele-cli
+fi
+
+# ---- 2. The local stack -----------------------------------------------------
+
+listening() { # <log file> <name>: the host:port a server reports
+    for _ in $(seq 1 300); do
+        if address=$(sed -n 's/^listening //p' "$1" 2>/dev/null) && [[ -n $address ]]; then
+            echo "$address"
+            return 0
+        fi
+        sleep 0.2
+    done
+    say "$2 did not start; see $1"
+    exit 1
+}
+
+infra/local/dynamodb.sh 0 >"$logs/dynamodb.log" 2>&1 &
+pids+=($!)
+"$python" infra/local/moto_loopback.py 0 >"$logs/moto.log" 2>&1 &
+pids+=($!)
+dynamodb=$(listening "$logs/dynamodb.log" "DynamoDB Local")
+moto=$(listening "$logs/moto.log" "moto")
+say "DynamoDB Local on $dynamodb, moto on $moto"
+
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://$moto"
+export AWS_ENDPOINT_URL_DYNAMODB="http://$dynamodb"
+export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://$dynamodb"
+export TABLE_NAME=clientele EVENT_BUS_NAME=clientele JWT_SECRET_ID=clientele/jwt-signing-key
+export AVATAR_BUCKET=clientele-avatars EVENT_SOURCE=clientele.customers
+"$target/debug/clientele" local-setup >"$logs/setup.log"
+dead_letters=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
+
+# ---- 3. Each function -----------------------------------------------------
+
+# What Lambda's sandbox sets (provided.al2023, JSON logs at INFO as the
+# template asks), and what reaches the local services.
+base_env=(
+    PATH=/usr/local/bin:/usr/bin:/bin LANG=en_US.UTF-8 TZ=:UTC
+    AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+    AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_ENDPOINT_URL_DYNAMODB"
+    AWS_LAMBDA_FUNCTION_VERSION='$LATEST' AWS_LAMBDA_INITIALIZATION_TYPE=on-demand
+    AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
+)
+
+spec() { # <function>: its event, its variables (as in infra/template.yaml), what to vary
+    vary=()
+    case $1 in
+        customers) event=events/customers/get.json
+            vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
+        tags) event=events/tags/list-of.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
+        notes) event=events/notes/list.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
+        gdpr) event=events/gdpr/export.json
+            vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET" GDPR_INLINE_EXPORT_BYTES=5242880) ;;
+        service) event=events/service/health.json; vars=() ;;
+        auth-check) event=events/auth-check/client-active.json
+            vars=(TABLE_NAME="$TABLE_NAME" JWT_SECRET_ID="$JWT_SECRET_ID") ;;
+        publisher) event=$work/publisher-batch.json
+            vars=(EVENT_BUS_NAME="$EVENT_BUS_NAME" EVENT_SOURCE="$EVENT_SOURCE" DEAD_LETTER_QUEUE_URL="$dead_letters") ;;
+        events) event=events/inbound/order-completed.json
+            # A new order every time: a repeated one is only a duplicate check.
+            vary=(--vary /id --vary /detail/orderId)
+            vars=(TABLE_NAME="$TABLE_NAME" EVENT_BUS_NAME="$EVENT_BUS_NAME" EVENT_SOURCE="$EVENT_SOURCE"
+                ALLOWED_EVENT_SOURCES=platform.admin,platform.orders,platform.appointments,platform.profiles
+                DATA_REQUEST_FIELDS='{"platform.profiles": ["id", "full_name", "email", "customer_type", "status"]}') ;;
+        *) say "no such function: $1 (one of ${all[*]})"; exit 1 ;;
+    esac
+}
+
+memory_of() { # <function>: its MemorySize in infra/template.yaml (Globals' unless its own)
+    awk -v f="$1" 'BEGIN { FS = ": *" }
+        /^  [A-Za-z]+:$/ { name = $1; gsub(/[ :]/, "", name) }
+        /^      MemorySize:/ && name != "" { sizes[name] = $2 }
+        /^    MemorySize:/ { global = $2 }
+        END { n = f; gsub(/-/, "", n); m = global
+              for (k in sizes) if (tolower(k) == n "function") m = sizes[k]
+              print m }' infra/template.yaml
+}
+
+invoke() { # <function> <event> <invocations> <output> <log> [runtime_api.py options]: one process, from cold
+    spec "$1" # its variables (before the locals: spec sets `event` too)
+    local function=$1 event=$2 count=$3 output=$4 log=$5
+    shift 5
+    env -i "${base_env[@]}" "${vars[@]}" \
+        AWS_LAMBDA_FUNCTION_NAME="clientele-$function" AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$(memory_of "$function")" \
+        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/clientele-$function" \
+        AWS_LAMBDA_LOG_STREAM_NAME="2026/11/25/[\$LATEST]bench" \
+        "$python" bench/runtime_api.py --event "$event" --invocations "$count" "$@" \
+        -- "$target/release/$function" >>"$output" 2>"$log" &
+    pids+=($!)
+    wait $! || true
+    unset 'pids[-1]' # it has ended (and has stopped its function)
+}
+
+measure() { # <row> <function>: BENCH_COLD cold starts, each followed by BENCH_WARM warm invocations
+    local row=$1 function=$2 round
+    spec "$function"
+    local options=("${vary[@]}")
+    echo "$function" >"$work/$row.function"
+    stat -c %s "$target/release/$function" >"$work/$row.size"
+    rows+=("$row")
+    for round in $(seq 1 "$cold"); do
+        say "$row: cold start $round of $cold, then $warm warm invocations"
+        invoke "$function" "$event" $((warm + 1)) "$work/$row.runs" "$logs/$row-$round.log" "${options[@]}"
+    done
+}
+
+# The publisher gets a full batch (the event source mapping's BatchSize, 100)
+# of outbox events: bench/publisher-stream.json's record, each with its own id.
+"$python" - bench/publisher-stream.json "$work/publisher-batch.json" <<'PY'
+import copy, json, sys
+event = json.load(open(sys.argv[1]))
+record, event["Records"] = event["Records"][0], []
+for n in range(100):
+    copied = copy.deepcopy(record)
+    stream, image = copied["dynamodb"], copied["dynamodb"]["NewImage"]
+    old_id, new_id = image["event_id"]["S"], image["event_id"]["S"][:-4] + f"{n:04x}"
+    for item in (stream["Keys"], image):
+        item["sk"]["S"] = item["sk"]["S"].replace(old_id, new_id)
+    image["event_id"]["S"] = new_id
+    image["detail"]["S"] = image["detail"]["S"].replace(old_id, new_id)
+    stream["SequenceNumber"] = str(int(stream["SequenceNumber"]) + n)
+    copied["eventID"] = f"{copied['eventID'][:-4]}{n:04x}"
+    event["Records"].append(copied)
+json.dump(event, open(sys.argv[2], "w"))
+PY
+
+rows=()
+for function in "${functions[@]}"; do
+    measure "$function" "$function"
+done
+
+# The one function whose memory grows with the data: a GDPR export holds all
+# of a customer's items at once. BENCH_GDPR_NOTES notes of 500 characters
+# (default 4400: an export of about 5.1 MB) make the demo customer large; 0 skips.
+if ((large > 0)) && [[ " ${functions[*]} " == *" gdpr "* ]]; then
+    "$python" - "$work/note.json" <<'PY'
+import json, sys
+event = json.load(open("events/notes/add.json"))
+text = "Called back about the renewal; wants a quote for the annual plan and a visit next week. "
+event["body"] = json.dumps({"content": (text * 10)[:500]})
+json.dump(event, open(sys.argv[1], "w"))
+PY
+    say "gdpr-large: adding $large notes of 500 characters to the demo customer"
+    invoke notes "$work/note.json" "$large" "$work/seed.json" "$logs/seed.log"
+    if ! "$python" -c 'import json, sys
+run = json.load(open(sys.argv[1]))
+sys.exit("error" in run or not 200 <= json.loads(run["first_answer"]).get("statusCode", 0) < 300)' "$work/seed.json"; then
+        say "adding notes failed: $(head -c 400 "$work/seed.json"); see $logs/seed.log"
+        exit 1
+    fi
+    measure gdpr-large gdpr
+fi
+
+# ---- 4. The table -----------------------------------------------------------
+
+say "$(uname -m), $(nproc) CPUs ($(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)), $("$cargo" --version)"
+"$python" - "$work" "${rows[@]}" <<'PY'
+import json, statistics, sys
+
+work, rows_measured = sys.argv[1], sys.argv[2:]
+
+
+def verdict(function, answer):
+    """Whether the first answer is the success the event asks for."""
+    try:
+        body = json.loads(answer)
+    except ValueError:
+        return f"not JSON: {answer[:80]}"
+    if function == "auth-check":
+        return "ok" if body.get("isAuthorized") and body.get("context", {}).get("kind") == "client" else f"refused: {answer[:120]}"
+    if function == "publisher":
+        return "ok" if body.get("batchItemFailures") == [] else f"failures: {answer[:120]}"
+    if function == "events":
+        return "ok" if body is None else f"answered {answer[:120]}"
+    status = body.get("statusCode", 0)
+    return "ok" if 200 <= status < 300 else f"HTTP {status}: {body.get('body', '')[:120]}"
+
+
+header = ("function", "binary bytes", "init ms", "first response ms", "warm median ms", "cold CPU ms",
+          "warm CPU ms", "peak RSS MiB", "check")
+rows, failed = [header], False
+for row in rows_measured:
+    function = open(f"{work}/{row}.function").read().strip()
+    size = open(f"{work}/{row}.size").read().strip()
+    runs = [json.loads(line) for line in open(f"{work}/{row}.runs")]
+    warm = all(r["warm_ms"] for r in runs)
+    errors = [r["error"] for r in runs if "error" in r]
+    if errors:
+        rows.append((row, size, "-", "-", "-", "-", "-", "-", errors[0][:120]))
+        failed = True
+        continue
+    check = verdict(function, runs[0]["first_answer"])
+    failed |= check != "ok"
+    if row != function:  # the large export: how large, and the response Lambda returns for it
+        exported = len(json.loads(runs[0]["first_answer"]).get("body", "").encode())
+        row = f"{row} ({exported / 1e6:.1f} MB export, {len(runs[0]['first_answer'].encode()) / 1e6:.1f} MB response)"
+    rows.append((
+        row,
+        size,
+        f"{statistics.median(r['init_ms'] for r in runs):.1f}",
+        f"{statistics.median(r['first_ms'] for r in runs):.1f}",
+        f"{statistics.median(ms for r in runs for ms in r['warm_ms']):.2f}" if warm else "-",
+        f"{statistics.median(r['cold_cpu_ms'] for r in runs):.1f}",
+        f"{statistics.median((r['cpu_ms'] - r['cold_cpu_ms']) / len(r['warm_ms']) for r in runs):.2f}" if warm else "-",
+        f"{max(r['peak_rss_kib'] for r in runs) / 1024:.1f}",
+        check,
+    ))
+widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+for n, row in enumerate(rows):
+    cells = (str(cell).ljust(w) if i in (0, len(header) - 1) else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+    print("  ".join(cells).rstrip())
+    if n == 0:
+        print("  ".join("-" * w for w in widths))
+sys.exit(1 if failed else 0)
+PY
