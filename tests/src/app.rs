@@ -91,9 +91,14 @@ pub fn basic(client_id: &str, secret: &str) -> String {
 /// A token verifier that reads the test key from a fresh secret in the local
 /// Secrets Manager (moto), as the functions read theirs.
 pub async fn verifier() -> TokenVerifier {
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(moto_endpoint()).await);
+    verifier_through(aws_sdk_secretsmanager::Client::new(&sdk_config(moto_endpoint()).await)).await
+}
+
+/// [`verifier`], reading the key through `secrets`.
+pub async fn verifier_through(secrets: aws_sdk_secretsmanager::Client) -> TokenVerifier {
+    let setup = aws_sdk_secretsmanager::Client::new(&sdk_config(moto_endpoint()).await);
     let secret_id = format!("clientele/test/{}", uuid::Uuid::new_v4().simple());
-    clientele_stack::put_secret(&secrets, &secret_id, TEST_SIGNING_KEY)
+    clientele_stack::put_secret(&setup, &secret_id, TEST_SIGNING_KEY)
         .await
         .expect("moto stores the secret");
     let keys = SecretsManagerKeys::load(secrets, secret_id, Duration::from_secs(300))

@@ -1,6 +1,7 @@
 //! What a function's code really asks of AWS: an SDK interceptor that records
-//! every DynamoDB call as the IAM action it needs, so a test can hold a
-//! function's policy in `infra/template.yaml` to the calls its code makes.
+//! every call (DynamoDB, S3, EventBridge, SQS, Secrets Manager) as the IAM
+//! action it needs, so a test can hold a function's policy in
+//! `infra/template.yaml` to the calls its code makes.
 //!
 //! `TransactWriteItems` is authorised item by item (`PutItem`, `UpdateItem`,
 //! `DeleteItem`, `ConditionCheckItem`), so its items are recorded instead.
@@ -31,11 +32,11 @@ impl Recorder {
         self.actions.lock().expect("not poisoned").clone()
     }
 
-    fn record(&self, action: &str) {
+    fn record(&self, service: &str, action: &str) {
         self.actions
             .lock()
             .expect("not poisoned")
-            .insert(format!("dynamodb:{action}"));
+            .insert(format!("{service}:{action}"));
     }
 }
 
@@ -50,28 +51,48 @@ impl Intercept for Recorder {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some(operation) = cfg.load::<Metadata>().map(|m| m.name().to_owned()) else {
+        let Some((operation, service)) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.name().to_owned(), m.service().to_lowercase()))
+        else {
             return Ok(());
+        };
+        let prefix = if service.contains("dynamo") {
+            "dynamodb"
+        } else if service.contains("s3") {
+            "s3"
+        } else if service.contains("sqs") {
+            "sqs"
+        } else if service.contains("secret") {
+            "secretsmanager"
+        } else {
+            "events"
+        };
+        // S3 authorises listing a bucket's objects as s3:ListBucket.
+        let operation = if operation == "ListObjectsV2" {
+            "ListBucket".to_owned()
+        } else {
+            operation
         };
         let transaction = context.input().downcast_ref::<TransactWriteItemsInput>();
         match transaction {
             Some(input) if operation == "TransactWriteItems" => {
                 for item in input.transact_items() {
                     if item.put().is_some() {
-                        self.record("PutItem");
+                        self.record("dynamodb", "PutItem");
                     }
                     if item.update().is_some() {
-                        self.record("UpdateItem");
+                        self.record("dynamodb", "UpdateItem");
                     }
                     if item.delete().is_some() {
-                        self.record("DeleteItem");
+                        self.record("dynamodb", "DeleteItem");
                     }
                     if item.condition_check().is_some() {
-                        self.record("ConditionCheckItem");
+                        self.record("dynamodb", "ConditionCheckItem");
                     }
                 }
             }
-            _ => self.record(&operation),
+            _ => self.record(prefix, &operation),
         }
         Ok(())
     }
@@ -84,4 +105,54 @@ pub async fn recorded_dynamodb(recorder: &Recorder) -> aws_sdk_dynamodb::Client 
         .interceptor(recorder.clone())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// An SDK configuration for moto whose clients' calls `recorder` records:
+/// S3 (addressed by path), EventBridge, SQS and Secrets Manager clients.
+pub struct RecordedMoto {
+    sdk: aws_config::SdkConfig,
+    recorder: Recorder,
+}
+
+impl RecordedMoto {
+    /// Clients of moto recorded by `recorder`.
+    pub async fn new(recorder: &Recorder) -> Self {
+        Self {
+            sdk: sdk_config(crate::services::moto_endpoint()).await,
+            recorder: recorder.clone(),
+        }
+    }
+
+    /// An S3 client.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .force_path_style(true)
+            .interceptor(self.recorder.clone())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An EventBridge client.
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        let config = aws_sdk_eventbridge::config::Builder::from(&self.sdk)
+            .interceptor(self.recorder.clone())
+            .build();
+        aws_sdk_eventbridge::Client::from_conf(config)
+    }
+
+    /// An SQS client.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::config::Builder::from(&self.sdk)
+            .interceptor(self.recorder.clone())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// A Secrets Manager client.
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        let config = aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+            .interceptor(self.recorder.clone())
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
+    }
 }

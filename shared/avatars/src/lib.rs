@@ -34,6 +34,14 @@ impl AvatarBucket {
         }
     }
 
+    /// The bucket `bucket`, through `client` as it is.
+    pub fn with_client(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
     /// The bucket's name.
     pub fn name(&self) -> &str {
         &self.bucket
