@@ -24,27 +24,20 @@ for tool in python3 npm java javac; do
 done
 mkdir -p "$local_dir"
 
-# Python tools: reinstalled when requirements.txt changes.
-venv=$local_dir/venv
-stamp=$venv/.requirements
-if ! cmp -s "$here/requirements.txt" "$stamp" 2>/dev/null; then
-    say "installing cargo-lambda and moto into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-    cp "$here/requirements.txt" "$stamp"
-fi
-
-# Template checks: their own venv, reinstalled when their pins change.
-checks=$local_dir/checks
-stamp=$checks/.requirements
-if ! cmp -s "$root/infra/requirements-checks.txt" "$stamp" 2>/dev/null; then
-    say "installing the SAM CLI, cfn-lint and checkov into $checks"
-    python3 -m venv "$checks"
-    "$checks/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-    "$checks/bin/pip" install --quiet --disable-pip-version-check -r "$root/infra/requirements-checks.txt"
-    cp "$root/infra/requirements-checks.txt" "$stamp"
-fi
+# Python tools, each set in a venv of its own (their pins do not mix),
+# reinstalled when its requirements file changes.
+python_tools() { # <venv> <requirements file> <what>
+    local venv=$1 requirements=$2 stamp=$1/.requirements
+    if ! cmp -s "$requirements" "$stamp" 2>/dev/null; then
+        say "installing $3 into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$stamp"
+    fi
+}
+python_tools "$local_dir/venv" "$here/requirements.txt" "cargo-lambda and moto"
+python_tools "$local_dir/checks" "$root/infra/requirements-checks.txt" "the SAM CLI, cfn-lint and checkov"
 
 # DynamoDB Local: its licence forbids committing the jar, so it is fetched here.
 ddb=$local_dir/dynamodb

@@ -93,6 +93,11 @@ fn inline_limit(app: &TestApp, bytes: usize) -> gdpr::App {
     }
 }
 
+/// Seed 002's body: the customer's platform user, in `app`'s business.
+fn seed_body(app: &TestApp, person: &Person) -> Value {
+    json!({"user_id": person.user_id, "business_id": app.business.to_string()})
+}
+
 async fn gdpr(app: &TestApp, action: &str, body: &Value) -> TestResponse {
     app.send(
         Call::post(&format!("/api/gdpr/{action}"))
@@ -180,12 +185,7 @@ async fn an_export_holds_every_kind_of_item_the_table_keeps_about_the_customer()
     assert_eq!(counted, items_naming(&app, &person.id).await);
     assert_eq!(export["other_records"], json!({}), "every kind has its section");
 
-    let by_user = gdpr(
-        &app,
-        "export",
-        &json!({"user_id": person.user_id, "business_id": app.business.to_string()}),
-    )
-    .await;
+    let by_user = gdpr(&app, "export", &seed_body(&app, &person)).await;
     assert_eq!(by_user.status, 200, "seed 002's body");
     assert_eq!(by_user.json()["profile"], export["profile"]);
 }
@@ -204,12 +204,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
     assert!(stored.json()["download_url"].is_string(), "a large export is stored");
     assert_eq!(app.objects().await.len(), 3, "two avatars and one export");
 
-    let erased = gdpr(
-        &app,
-        "delete",
-        &json!({"user_id": person.user_id, "business_id": app.business.to_string()}),
-    )
-    .await;
+    let erased = gdpr(&app, "delete", &seed_body(&app, &person)).await;
     assert_eq!(erased.status, 200, "{}", erased.problem());
     let answer = erased.json();
     assert_eq!(answer["status"], "erased");
@@ -268,12 +263,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["status"], "nothing_left");
     assert_eq!(again.json()["receipt"], *receipt);
-    let by_user = gdpr(
-        &app,
-        "delete",
-        &json!({"user_id": person.user_id, "business_id": app.business.to_string()}),
-    )
-    .await;
+    let by_user = gdpr(&app, "delete", &seed_body(&app, &person)).await;
     assert_eq!(by_user.status, 404, "the platform user is no longer known");
 }
 
