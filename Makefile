@@ -23,11 +23,15 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:$(DYNAMODB_PORT) \
 	TABLE_NAME=$(TABLE_NAME)
 
-# `make token ROLE=staff BUSINESS=<uuid>`: seed 002's business by default.
+# `make token ROLE=staff BUSINESS=<uuid>`: the demo business by default.
 ROLE ?= admin
 BUSINESS ?= 123e4567-e89b-12d3-a456-426614174001
 
 CARGO ?= cargo
+
+# Development builds (the tests, make run, the clientele command) share one
+# set of dependency features, so they share one build: see shared/dev-build.
+DEV_BUILD := --features clientele-startup/dev-build
 
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
@@ -46,7 +50,7 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
 
 events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching).
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked -p clientele-cli -- local-events $(if $(FOLLOW),--follow)
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow)
 
 test: tools lint checks unit smoke ## Every check and test: formatting, clippy, the template's checks, unit, integration and smoke tests.
 
@@ -63,6 +67,7 @@ checks: tools ## cfn-lint, sam validate --lint and checkov (skips justified in i
 	$(CHECKS)/checkov --config-file infra/checkov.yaml --file infra/template.yaml
 
 unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
+	@echo "unit: building the workspace and its tests (the first time takes several minutes; later stages reuse the build)"
 	$(CARGO) test --workspace --locked
 
 smoke: tools ## Run the README's walkthrough against a real `make run` on spare ports.
@@ -85,11 +90,11 @@ deploy: tools ## sam build, then sam deploy (guided the first time; answers kept
 	else SAM_CLI_TELEMETRY=0 $(CHECKS)/sam deploy --guided; fi
 
 token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
-	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked -p clientele-cli -- \
+	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- \
 		token --role $(ROLE) --business $(BUSINESS)
 
 client: ## Manage clients in the local stack: make client ARGS="create --business <uuid> --name <text> --scope customers:read"
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked -p clientele-cli -- client $(ARGS)
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- client $(ARGS)
 
 reset: ## Wipe the local stack's data.
 	rm -rf .local/data

@@ -57,7 +57,7 @@ mkdir -p "$logs"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-all=(customers tags notes gdpr service auth-check publisher events)
+all=(customers tags notes gdpr service auth-check publisher inbound)
 if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
 python=$local_dir/venv/bin/python
 if [[ ! -x $python || ! -f $local_dir/dynamodb/DynamoDBLocal.jar ]]; then
@@ -88,7 +88,7 @@ fi
 if [[ ${BENCH_BUILD:-1} != 0 ]]; then
     say "building ${packages[*]} (release, $(uname -m)) into $target; the CLI (debug) for the setup"
     "$cargo" build --release --locked "${packages[@]}"
-    "$cargo" build --quiet --locked -p clientele-cli
+    "$cargo" build --quiet --locked -p clientele-cli --features clientele-startup/dev-build
 fi
 
 # ---- 2. The local stack -----------------------------------------------------
@@ -149,7 +149,7 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
             vars=(TABLE_NAME="$TABLE_NAME" JWT_SECRET_ID="$JWT_SECRET_ID") ;;
         publisher) event=$work/publisher-batch.json
             vars=(EVENT_BUS_NAME="$EVENT_BUS_NAME" EVENT_SOURCE="$EVENT_SOURCE" DEAD_LETTER_QUEUE_URL="$dead_letters") ;;
-        events) event=events/inbound/order-completed.json
+        inbound) event=events/inbound/order-completed.json
             # A new order every time: a repeated one is only a duplicate check.
             vary=(--vary /id --vary /detail/orderId)
             vars=(TABLE_NAME="$TABLE_NAME" EVENT_BUS_NAME="$EVENT_BUS_NAME" EVENT_SOURCE="$EVENT_SOURCE"
@@ -263,7 +263,7 @@ def verdict(function, answer):
         return "ok" if body.get("isAuthorized") and body.get("context", {}).get("kind") == "client" else f"refused: {answer[:120]}"
     if function == "publisher":
         return "ok" if body.get("batchItemFailures") == [] else f"failures: {answer[:120]}"
-    if function == "events":
+    if function == "inbound":
         return "ok" if body is None else f"answered {answer[:120]}"
     status = body.get("statusCode", 0)
     return "ok" if 200 <= status < 300 else f"HTTP {status}: {body.get('body', '')[:120]}"

@@ -21,7 +21,7 @@ mkdir -p "$data/dynamodb" "$logs"
 : "${TABLE_NAME:=clientele}" "${EVENT_BUS_NAME:=clientele}" "${JWT_SECRET_ID:=clientele/jwt-signing-key}"
 : "${AVATAR_BUCKET:=clientele-avatars}" "${EVENT_SOURCE:=clientele.customers}"
 : "${LOCAL_EVENTS_QUEUE:=clientele-local-events}" "${DEAD_LETTER_QUEUE_NAME:=clientele-publisher-dead-letters}"
-# The inbound events function reads events from these sources only.
+# The inbound function reads events from these sources only.
 : "${ALLOWED_EVENT_SOURCES:=platform.admin,platform.orders,platform.appointments,platform.profiles}"
 # Who may ask for which customer fields (customer.data.request).
 if [[ -z "${DATA_REQUEST_FIELDS:-}" ]]; then
@@ -76,14 +76,18 @@ export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID AVATAR_BUCKET EVENT_SOURCE LOCAL_
 export ALLOWED_EVENT_SOURCES DATA_REQUEST_FIELDS
 export AWS_LAMBDA_LOG_LEVEL=${AWS_LAMBDA_LOG_LEVEL:-INFO}
 
-cargo build --quiet --locked -p clientele-cli
+# One build of every function and the command, with the features the tests
+# use (shared/dev-build), so that cargo lambda watch and the tests reuse it.
+dev_build=(--features clientele-startup/dev-build)
+say "building every function (the first time takes several minutes; later runs reuse the build)"
+cargo build --quiet --locked --workspace --bins "${dev_build[@]}"
 clientele=${CARGO_TARGET_DIR:-$root/target}/debug/clientele
 "$clientele" local-setup | tee "$logs/setup.log"
 unset JWT_SIGNING_KEY
 DEAD_LETTER_QUEUE_URL=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
 export DEAD_LETTER_QUEUE_URL
 
-"$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" &
+"$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${dev_build[@]}" &
 pids+=($!)
 
 # Lambda's event source mapping, locally: the stream to the publisher.

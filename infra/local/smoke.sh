@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the README's walkthrough (every ```sh block after a <!-- smoke --> line)
-# against a real `make run` on spare ports with a fresh data folder, failing
-# on any answer that is not a success. Keeps the README true.
+# Runs the README's tour and the docs' examples (every ```sh block after a
+# <!-- smoke --> line, in README.md and then docs/*.md) against a real
+# `make run` on spare ports with a fresh data folder, failing on any answer
+# that is not a success. Keeps the README and the docs true.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,28 +44,28 @@ curl -sf "http://127.0.0.1:$api/health" >/dev/null || { cat "$log" >&2; say "no 
 awk '/^<!-- smoke -->/ { take = 1; next }
      take && /^```sh/ { inside = 1; next }
      inside && /^```/ { inside = 0; take = 0; next }
-     inside { print }' README.md | sed "s/127\.0\.0\.1:9000/127.0.0.1:$api/g" >"$script"
+     inside { print }' README.md docs/*.md | sed "s/127\.0\.0\.1:9000/127.0.0.1:$api/g" >"$script"
 [ -s "$script" ] || { say "README.md has no <!-- smoke --> blocks"; exit 1; }
 
-say "running $(grep -c '^curl' "$script") curl commands from README.md"
+say "running $(grep -c '^curl' "$script") curl commands from README.md and docs/"
 if ! bash -euo pipefail -c '
     curl() { command curl --silent --show-error --fail-with-body "$@"; echo; }
     export -f curl
     source "$1"' smoke "$script"; then
-    say "the README walkthrough failed; make run said:"
+    say "the README's tour or a docs example failed; make run said:"
     tail -40 "$log" >&2
     exit 1
 fi
-say "the README walkthrough works"
+say "the README's tour and the docs' examples work"
 
-# The walkthrough created a customer: its event reaches the local tap through
+# The tour created a customer: its event reaches the local tap through
 # the stream, the publisher and the bus, as `make events` shows.
 say "waiting for customer.created to reach the local tap (make events)"
 seen=""
 for _ in $(seq 1 180); do
     seen+=$(make --no-print-directory -s events MOTO_PORT="$moto" DYNAMODB_PORT="$ddb" 2>>"$log" || true)
     if grep -q '"detail-type":"customer.created"' <<<"$seen"; then
-        say "make events shows the walkthrough's events"
+        say "make events shows the tour's events"
         exit 0
     fi
     sleep 1

@@ -3,13 +3,14 @@
 //! and its authorizer (the cloud) as with credentials checked in-process
 //! (`make run`). Grows with every route.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientele_auth::{ClientSecret, Principal, Role, SigningKey, TokenSettings, issue};
 use clientele_core::{BusinessId, Client, Scope, Timestamp};
-use clientele_tests::app::{signing_key, staff_of};
+use clientele_tests::app::{Function, signing_key, staff_of};
 use clientele_tests::{Call, TestApp, TestResponse, basic, customer_body, token};
 use serde_json::json;
 
@@ -38,6 +39,37 @@ enum Route {
     GdprErase,
     Root,
     Health,
+}
+
+impl Route {
+    /// The declared route it calls: method and path.
+    fn declared(self) -> (&'static str, &'static str) {
+        match self {
+            Route::List => ("GET", "/api/customers/"),
+            Route::Create => ("POST", "/api/customers/"),
+            Route::Get => ("GET", "/api/customers/{customer_id}"),
+            Route::Update => ("PATCH", "/api/customers/{customer_id}"),
+            Route::Delete => ("DELETE", "/api/customers/{customer_id}"),
+            Route::Stats => ("GET", "/api/customers/{customer_id}/stats"),
+            Route::SetAvatar => ("POST", "/api/customers/{customer_id}/avatar"),
+            Route::Avatar => ("GET", "/api/customers/{customer_id}/avatar"),
+            Route::TagCreate => ("POST", "/api/customers/tags/"),
+            Route::TagsOf => ("GET", "/api/customers/tags/customer/{customer_id}"),
+            Route::TagRemove => ("DELETE", "/api/customers/tags/{tag_id}"),
+            Route::TagAddTo => ("POST", "/api/customers/{customer_id}/tags"),
+            Route::TagRemoveFrom => ("DELETE", "/api/customers/{customer_id}/tags/{tag_id}"),
+            Route::NoteAdd => ("POST", "/api/customers/{customer_id}/notes"),
+            Route::NotesOf => ("GET", "/api/customers/{customer_id}/notes"),
+            Route::NoteRemove => ("DELETE", "/api/customers/{customer_id}/notes/{note_id}"),
+            Route::Validate => ("POST", "/api/customers/{customer_id}/validate"),
+            Route::Suspend => ("POST", "/api/customers/{customer_id}/suspend"),
+            Route::Reactivate => ("POST", "/api/customers/{customer_id}/reactivate"),
+            Route::GdprExport => ("POST", "/api/gdpr/export"),
+            Route::GdprErase => ("POST", "/api/gdpr/delete"),
+            Route::Root => ("GET", "/"),
+            Route::Health => ("GET", "/health"),
+        }
+    }
 }
 
 const ROUTES: [Route; 23] = [
@@ -343,13 +375,42 @@ fn check(response: &TestResponse, status: u16, what: &str) {
     }
 }
 
+#[test]
+fn the_matrix_has_a_row_for_every_route_a_function_declares() {
+    let covered: BTreeSet<(&str, &str)> = ROUTES.into_iter().map(Route::declared).collect();
+    let declared: BTreeSet<(&str, &str)> = Function::ALL
+        .into_iter()
+        .flat_map(|function| function.routes())
+        .map(|route| (route.method.as_str(), route.path))
+        .collect();
+    assert_eq!(
+        covered, declared,
+        "add the new route to ROUTES, expected() and call_for()"
+    );
+}
+
 #[tokio::test]
 async fn every_route_answers_every_caller_the_same_in_the_cloud_and_locally() {
     let app = TestApp::spawn().await;
     let clients = Clients::make(&app).await;
     for caller in CALLERS {
         for (route, status) in ROUTES.into_iter().zip(expected(caller)) {
-            let local = credentials(call_for(&app, route).await, caller, app.business, &clients);
+            let (method, path) = route.declared();
+            let call = call_for(&app, route).await;
+            let spec = clientele_http::RouteSpec {
+                method: clientele_http::Verb::ALL
+                    .into_iter()
+                    .find(|verb| verb.as_str() == method)
+                    .unwrap(),
+                path,
+                access: None,
+            };
+            assert!(
+                spec.matches(call.method(), call.path()),
+                "{route:?} calls {}",
+                call.path()
+            );
+            let local = credentials(call, caller, app.business, &clients);
             check(
                 &app.send(local).await,
                 status,
@@ -394,15 +455,17 @@ async fn refused_clients_all_get_the_same_answer() {
 #[tokio::test]
 async fn behind_api_gateway_a_token_alone_is_not_trusted() {
     let app = TestApp::spawn().await;
-    let response = clientele_tests::TestResponse::from(
-        customers::handle(
-            &app.cloud.customers,
-            Call::get("/api/customers/")
-                .bearer(&app.token(Role::Admin))
-                .to_request(),
-        )
-        .await,
-    );
+    let response = clientele_tests::TestResponse::read(
+        app.cloud
+            .customers
+            .handle(
+                Call::get("/api/customers/")
+                    .bearer(&app.token(Role::Admin))
+                    .to_request(),
+            )
+            .await,
+    )
+    .await;
     assert_eq!(
         response.status, 401,
         "route functions never verify tokens themselves in the cloud"

@@ -269,13 +269,13 @@ async fn when_clients_cannot_be_read_the_answer_is_503_not_a_guess() {
     let call = Call::get("/api/customers/").header("authorization", &header);
     let answer = authorizer.authorize(&call.to_authorizer_request()).await;
     assert_eq!(from_context(&answer.context), Ok(Decision::Deny(Denial::Unavailable)));
-    let response = TestResponse::from(
-        customers::handle(
-            &app.cloud.customers,
-            call.with_authorizer_context(answer.context).to_request(),
-        )
-        .await,
-    );
+    let response = TestResponse::read(
+        app.cloud
+            .customers
+            .handle(call.with_authorizer_context(answer.context).to_request())
+            .await,
+    )
+    .await;
     assert_eq!((response.status, response.header("retry-after")), (503, Some("2")));
 }
 

@@ -1,4 +1,5 @@
-//! Operator changes to clients, against DynamoDB Local.
+//! Operator changes to clients, against DynamoDB Local; and the table keeps
+//! clients by the same contract as the memory store the unit tests use.
 
 use clientele_auth::clients::{self, ClientError};
 use clientele_core::{ClientId, ClientReader, Scope, Timestamp};
@@ -51,4 +52,10 @@ async fn a_stored_client_keeps_only_the_hash_of_its_secret() {
     assert!(text.contains(&secret.hash()));
     let stored = app.store.client(client.id).await.unwrap().unwrap();
     assert_eq!(stored, client);
+}
+
+#[tokio::test]
+async fn the_table_keeps_clients_by_the_contract_the_memory_store_keeps() {
+    let app = TestApp::spawn().await;
+    assert_eq!(clientele_auth::client_store::conformance(&app.store).await, Ok(()));
 }

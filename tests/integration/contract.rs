@@ -1,18 +1,23 @@
-//! No drift between the code, the template, the local router and the API
-//! contract: every function crate has its resource in `infra/template.yaml`
-//! and every resource its crate; every route of the template is in
-//! `infra/openapi.yaml` with the function the template sends it to, is mapped
-//! to the same function by `make run`'s router, and is served by that
-//! function; and no function serves a method on a documented path that the
-//! document leaves out.
+//! No drift between the code, the template, the local router, the API
+//! contract and the docs. Each function's route table (`routes()` in its
+//! crate) is the source: the template's routes are exactly the declared ones
+//! (with the trailing-slash forms the contract also publishes), `make run`'s
+//! router sends each to its function, and `docs/api.md`'s table is the
+//! declared one. The contract, `infra/openapi.yaml`, is written by hand, as
+//! the independent statement the code is held to: it documents exactly the
+//! template's routes, every documented operation is served by its function's
+//! own routing, and no function serves a method on a documented path that the
+//! document leaves out. Every crate under `functions/` has its resource in
+//! the template and every resource its crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
+use clientele_auth::Access;
 use clientele_stack::Template;
-use clientele_tests::Call;
+use clientele_tests::app::Function;
 use clientele_tests::services::project_root;
-use lambda_http::http::Method;
+use clientele_tests::{Call, TestApp};
 use serde_json::Value;
 
 /// `(method, path) → function`.
@@ -88,19 +93,34 @@ fn concrete(path: &str) -> String {
         .join("/")
 }
 
-/// Whether `function` serves `method` on `path` (routing only: no caller).
-fn serves(function: &str, method: &str, path: &str) -> bool {
-    let method: Method = method.parse().unwrap();
-    match function {
-        "customers" => customers::routes::Route::resolve(&method, path).is_ok(),
-        "tags" => tags::routes::Route::resolve(&method, path).is_ok(),
-        "notes" => notes::routes::Route::resolve(&method, path).is_ok(),
-        "gdpr" => gdpr::routes::Route::resolve(&method, path).is_ok(),
-        "service" => service::handle(&Call::new(method.as_str(), path).to_request())
-            .status()
-            .is_success(),
-        other => panic!("no HTTP routes known for {other}"),
+/// The HTTP function of this name.
+fn http_function(name: &str) -> Function {
+    Function::ALL
+        .into_iter()
+        .find(|f| f.name() == name)
+        .unwrap_or_else(|| panic!("no HTTP function {name}"))
+}
+
+/// Whether `function`, as deployed, serves `method` on `path`: its own
+/// routing answers anything but 404 and 405 to a caller without credentials
+/// (its gate's 401, or a public route's answer).
+async fn serves(app: &TestApp, function: &str, method: &str, path: &str) -> bool {
+    let function = app.cloud.named(http_function(function));
+    let status = function.handle(Call::new(method, path).to_request()).await.status();
+    status != 404 && status != 405
+}
+
+/// Every function's declared routes: `(method, path) → function`.
+fn declared_routes() -> Routes {
+    let mut routes = Routes::new();
+    for function in Function::ALL {
+        for route in function.routes() {
+            let key = (route.method.as_str().to_owned(), route.path.to_owned());
+            let previous = routes.insert(key.clone(), function.name().to_owned());
+            assert!(previous.is_none(), "{key:?} is declared twice");
+        }
     }
+    routes
 }
 
 #[test]
@@ -129,8 +149,37 @@ fn what_no_route_matches_reaches_the_service_function_in_the_cloud_and_locally()
         .collect();
     assert_eq!(catch_all, ["service"]);
     assert_eq!(local_router().get("/{*path}").map(String::as_str), Some("service"));
-    let unknown = service::handle(&Call::new("PUT", "/api/nothing-here").to_request());
+}
+
+#[tokio::test]
+async fn an_unknown_path_gets_the_service_functions_404() {
+    let unknown = service::function()
+        .handle(Call::new("PUT", "/api/nothing-here").to_request())
+        .await;
     assert_eq!(unknown.status(), 404);
+}
+
+#[test]
+fn the_template_routes_exactly_the_routes_each_function_declares() {
+    let template = template_routes();
+    let declared = declared_routes();
+    for ((method, path), function) in &declared {
+        assert_eq!(
+            template.get(&(method.clone(), path.clone())),
+            Some(function),
+            "{function} declares {method} {path}: infra/template.yaml must route it there"
+        );
+    }
+    for ((method, path), function) in &template {
+        let reached = http_function(function)
+            .routes()
+            .iter()
+            .any(|route| route.matches(method, path));
+        assert!(
+            reached,
+            "infra/template.yaml routes {method} {path} to {function}, which declares no such route"
+        );
+    }
 }
 
 #[test]
@@ -157,19 +206,20 @@ fn make_runs_router_sends_every_route_to_its_function() {
     }
 }
 
-#[test]
-fn every_documented_operation_is_served_by_its_function_and_nothing_undocumented_is() {
+#[tokio::test]
+async fn every_documented_operation_is_served_by_its_function_and_nothing_undocumented_is() {
+    let app = TestApp::spawn().await;
     let contract = contract_routes();
     for ((method, path), function) in &contract {
         assert!(
-            serves(function, method, &concrete(path)),
+            serves(&app, function, method, &concrete(path)).await,
             "{function} does not serve {method} {path}"
         );
     }
     let paths: BTreeSet<(&String, &String)> = contract.iter().map(|((_, p), f)| (p, f)).collect();
     for (path, function) in paths {
         for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
-            if serves(function, method, &concrete(path)) {
+            if serves(&app, function, method, &concrete(path)).await {
                 assert!(
                     contract.contains_key(&(method.to_owned(), path.clone())),
                     "{function} serves {method} {path}, which infra/openapi.yaml does not document"
@@ -177,4 +227,45 @@ fn every_documented_operation_is_served_by_its_function_and_nothing_undocumented
             }
         }
     }
+}
+
+/// The Markdown table of every route, as `docs/api.md` holds it.
+fn route_table() -> String {
+    let mut lines = vec![
+        "| method | path | function | needs |".to_owned(),
+        "|--------|------|----------|-------|".to_owned(),
+    ];
+    for function in Function::ALL {
+        for route in function.routes() {
+            let needs = match route.access {
+                None => "anyone",
+                Some(Access::Read) => "viewer, `customers:read`",
+                Some(Access::Write) => "staff, `customers:write`",
+                Some(Access::Admin) => "admin, `customers:admin`",
+            };
+            lines.push(format!(
+                "| {} | `{}` | {} | {needs} |",
+                route.method,
+                route.path,
+                function.name()
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn the_api_docs_list_the_routes_the_functions_declare() {
+    let text = std::fs::read_to_string(project_root().join("docs/api.md")).unwrap();
+    let start = "<!-- routes: generated from each function's routes(); checked by tests/integration/contract.rs -->";
+    let table = text
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once("<!-- /routes -->"))
+        .map(|(table, _)| table.trim())
+        .unwrap_or_else(|| panic!("docs/api.md has no {start} ... <!-- /routes --> block"));
+    let expected = route_table();
+    assert_eq!(
+        table, expected,
+        "docs/api.md's route table differs from the declared routes; it should read:\n\n{expected}\n"
+    );
 }

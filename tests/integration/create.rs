@@ -4,8 +4,8 @@ use clientele_auth::Role;
 use clientele_tests::{Call, TestApp, customer_body};
 use serde_json::json;
 
-/// Seed 002's create payload, as its README gives it.
-fn seed_payload() -> serde_json::Value {
+/// The original service's create example, unchanged.
+fn original_payload() -> serde_json::Value {
     json!({
         "full_name": "John Doe",
         "email": "john.doe@example.com",
@@ -17,10 +17,10 @@ fn seed_payload() -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn seed_002s_payload_creates_a_pending_customer_with_location_and_etag() {
+async fn the_original_payload_creates_a_pending_customer_with_location_and_etag() {
     let mut app = TestApp::spawn().await;
     app.business = "123e4567-e89b-12d3-a456-426614174001".parse().unwrap();
-    let response = app.create(&seed_payload()).await;
+    let response = app.create(&original_payload()).await;
     assert_eq!(response.status, 201, "{}", String::from_utf8_lossy(&response.body));
     let body = response.json();
     let id = body["id"].as_str().unwrap();

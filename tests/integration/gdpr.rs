@@ -2,11 +2,13 @@
 //! a customer; an erasure leaves no trace of it, even when cut short.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_auth::Role;
 use clientele_core::facts::{Fact, FactKind};
 use clientele_core::{BusinessId, Timestamp};
+use clientele_http::HttpFunction;
 use clientele_tests::app::{download, dynamodb_client, fresh_table, sdk_config};
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::proxy::FaultyProxy;
@@ -69,7 +71,7 @@ async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
     .await;
     let detail = json!({"orderId": "order-1", "customerId": id, "amount": 25.5});
     let fact = Fact::from_detail(FactKind::OrderCompleted, &detail, Timestamp::now()).unwrap();
-    clientele_core::operations::facts::record(&app.store, &fact, Timestamp::now())
+    clientele_operations::facts::record(&app.store, &fact, Timestamp::now())
         .await
         .unwrap();
     Person {
@@ -83,18 +85,19 @@ async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
 }
 
 /// The gdpr function of `app`, answering exports larger than `bytes` with a link.
-fn inline_limit(app: &TestApp, bytes: usize) -> gdpr::App {
-    gdpr::App {
-        store: app.store.clone(),
-        auth: app.local.gdpr.auth.clone(),
+fn inline_limit(app: &TestApp, bytes: usize) -> HttpFunction {
+    let small = gdpr::App {
+        context: app.context(),
         files: app.avatars.clone(),
-        clock: app.clock.clone(),
-        max_inline_bytes: bytes,
-    }
+        settings: gdpr::Settings {
+            max_inline_bytes: bytes,
+        },
+    };
+    gdpr::routes().serve(Arc::new(small), app.in_process.clone())
 }
 
-/// Seed 002's body: the customer's platform user, in `app`'s business.
-fn seed_body(app: &TestApp, person: &Person) -> Value {
+/// The original service's body: the customer's platform user, in `app`'s business.
+fn user_body(app: &TestApp, person: &Person) -> Value {
     json!({"user_id": person.user_id, "business_id": app.business.to_string()})
 }
 
@@ -185,8 +188,8 @@ async fn an_export_holds_every_kind_of_item_the_table_keeps_about_the_customer()
     assert_eq!(counted, items_naming(&app, &person.id).await);
     assert_eq!(export["other_records"], json!({}), "every kind has its section");
 
-    let by_user = gdpr(&app, "export", &seed_body(&app, &person)).await;
-    assert_eq!(by_user.status, 200, "seed 002's body");
+    let by_user = gdpr(&app, "export", &user_body(&app, &person)).await;
+    assert_eq!(by_user.status, 200, "the original service's body");
     assert_eq!(by_user.json()["profile"], export["profile"]);
 }
 
@@ -200,11 +203,11 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
         .bearer(&app.token(Role::Admin))
         .json(&json!({"customer_id": person.id}))
         .to_request();
-    let stored = TestResponse::from(gdpr::handle(&small, request).await);
+    let stored = TestResponse::read(small.handle(request).await).await;
     assert!(stored.json()["download_url"].is_string(), "a large export is stored");
     assert_eq!(app.objects().await.len(), 3, "two avatars and one export");
 
-    let erased = gdpr(&app, "delete", &seed_body(&app, &person)).await;
+    let erased = gdpr(&app, "delete", &user_body(&app, &person)).await;
     assert_eq!(erased.status, 200, "{}", erased.problem());
     let answer = erased.json();
     assert_eq!(answer["status"], "erased");
@@ -263,7 +266,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["status"], "nothing_left");
     assert_eq!(again.json()["receipt"], *receipt);
-    let by_user = gdpr(&app, "delete", &seed_body(&app, &person)).await;
+    let by_user = gdpr(&app, "delete", &user_body(&app, &person)).await;
     assert_eq!(by_user.status, 404, "the platform user is no longer known");
 }
 
@@ -310,7 +313,7 @@ async fn a_large_customer_exports_through_a_link_and_erases_completely() {
         .bearer(&app.token(Role::Admin))
         .json(&json!({"customer_id": person.id}))
         .to_request();
-    let answer = TestResponse::from(gdpr::handle(&small, request).await);
+    let answer = TestResponse::read(small.handle(request).await).await;
     assert_eq!(answer.status, 200);
     let link = answer.json();
     assert!(link["size_bytes"].as_u64().unwrap() > 64 * 1024);

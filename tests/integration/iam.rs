@@ -1,5 +1,5 @@
 //! Least privilege, checked against the code: every route of every function,
-//! the authorizer, the events function and the publisher run with AWS clients
+//! the authorizer, the inbound function and the publisher run with AWS clients
 //! (DynamoDB, S3, EventBridge, SQS, Secrets Manager) that record the IAM
 //! action each call needs; each function's policy in `infra/template.yaml`
 //! must grant every action recorded, and nothing else but the few actions
@@ -11,7 +11,9 @@ use std::sync::Arc;
 use clientele_auth::{Principal, Role};
 use clientele_avatars::AvatarBucket;
 use clientele_core::{BusinessId, ClientName, Scope, Timestamp};
-use clientele_http::Authenticator;
+use clientele_http::{Authenticator, HttpFunction};
+use clientele_operations::Context;
+use clientele_operations::data::DataPolicy;
 use clientele_stack::Template;
 use clientele_store::DynamoStore;
 use clientele_tests::app::{basic, dynamodb_client, fresh_bucket, fresh_table, sdk_config, verifier_through};
@@ -110,123 +112,93 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .unwrap();
     let as_admin = |call: Call| call.authorized_as(&admin).to_request();
 
+    let context = |recorded: &Recorded| Context {
+        store: recorded.store.clone(),
+        clock: clock.clone(),
+    };
     let customers = recorded(&table).await;
-    let customers_app = customers::App {
-        store: customers.store.clone(),
-        auth: Authenticator::Gateway,
-        avatars: AvatarBucket::with_client(customers.moto.s3(), bucket.name()),
-        settings: customers::Settings {
-            patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
-        },
-        clock: clock.clone(),
-    };
+    let customers_app = customers::routes().serve(
+        Arc::new(customers::App {
+            context: context(&customers),
+            files: AvatarBucket::with_client(customers.moto.s3(), bucket.name()),
+            settings: customers::Settings::default(),
+        }),
+        Authenticator::Gateway,
+    );
     let tags = recorded(&table).await;
-    let tags_app = tags::App {
-        store: tags.store.clone(),
-        auth: Authenticator::Gateway,
-        clock: clock.clone(),
-    };
+    let tags_app = tags::routes().serve(context(&tags), Authenticator::Gateway);
     let notes = recorded(&table).await;
-    let notes_app = notes::App {
-        store: notes.store.clone(),
-        auth: Authenticator::Gateway,
-        clock: clock.clone(),
-    };
+    let notes_app = notes::routes().serve(context(&notes), Authenticator::Gateway);
     let gdpr = recorded(&table).await;
-    let gdpr_app = gdpr::App {
-        store: gdpr.store.clone(),
-        auth: Authenticator::Gateway,
-        files: AvatarBucket::with_client(gdpr.moto.s3(), bucket.name()),
-        clock: clock.clone(),
-        // Small, so that the export is stored in the bucket.
-        max_inline_bytes: 100,
-    };
-    let customer = |call: Call| customers::handle(&customers_app, as_admin(call));
-    let tag = |call: Call| tags::handle(&tags_app, as_admin(call));
-    let note = |call: Call| notes::handle(&notes_app, as_admin(call));
+    let gdpr_app = gdpr::routes().serve(
+        Arc::new(gdpr::App {
+            context: context(&gdpr),
+            files: AvatarBucket::with_client(gdpr.moto.s3(), bucket.name()),
+            // Small, so that the export is stored in the bucket.
+            settings: gdpr::Settings { max_inline_bytes: 100 },
+        }),
+        Authenticator::Gateway,
+    );
+    let send =
+        async |function: &HttpFunction, call: Call| TestResponse::read(function.handle(as_admin(call)).await).await;
+    let customer = |call: Call| send(&customers_app, call);
+    let tag = |call: Call| send(&tags_app, call);
+    let note = |call: Call| send(&notes_app, call);
 
     // The customers function: every route.
     let created = ok(
-        customer(Call::post("/api/customers/").json(&customer_body("Ivy Iam")))
-            .await
-            .into(),
+        customer(Call::post("/api/customers/").json(&customer_body("Ivy Iam"))).await,
         "create",
     );
     let id = created["id"].as_str().unwrap().to_owned();
     let path = format!("/api/customers/{id}");
-    ok(customer(Call::get(&path)).await.into(), "get");
+    ok(customer(Call::get(&path)).await, "get");
     ok(
-        customer(Call::get("/api/customers/?status=pending&limit=5"))
-            .await
-            .into(),
+        customer(Call::get("/api/customers/?status=pending&limit=5")).await,
         "list",
     );
     ok(
-        customer(Call::patch(&path).json(&json!({"full_name": "Ivy I. Am"})))
-            .await
-            .into(),
+        customer(Call::patch(&path).json(&json!({"full_name": "Ivy I. Am"}))).await,
         "update",
     );
-    ok(customer(Call::get(&format!("{path}/stats"))).await.into(), "stats");
+    ok(customer(Call::get(&format!("{path}/stats"))).await, "stats");
     ok(
         customer(
             Call::post(&format!("{path}/avatar"))
                 .header("content-type", "image/png")
                 .bytes(&TINY_PNG),
         )
-        .await
-        .into(),
+        .await,
         "avatar",
     );
+    ok(customer(Call::get(&format!("{path}/avatar"))).await, "avatar link");
+    ok(customer(Call::post(&format!("{path}/validate"))).await, "validate");
     ok(
-        customer(Call::get(&format!("{path}/avatar"))).await.into(),
-        "avatar link",
-    );
-    ok(
-        customer(Call::post(&format!("{path}/validate"))).await.into(),
-        "validate",
-    );
-    ok(
-        customer(Call::post(&format!("{path}/suspend")).json(&json!({"reason": "IAM"})))
-            .await
-            .into(),
+        customer(Call::post(&format!("{path}/suspend")).json(&json!({"reason": "IAM"}))).await,
         "suspend",
     );
-    ok(
-        customer(Call::post(&format!("{path}/reactivate"))).await.into(),
-        "reactivate",
-    );
+    ok(customer(Call::post(&format!("{path}/reactivate"))).await, "reactivate");
 
     // The tags function: every route, and the customers list by tag.
     let one = ok(
-        tag(Call::post("/api/customers/tags/").json(&json!({"customer_id": id, "label": "VIP"})))
-            .await
-            .into(),
+        tag(Call::post("/api/customers/tags/").json(&json!({"customer_id": id, "label": "VIP"}))).await,
         "tag create",
     );
     let many = ok(
-        tag(Call::post(&format!("{path}/tags")).json(&json!([{"label": "A"}, {"label": "B"}])))
-            .await
-            .into(),
+        tag(Call::post(&format!("{path}/tags")).json(&json!([{"label": "A"}, {"label": "B"}]))).await,
         "tags add",
     );
     ok(
-        tag(Call::get(&format!("/api/customers/tags/customer/{id}")))
-            .await
-            .into(),
+        tag(Call::get(&format!("/api/customers/tags/customer/{id}"))).await,
         "tags of",
     );
-    ok(
-        customer(Call::get("/api/customers/?tag=VIP")).await.into(),
-        "list by tag",
-    );
+    ok(customer(Call::get("/api/customers/?tag=VIP")).await, "list by tag");
     ok(
         tag(Call::delete(&format!(
             "/api/customers/tags/{}",
             one["id"].as_str().unwrap()
         )))
-        .await
-        .into(),
+        .await,
         "tag remove",
     );
     let second = many["items"][0]["id"]
@@ -235,38 +207,36 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .unwrap()
         .to_owned();
     ok(
-        tag(Call::delete(&format!("{path}/tags/{second}"))).await.into(),
+        tag(Call::delete(&format!("{path}/tags/{second}"))).await,
         "tag remove from",
     );
 
     // The notes function: every route.
     let written = ok(
-        note(Call::post(&format!("{path}/notes")).json(&json!({"content": "IAM"})))
-            .await
-            .into(),
+        note(Call::post(&format!("{path}/notes")).json(&json!({"content": "IAM"}))).await,
         "note add",
     );
-    ok(note(Call::get(&format!("{path}/notes"))).await.into(), "notes");
+    ok(note(Call::get(&format!("{path}/notes"))).await, "notes");
     ok(
         note(Call::delete(&format!(
             "{path}/notes/{}",
             written["id"].as_str().unwrap()
         )))
-        .await
-        .into(),
+        .await,
         "note remove",
     );
 
-    // The events function: a fact, an admin action, an update and a data request.
+    // The inbound function: a fact, an admin action, an update and a data request.
     let events = recorded(&table).await;
-    let events_app = events::App {
-        store: events.store.clone(),
-        publisher: clientele_events::Publisher::new(events.moto.eventbridge(), &bus, clientele_events::DEFAULT_SOURCE),
-        allowed_sources: ["platform.admin", "platform.orders", "platform.profiles"]
-            .map(str::to_owned)
-            .into(),
-        data_policy: clientele_core::operations::data::DataPolicy::parse(r#"{"platform.profiles": ["id"]}"#).unwrap(),
-        clock: clock.clone(),
+    let events_app = inbound::App {
+        context: context(&events),
+        publisher: clientele_bus::Publisher::new(events.moto.eventbridge(), &bus, clientele_bus::DEFAULT_SOURCE),
+        settings: inbound::Settings {
+            allowed_sources: ["platform.admin", "platform.orders", "platform.profiles"]
+                .map(str::to_owned)
+                .into(),
+            data_policy: DataPolicy::parse(r#"{"platform.profiles": ["id"]}"#).unwrap(),
+        },
     };
     for name in [
         "order-completed.json",
@@ -279,7 +249,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     }
     let mut new_email = inbound("customer-update-request.json", &id, business);
     new_email.detail["changes"] = json!({"email": format!("ivy.{}@example.com", uuid::Uuid::new_v4().simple())});
-    assert_eq!(events_app.handle(&new_email).await.unwrap(), events::Outcome::Done);
+    assert_eq!(events_app.handle(&new_email).await.unwrap(), inbound::Outcome::Done);
 
     // The authorizer: an external system's client.
     let auth = recorded(&table).await;
@@ -302,30 +272,26 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
 
     // The gdpr function, and the customer's deletion, last.
     let other = ok(
-        customer(Call::post("/api/customers/").json(&customer_body("Eve Erased")))
-            .await
-            .into(),
+        customer(Call::post("/api/customers/").json(&customer_body("Eve Erased"))).await,
         "create",
     );
     ok(
-        gdpr::handle(
+        send(
             &gdpr_app,
-            as_admin(Call::post("/api/gdpr/export").json(&json!({"customer_id": other["id"]}))),
+            Call::post("/api/gdpr/export").json(&json!({"customer_id": other["id"]})),
         )
-        .await
-        .into(),
+        .await,
         "export",
     );
     ok(
-        gdpr::handle(
+        send(
             &gdpr_app,
-            as_admin(Call::post("/api/gdpr/delete").json(&json!({"customer_id": other["id"]}))),
+            Call::post("/api/gdpr/delete").json(&json!({"customer_id": other["id"]})),
         )
-        .await
-        .into(),
+        .await,
         "erase",
     );
-    ok(customer(Call::delete(&path)).await.into(), "delete");
+    ok(customer(Call::delete(&path)).await, "delete");
 
     // The publisher: everything the run recorded, from the table's stream,
     // with a poison record for its dead-letter queue.
@@ -343,11 +309,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .await
         .unwrap();
     let publisher_app = publisher::App {
-        publisher: clientele_events::Publisher::new(
-            publisher.moto.eventbridge(),
-            &bus,
-            clientele_events::DEFAULT_SOURCE,
-        ),
+        publisher: clientele_bus::Publisher::new(publisher.moto.eventbridge(), &bus, clientele_bus::DEFAULT_SOURCE),
         dead_letters: publisher::DeadLetters::new(publisher.moto.sqs(), queue),
     };
     let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
@@ -367,7 +329,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("tags", tags.recorder.actions()),
         ("notes", notes.recorder.actions()),
         ("gdpr", gdpr.recorder.actions()),
-        ("events", events.recorder.actions()),
+        ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
         ("publisher", publisher.recorder.actions()),
     ]);

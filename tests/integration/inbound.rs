@@ -1,37 +1,40 @@
-//! The events function: what other services send, from the fixtures in
+//! The inbound function: what other services send, from the fixtures in
 //! `events/inbound/`, against DynamoDB Local and moto.
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use clientele_auth::Role;
-use clientele_core::operations::data::DataPolicy;
+use clientele_operations::Context;
+use clientele_operations::data::DataPolicy;
 use clientele_store::DynamoStore;
 use clientele_tests::delivery::{EventFlow, assert_matches_schema};
 use clientele_tests::proxy::FaultyProxy;
 use clientele_tests::services::{dynamodb_endpoint, project_root};
 use clientele_tests::{Call, TestApp, customer_body};
-use events::Outcome;
+use inbound::Outcome;
 use serde_json::{Value, json};
 
 /// The ids the fixtures name: the demo business and customer of `make run`.
 const FIXTURE_BUSINESS: &str = "123e4567-e89b-12d3-a456-426614174001";
 const FIXTURE_CUSTOMER: &str = "123e4567-e89b-12d3-a456-426614174002";
 
-fn function(app: &TestApp, flow: &EventFlow) -> events::App<DynamoStore> {
-    events::App {
-        store: app.store.clone(),
+fn function(app: &TestApp, flow: &EventFlow) -> inbound::App {
+    inbound::App {
+        context: app.context(),
         publisher: flow.publisher.publisher.clone(),
-        allowed_sources: [
-            "platform.admin",
-            "platform.orders",
-            "platform.appointments",
-            "platform.profiles",
-        ]
-        .map(str::to_owned)
-        .into(),
-        data_policy: DataPolicy::parse(r#"{"platform.profiles": ["id", "email", "status", "customer_type"]}"#).unwrap(),
-        clock: app.clock.clone(),
+        settings: inbound::Settings {
+            allowed_sources: [
+                "platform.admin",
+                "platform.orders",
+                "platform.appointments",
+                "platform.profiles",
+            ]
+            .map(str::to_owned)
+            .into(),
+            data_policy: DataPolicy::parse(r#"{"platform.profiles": ["id", "email", "status", "customer_type"]}"#)
+                .unwrap(),
+        },
     }
 }
 
@@ -48,7 +51,7 @@ fn fixture(name: &str, app: &TestApp, customer: &str) -> EventBridgeEvent<Value>
 struct Setup {
     app: TestApp,
     flow: EventFlow,
-    function: events::App<DynamoStore>,
+    function: inbound::App,
     customer: String,
 }
 
@@ -269,9 +272,11 @@ async fn with_the_table_unavailable_an_event_fails_so_that_lambda_retries_it() {
     let s = setup().await;
     let proxy = FaultyProxy::start(dynamodb_endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&clientele_tests::app::sdk_config(&proxy.endpoint).await);
-    let function = events::App {
-        store: DynamoStore::new(client, s.app.table.clone()),
-        clock: Arc::new(clientele_core::SystemClock),
+    let function = inbound::App {
+        context: Context {
+            store: DynamoStore::new(client, s.app.table.clone()),
+            clock: Arc::new(clientele_core::SystemClock),
+        },
         ..function(&s.app, &s.flow)
     };
     proxy.fail("TransactWriteItems");

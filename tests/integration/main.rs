@@ -6,6 +6,7 @@
 mod access;
 mod authorizer;
 mod avatars;
+mod build;
 mod clients;
 mod contract;
 mod create;

@@ -26,7 +26,7 @@ fn staff(app: &TestApp, id: &str) -> Principal {
 }
 
 #[tokio::test]
-async fn seed_002s_note_example_is_written_with_its_author_and_event() {
+async fn the_original_note_example_is_written_with_its_author_and_event() {
     let app = TestApp::spawn().await;
     let id = customer(&app).await;
     let text = "Clientul a solicitat un apel de urmărire săptămâna viitoare.";

@@ -6,7 +6,6 @@ use std::time::Duration;
 use clientele_auth::{KeySource, Role, SecretsManagerKeys, SigningKey, TokenSettings, TokenVerifier, issue};
 use clientele_core::{BusinessId, Timestamp};
 use clientele_http::Authenticator;
-use clientele_http::config::authenticator;
 use clientele_tests::Call;
 use clientele_tests::app::sdk_config;
 use clientele_tests::services::moto_endpoint;
@@ -118,7 +117,7 @@ async fn with_jwt_secret_id_set_functions_verify_tokens_in_process() {
     let env_id = id.clone();
     let env = move |name: &str| (name == "JWT_SECRET_ID").then(|| env_id.clone());
     let clients = clientele_tests::TestApp::spawn().await.store;
-    let auth = authenticator(&env, &sdk_config(moto_endpoint()).await, clients)
+    let auth = Authenticator::from_env(&env, &sdk_config(moto_endpoint()).await, clients)
         .await
         .unwrap();
     assert!(matches!(auth, Authenticator::InProcess(_)));
@@ -133,14 +132,9 @@ async fn with_jwt_secret_id_set_functions_verify_tokens_in_process() {
         Timestamp::now(),
     )
     .unwrap();
-    let principal = auth
-        .principal(&Call::get("/api/customers").bearer(&token).to_request())
-        .await
-        .unwrap();
+    let request = Call::get("/api/customers").bearer(&token).to_request();
+    let principal = auth.principal(request.headers(), request.extensions()).await.unwrap();
     assert_eq!(principal.business_id, business);
-    assert!(
-        auth.principal(&Call::get("/api/customers").bearer(&signed(&key("other"))).to_request())
-            .await
-            .is_err()
-    );
+    let forged = Call::get("/api/customers").bearer(&signed(&key("other"))).to_request();
+    assert!(auth.principal(forged.headers(), forged.extensions()).await.is_err());
 }

@@ -36,7 +36,7 @@ async fn tags_of(app: &TestApp, customer: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn seed_002s_tag_example_adds_a_tag_and_records_its_event() {
+async fn the_original_tag_example_adds_a_tag_and_records_its_event() {
     let app = TestApp::spawn().await;
     let id = customer(&app, "Tagged Tina").await;
     let response = add(&app, &id, &json!({"label": "VIP", "color": "#FFD700"})).await;

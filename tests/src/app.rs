@@ -20,7 +20,8 @@ use clientele_auth::{
 };
 use clientele_avatars::AvatarBucket;
 use clientele_core::{BusinessId, Client, ClientName, Scope, Timestamp};
-use clientele_http::Authenticator;
+use clientele_http::{Authenticator, HttpFunction, RouteSpec};
+use clientele_operations::Context;
 use clientele_stack::{Template, create_table};
 use clientele_store::DynamoStore;
 use serde_json::{Value, json};
@@ -35,7 +36,7 @@ pub const TEST_SIGNING_KEY: &str = "clientele-test-signing-key-0123456789abcdef"
 /// An SDK configuration for a local endpoint, with the functions' own
 /// timeouts and retries.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
-    clientele_store::aws::sdk_config_loader()
+    clientele_startup::aws::sdk_config_loader()
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "clientele-tests"))
@@ -120,94 +121,128 @@ pub async fn fresh_bucket() -> AvatarBucket {
 /// The route functions, one way of checking credentials.
 pub struct Functions {
     /// The customers function.
-    pub customers: customers::App<DynamoStore>,
+    pub customers: HttpFunction,
     /// The tags function.
-    pub tags: tags::App<DynamoStore>,
+    pub tags: HttpFunction,
     /// The notes function.
-    pub notes: notes::App<DynamoStore>,
+    pub notes: HttpFunction,
     /// The gdpr function.
-    pub gdpr: gdpr::App,
+    pub gdpr: HttpFunction,
+    /// The service function.
+    pub service: HttpFunction,
 }
 
 impl Functions {
-    fn new(store: &DynamoStore, avatars: &AvatarBucket, auth: Authenticator, clock: &Arc<TestClock>) -> Self {
-        let clock: Arc<dyn clientele_core::Clock> = clock.clone();
+    fn new(context: &Context, avatars: &AvatarBucket, auth: Authenticator) -> Self {
         Self {
-            customers: customers::App {
-                store: store.clone(),
-                auth: auth.clone(),
-                avatars: avatars.clone(),
-                settings: customers::Settings {
-                    patch_rate: customers::Settings::DEFAULT_PATCH_RATE,
-                },
-                clock: clock.clone(),
-            },
-            tags: tags::App {
-                store: store.clone(),
-                auth: auth.clone(),
-                clock: clock.clone(),
-            },
-            notes: notes::App {
-                store: store.clone(),
-                auth: auth.clone(),
-                clock: clock.clone(),
-            },
-            gdpr: gdpr::App {
-                store: store.clone(),
+            customers: customers::routes().serve(
+                Arc::new(customers::App {
+                    context: context.clone(),
+                    files: avatars.clone(),
+                    settings: customers::Settings::default(),
+                }),
+                auth.clone(),
+            ),
+            tags: tags::routes().serve(context.clone(), auth.clone()),
+            notes: notes::routes().serve(context.clone(), auth.clone()),
+            gdpr: gdpr::routes().serve(
+                Arc::new(gdpr::App {
+                    context: context.clone(),
+                    files: avatars.clone(),
+                    settings: gdpr::Settings::default(),
+                }),
                 auth,
-                files: avatars.clone(),
-                clock,
-                max_inline_bytes: gdpr::App::DEFAULT_MAX_INLINE_BYTES,
-            },
+            ),
+            service: service::function(),
+        }
+    }
+
+    /// The function of this name.
+    pub fn named(&self, function: Function) -> &HttpFunction {
+        match function {
+            Function::Service => &self.service,
+            Function::Customers => &self.customers,
+            Function::Tags => &self.tags,
+            Function::Notes => &self.notes,
+            Function::Gdpr => &self.gdpr,
         }
     }
 
     /// Sends a request to the function `infra/template.yaml` routes its path to.
     pub async fn send(&self, call: &Call) -> TestResponse {
-        let request = call.to_request();
-        match function_for(call.path()) {
-            Function::Service => service::handle(&request).into(),
-            Function::Customers => customers::handle(&self.customers, request).await.into(),
-            Function::Tags => tags::handle(&self.tags, request).await.into(),
-            Function::Notes => notes::handle(&self.notes, request).await.into(),
-            Function::Gdpr => gdpr::handle(&self.gdpr, request).await.into(),
+        let function = self.named(function_for(call.path()));
+        TestResponse::read(function.handle(call.to_request()).await).await
+    }
+}
+
+/// The HTTP functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `/`, `/health`, and every path no other function routes: no authorizer.
+    Service,
+    /// The customers route group.
+    Customers,
+    /// The tags route group.
+    Tags,
+    /// The notes route group.
+    Notes,
+    /// The gdpr route group.
+    Gdpr,
+}
+
+impl Function {
+    /// Every HTTP function.
+    pub const ALL: [Function; 5] = [
+        Function::Service,
+        Function::Customers,
+        Function::Tags,
+        Function::Notes,
+        Function::Gdpr,
+    ];
+
+    /// Its crate's (and binary's) name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Function::Service => "service",
+            Function::Customers => "customers",
+            Function::Tags => "tags",
+            Function::Notes => "notes",
+            Function::Gdpr => "gdpr",
+        }
+    }
+
+    /// The routes it declares.
+    pub fn routes(&self) -> Vec<RouteSpec> {
+        match self {
+            Function::Service => service::routes().specs().to_vec(),
+            Function::Customers => customers::routes().specs().to_vec(),
+            Function::Tags => tags::routes().specs().to_vec(),
+            Function::Notes => notes::routes().specs().to_vec(),
+            Function::Gdpr => gdpr::routes().specs().to_vec(),
         }
     }
 }
 
-/// The functions routes lead to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    /// `/`, `/health`, anything outside `/api`: no authorizer.
-    Service,
-    /// The rest of `/api/customers`.
-    Customers,
-    /// `/api/customers/tags/...` and `/api/customers/{id}/tags...`.
-    Tags,
-    /// `/api/customers/{id}/notes...`.
-    Notes,
-    /// `/api/gdpr/...`.
-    Gdpr,
+/// How specific a route's path is, for choosing among routes that match the
+/// same path as API Gateway does: segment by segment, a fixed segment over a
+/// `{parameter}`.
+fn specificity(path: &str) -> Vec<bool> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(|segment| !segment.starts_with('{'))
+        .collect()
 }
 
-/// The function a path is routed to, as `infra/template.yaml` routes it.
+/// The function a path is routed to: the one declaring the most specific
+/// route with that path, whatever its method (a wrong method reaches the
+/// function, which answers 405); the service function for any other path.
 pub fn function_for(path: &str) -> Function {
-    if path.starts_with("/api/gdpr/") {
-        return Function::Gdpr;
-    }
-    let Some(rest) = path.strip_prefix("/api/customers") else {
-        return if path.starts_with("/api/") {
-            Function::Customers
-        } else {
-            Function::Service
-        };
-    };
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        ["tags", ..] | [_, "tags", ..] => Function::Tags,
-        [_, "notes", ..] => Function::Notes,
-        _ => Function::Customers,
-    }
+    Function::ALL
+        .into_iter()
+        .flat_map(|function| function.routes().into_iter().map(move |route| (function, route)))
+        .filter(|(_, route)| route.matches_path(path))
+        .max_by_key(|(_, route)| specificity(route.path))
+        .map_or(Function::Service, |(function, _)| function)
 }
 
 /// The functions against their own table.
@@ -218,6 +253,8 @@ pub struct TestApp {
     pub cloud: Functions,
     /// The auth-check authorizer.
     pub authorizer: auth_check::Authorizer<DynamoStore>,
+    /// How `local` checks credentials: in-process, as under `make run`.
+    pub in_process: Authenticator,
     /// The store the functions use.
     pub store: DynamoStore,
     /// The avatar bucket the functions use.
@@ -251,10 +288,15 @@ impl TestApp {
         let store = DynamoStore::new(function_client, table.clone());
         let clock = Arc::new(TestClock::new());
         let avatars = fresh_bucket().await;
+        let context = Context {
+            store: store.clone(),
+            clock: clock.clone(),
+        };
         let in_process = Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier().await, store.clone())));
         Self {
-            local: Functions::new(&store, &avatars, in_process, &clock),
-            cloud: Functions::new(&store, &avatars, Authenticator::Gateway, &clock),
+            local: Functions::new(&context, &avatars, in_process.clone()),
+            cloud: Functions::new(&context, &avatars, Authenticator::Gateway),
+            in_process,
             authorizer: auth_check::Authorizer::new(Gatekeeper::new(verifier().await, store.clone())),
             store,
             avatars,
@@ -262,6 +304,14 @@ impl TestApp {
             table,
             business: BusinessId::random(),
             clock,
+        }
+    }
+
+    /// What the functions' operations run with: the table and the test's clock.
+    pub fn context(&self) -> Context {
+        Context {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
         }
     }
 
@@ -367,11 +417,13 @@ impl TestApp {
     }
 }
 
-/// API Gateway's own answer, not a function's.
+/// API Gateway's own answer, not a function's: no content type of ours.
 fn gateway_answer(status: u16, message: &str) -> TestResponse {
-    let mut response = lambda_http::Response::new(lambda_http::Body::Text(json!({ "message": message }).to_string()));
-    *response.status_mut() = lambda_http::http::StatusCode::from_u16(status).expect("a valid status");
-    response.into()
+    TestResponse {
+        status,
+        headers: lambda_http::http::HeaderMap::new(),
+        body: json!({ "message": message }).to_string().into_bytes(),
+    }
 }
 
 /// A staff principal of a business, as an authorizer context would carry it.
@@ -379,7 +431,7 @@ pub fn staff_of(business: BusinessId) -> Principal {
     Principal::user("test-staff", business, vec![Role::Staff])
 }
 
-/// A create body like seed 002's, with a unique email and user id.
+/// A create body like the original service's example, with a unique email and user id.
 pub fn customer_body(name: &str) -> Value {
     let user = uuid::Uuid::new_v4();
     json!({

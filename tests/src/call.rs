@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use clientele_auth::{Decision, Principal, to_context};
+use lambda_http::Request;
 use lambda_http::http::HeaderMap;
-use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 /// A request to send.
@@ -200,18 +200,20 @@ pub struct TestResponse {
     pub body: Vec<u8>,
 }
 
-impl From<Response<Body>> for TestResponse {
-    fn from(response: Response<Body>) -> Self {
+impl TestResponse {
+    /// A function's response, read whole.
+    pub async fn read(response: clientele_http::Response) -> Self {
         let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .expect("a function's body is in memory");
         Self {
             status: parts.status.as_u16(),
             headers: parts.headers,
-            body: body.as_ref().to_vec(),
+            body: body.to_vec(),
         }
     }
-}
 
-impl TestResponse {
     /// Asserts a success (below 400), naming `what` otherwise; the body as JSON.
     pub fn success(&self, what: &str) -> Value {
         assert!(

@@ -19,7 +19,7 @@ use crate::app::sdk_config;
 use crate::services::{dynamodb_endpoint, moto_endpoint, project_root};
 
 /// The source the tests' publisher sends under.
-pub const SOURCE: &str = clientele_events::DEFAULT_SOURCE;
+pub const SOURCE: &str = clientele_bus::DEFAULT_SOURCE;
 
 /// One test's bus, queues, stream and publisher.
 pub struct EventFlow {
@@ -58,7 +58,7 @@ impl EventFlow {
             .await
             .expect("the table has a stream");
         let publisher = publisher::App {
-            publisher: clientele_events::Publisher::new(
+            publisher: clientele_bus::Publisher::new(
                 aws_sdk_eventbridge::Client::new(&sdk_config(endpoint).await),
                 &name,
                 SOURCE,

@@ -19,9 +19,9 @@ use std::convert::Infallible;
 use aws_config::SdkConfig;
 use aws_lambda_events::apigw::{ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request};
 use aws_lambda_events::http::header::AUTHORIZATION;
-use clientele_auth::{Decision, Gatekeeper, to_context};
+use clientele_auth::{Decision, Gatekeeper, TokenVerifier, to_context};
 use clientele_core::ClientReader;
-use clientele_http::config::{ConfigError, Lookup, required, token_verifier};
+use clientele_startup::{ConfigError, Lookup, required};
 use clientele_store::DynamoStore;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
@@ -65,9 +65,8 @@ impl Authorizer<DynamoStore> {
     /// `JWT_SECRET_ID` (the signing key) and the token settings, and opens the
     /// first DynamoDB connection.
     pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        let clients = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), required(env, "TABLE_NAME")?);
-        let tokens = token_verifier(env, sdk, required(env, "JWT_SECRET_ID")?).await?;
-        clients.warm_up().await;
+        let tokens = TokenVerifier::from_env(env, sdk, required(env, "JWT_SECRET_ID")?).await?;
+        let clients = DynamoStore::from_env(env, sdk).await?;
         Ok(Self::new(Gatekeeper::new(tokens, clients)))
     }
 }

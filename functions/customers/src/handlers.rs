@@ -1,27 +1,31 @@
-//! One function per route: check the caller may, read the input, run the
-//! operation, shape the answer. Errors are returned, never built here.
+//! One function per route: the caller (already let through by the route's
+//! gate) and the inputs arrive as arguments; each handler runs its operation
+//! and shapes the answer. Errors are returned, never built here.
+
+use std::sync::Arc;
 
 use lambda_http::http::StatusCode;
 use lambda_http::http::header::{CACHE_CONTROL, LOCATION};
-use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-use clientele_auth::{Access, Principal};
 use clientele_core::contact::fold;
 use clientele_core::lifecycle::{Action, Reason};
 use clientele_core::validation::ObjectReader;
 use clientele_core::{
-    BusinessId, Customer, CustomerHistory, CustomerId, CustomerPatch, CustomerQuery, CustomerReader, CustomerStats,
-    CustomerStatus, CustomerType, CustomerWriter, Email, NewCustomer, TagLabel, operations,
+    BusinessId, Customer, CustomerId, CustomerPatch, CustomerQuery, CustomerStatus, CustomerType, Email, NewCustomer,
+    Page, TagLabel,
 };
-use clientele_http::body::{JSON, MERGE_PATCH_JSON, json_object};
-use clientele_http::request::{QueryReader, path_param};
-use clientele_http::response::{PageBody, empty, if_match, json, not_modified, tagged, with_header};
-use clientele_http::upload;
-use clientele_http::{ApiError, require};
+use clientele_http::response::{PageBody, empty, json, tagged, with_header};
+use clientele_http::{
+    ApiError, Caller, IfMatch, IfNoneMatch, JsonObject, MergePatch, OptionalJsonObject, PathId, QueryReader, Response,
+    State,
+};
+use clientele_operations::customers::{self, Guards};
+use clientele_operations::views::{CustomerView, StatisticsView};
+use clientele_operations::{avatars, lifecycle};
 
 use crate::App;
-use crate::routes::Lifecycle;
+use crate::upload::Upload;
 
 /// Largest body accepted, in bytes: a customer is far smaller.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -30,49 +34,40 @@ pub const DEFAULT_PAGE: usize = 20;
 /// Largest `limit`.
 pub const MAX_PAGE: usize = clientele_store::customers::MAX_PAGE;
 
-fn customer_id(segment: &str) -> Result<CustomerId, ApiError> {
-    path_param(segment, "customer_id", CustomerId::parse)
-}
-
-fn customer_response(status: StatusCode, customer: &Customer) -> Response<Body> {
-    tagged(json(status, customer), customer.version)
+/// A customer as the API shows it, tagged with its version.
+fn shown(status: StatusCode, customer: &Customer) -> Response {
+    tagged(json(status, &CustomerView::from(customer)), customer.version)
 }
 
 /// `POST /api/customers/`: 201 with `Location` and `ETag`.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id))]
-pub async fn create<S: CustomerWriter>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let body = json_object(request, &[JSON], MAX_BODY_BYTES)?;
-    let new = NewCustomer::from_json(&body).map_err(ApiError::Validation)?;
-    let customer = operations::create(&app.store, principal.business_id, new, app.clock.now()).await?;
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id))]
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    JsonObject(body): JsonObject<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    let new = NewCustomer::from_json(&body)?;
+    let actor = app.context.actor(caller.business_id, &caller.id);
+    let customer = customers::create(&app.context.store, &actor, new).await?;
     tracing::info!(customer_id = %customer.id, "customer created");
-    let location = format!("{}/{}", crate::routes::PREFIX, customer.id);
-    Ok(with_header(
-        customer_response(StatusCode::CREATED, &customer),
-        LOCATION,
-        &location,
-    ))
+    let location = format!("/api/customers/{}", customer.id);
+    Ok(with_header(shown(StatusCode::CREATED, &customer), LOCATION, &location))
 }
 
-/// `GET /api/customers/{id}`: 200 with `ETag`, or 304 when `If-None-Match` matches.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn get<S: CustomerReader>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Read)?;
-    let id = customer_id(segment)?;
-    let customer = operations::get(&app.store, principal.business_id, id).await?;
-    if not_modified(request, customer.version) {
+/// `GET /api/customers/{customer_id}`: 200 with `ETag`, or 304 when
+/// `If-None-Match` names the current version.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    unless: IfNoneMatch,
+) -> Result<Response, ApiError> {
+    let customer = customers::get(&app.context.store, caller.business_id, id).await?;
+    if unless.matches(customer.version) {
         return Ok(tagged(empty(StatusCode::NOT_MODIFIED), customer.version));
     }
-    Ok(customer_response(StatusCode::OK, &customer))
+    Ok(shown(StatusCode::OK, &customer))
 }
 
 /// Query parameters of the list.
@@ -110,14 +105,12 @@ fn cursor(text: &str) -> Result<String, &'static str> {
 }
 
 /// `GET /api/customers/`: the caller's business's customers, newest first.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id))]
-pub async fn list<S: CustomerReader>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Read)?;
-    let mut params = QueryReader::new(request);
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    mut params: QueryReader,
+) -> Result<Response, ApiError> {
     let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
     let cursor = params.optional("cursor", cursor);
     let status = params.optional("status", str::parse::<CustomerStatus>);
@@ -128,7 +121,7 @@ pub async fn list<S: CustomerReader>(
     let business = params.optional("business_id", BusinessId::parse);
     params.refuse_unknown(LIST_PARAMETERS);
     params.finish()?;
-    if business.is_some_and(|b| b != principal.business_id) {
+    if business.is_some_and(|b| b != caller.business_id) {
         return Err(ApiError::Forbidden(
             "business_id names another business: a caller lists only its own business's customers.".to_owned(),
         ));
@@ -142,163 +135,163 @@ pub async fn list<S: CustomerReader>(
         limit,
         cursor,
     };
-    let page = operations::list(&app.store, principal.business_id, &query).await?;
-    Ok(json(StatusCode::OK, &PageBody::from(page)))
+    let Page { items, next_cursor } = customers::list(&app.context.store, caller.business_id, &query).await?;
+    let body = PageBody {
+        items: items.iter().map(CustomerView::from).collect(),
+        next_cursor,
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
-/// `PATCH /api/customers/{id}`: a JSON merge patch, honouring `If-Match`, rate limited per customer.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn update<S: CustomerReader + CustomerWriter>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let id = customer_id(segment)?;
-    let precondition = if_match(request)?;
-    let body = json_object(request, &[JSON, MERGE_PATCH_JSON], MAX_BODY_BYTES)?;
-    let patch = CustomerPatch::from_json(&body).map_err(ApiError::Validation)?;
-    let customer = operations::update(
-        &app.store,
-        principal.business_id,
-        id,
-        &patch,
-        precondition.as_ref(),
-        Some(&app.settings.patch_rate),
-        app.clock.now(),
-    )
-    .await?;
-    Ok(customer_response(StatusCode::OK, &customer))
+/// `PATCH /api/customers/{customer_id}`: a JSON merge patch, honouring
+/// `If-Match`, rate limited per customer.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn update(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    IfMatch(precondition): IfMatch,
+    MergePatch(body): MergePatch<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    let patch = CustomerPatch::from_json(&body)?;
+    let actor = app.context.actor(caller.business_id, &caller.id);
+    let guards = Guards {
+        precondition: precondition.as_ref(),
+        rate: Some(&app.settings.patch_rate),
+    };
+    let customer = customers::update(&app.context.store, &actor, id, &patch, guards).await?;
+    Ok(shown(StatusCode::OK, &customer))
 }
 
-/// `DELETE /api/customers/{id}`: 204; the customer and everything stored under it are gone.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn delete<S: CustomerReader + CustomerWriter>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Admin)?;
-    let id = customer_id(segment)?;
-    let precondition = if_match(request)?;
-    operations::delete(
-        &app.store,
-        &app.avatars,
-        principal.business_id,
-        id,
-        precondition.as_ref(),
-        app.clock.now(),
-    )
-    .await?;
+/// `DELETE /api/customers/{customer_id}`: 204; the customer and everything
+/// stored under it are gone.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    IfMatch(precondition): IfMatch,
+) -> Result<Response, ApiError> {
+    let actor = app.context.actor(caller.business_id, &caller.id);
+    customers::delete(&app.context.store, &app.files, &actor, id, precondition.as_ref()).await?;
     tracing::info!(customer_id = %id, "customer deleted");
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
 /// A customer's statistics and history.
 #[derive(Debug, Serialize)]
-struct StatsResponse<'a> {
+struct StatsBody<'a> {
     customer_id: CustomerId,
     #[serde(flatten)]
-    stats: &'a CustomerStats,
-    #[serde(flatten)]
-    history: &'a CustomerHistory,
+    statistics: StatisticsView<'a>,
 }
 
-/// `GET /api/customers/{id}/stats`.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn stats<S: CustomerReader>(
-    app: &App<S>,
-    principal: &Principal,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Read)?;
-    let id = customer_id(segment)?;
-    let customer = operations::get(&app.store, principal.business_id, id).await?;
-    let body = StatsResponse {
+/// `GET /api/customers/{customer_id}/stats`.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn stats(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+) -> Result<Response, ApiError> {
+    let customer = customers::get(&app.context.store, caller.business_id, id).await?;
+    let body = StatsBody {
         customer_id: customer.id,
-        stats: &customer.stats,
-        history: &customer.history,
+        statistics: StatisticsView::from(&customer),
     };
     Ok(tagged(json(StatusCode::OK, &body), customer.version))
 }
 
-/// `POST /api/customers/{id}/avatar`: a PNG, JPEG or WebP image of at most
-/// 2 MB, raw or as a multipart file. 200 with the customer.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn set_avatar<S: CustomerReader + CustomerWriter>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let id = customer_id(segment)?;
-    let image = upload::image(request).await?;
-    let customer = operations::avatars::set(
-        &app.store,
-        &app.avatars,
-        principal.business_id,
-        id,
-        image,
-        app.clock.now(),
-    )
-    .await?;
-    Ok(customer_response(StatusCode::OK, &customer))
+/// `POST /api/customers/{customer_id}/avatar`: a PNG, JPEG or WebP image of
+/// at most 2 MB, raw or as a multipart file. 200 with the customer.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn set_avatar(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    Upload(image): Upload,
+) -> Result<Response, ApiError> {
+    let actor = app.context.actor(caller.business_id, &caller.id);
+    let customer = avatars::set(&app.context.store, &app.files, &actor, id, image).await?;
+    Ok(shown(StatusCode::OK, &customer))
 }
 
-/// `GET /api/customers/{id}/avatar`: 302 to a link to the image that works
-/// for five minutes.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn avatar<S: CustomerReader>(
-    app: &App<S>,
-    principal: &Principal,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Read)?;
-    let id = customer_id(segment)?;
-    let key = operations::avatars::key_of(&app.store, principal.business_id, id).await?;
-    let link = app.avatars.link(&key).await?;
+/// `GET /api/customers/{customer_id}/avatar`: 302 to a link to the image
+/// that works for five minutes.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn avatar(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+) -> Result<Response, ApiError> {
+    let key = avatars::key_of(&app.context.store, caller.business_id, id).await?;
+    let link = app.files.link(&key).await?;
     let response = with_header(empty(StatusCode::FOUND), LOCATION, &link);
     Ok(with_header(response, CACHE_CONTROL, "no-store"))
 }
 
-/// `POST /api/customers/{id}/validate`, `/suspend` (`{"reason": ...}`) and
-/// `/reactivate`: admins only; 409 when the status does not allow it.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment, action = ?which))]
-pub async fn lifecycle<S: CustomerReader + CustomerWriter>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-    which: Lifecycle,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Admin)?;
-    let id = customer_id(segment)?;
-    let precondition = if_match(request)?;
-    let body = if request.body().is_empty() {
-        serde_json::Map::new()
-    } else {
-        json_object(request, &[JSON], MAX_BODY_BYTES)?
-    };
+/// `POST /api/customers/{customer_id}/validate`: pending → active; 409 from
+/// any other status.
+pub async fn validate(
+    app: State<Arc<App>>,
+    caller: Caller,
+    id: PathId<CustomerId>,
+    precondition: IfMatch,
+    body: OptionalJsonObject<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    lifecycle_step(app, caller, id, precondition, body, |reader| {
+        reader.refuse_unknown(&[]);
+        Some(Action::Validate)
+    })
+    .await
+}
+
+/// `POST /api/customers/{customer_id}/suspend` with `{"reason": ...}`:
+/// active → suspended; 409 from any other status.
+pub async fn suspend(
+    app: State<Arc<App>>,
+    caller: Caller,
+    id: PathId<CustomerId>,
+    precondition: IfMatch,
+    body: OptionalJsonObject<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    lifecycle_step(app, caller, id, precondition, body, |reader| {
+        let reason = reader.required("reason", Reason::parse);
+        reader.refuse_unknown(&["reason"]);
+        reason.map(Action::Suspend)
+    })
+    .await
+}
+
+/// `POST /api/customers/{customer_id}/reactivate`: suspended → active; 409
+/// from any other status.
+pub async fn reactivate(
+    app: State<Arc<App>>,
+    caller: Caller,
+    id: PathId<CustomerId>,
+    precondition: IfMatch,
+    body: OptionalJsonObject<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    lifecycle_step(app, caller, id, precondition, body, |reader| {
+        reader.refuse_unknown(&[]);
+        Some(Action::Reactivate)
+    })
+    .await
+}
+
+/// One step of the lifecycle, the action read from the (optional) body.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+async fn lifecycle_step(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    IfMatch(precondition): IfMatch,
+    OptionalJsonObject(body): OptionalJsonObject<MAX_BODY_BYTES>,
+    read: impl FnOnce(&mut ObjectReader<'_>) -> Option<Action>,
+) -> Result<Response, ApiError> {
     let mut reader = ObjectReader::new(&body);
-    let action = match which {
-        Lifecycle::Validate => Some(Action::Validate),
-        Lifecycle::Reactivate => Some(Action::Reactivate),
-        Lifecycle::Suspend => reader.required("reason", Reason::parse).map(Action::Suspend),
-    };
-    reader.refuse_unknown(if which == Lifecycle::Suspend { &["reason"] } else { &[] });
-    let action = reader.finish().into_result(|| action).map_err(ApiError::Validation)?;
-    let customer = operations::lifecycle::apply(
-        &app.store,
-        principal.business_id,
-        id,
-        &action,
-        &principal.id,
-        precondition.as_ref(),
-        app.clock.now(),
-    )
-    .await?;
-    Ok(customer_response(StatusCode::OK, &customer))
+    let action = read(&mut reader);
+    let action = reader.finish().into_result(|| action)?;
+    let actor = app.context.actor(caller.business_id, &caller.id);
+    let customer = lifecycle::apply(&app.context.store, &actor, id, &action, precondition.as_ref()).await?;
+    Ok(shown(StatusCode::OK, &customer))
 }

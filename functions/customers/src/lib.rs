@@ -1,38 +1,43 @@
-//! The customers route group: one Lambda binary serving
-//!
-//! | method | path                          | needs  |
-//! |--------|-------------------------------|--------|
-//! | POST   | `/api/customers/`             | staff  |
-//! | GET    | `/api/customers/`             | viewer |
-//! | GET    | `/api/customers/{id}`         | viewer |
-//! | PATCH  | `/api/customers/{id}`         | staff  |
-//! | DELETE | `/api/customers/{id}`         | admin  |
-//! | GET    | `/api/customers/{id}/stats`   | viewer |
-//! | POST   | `/api/customers/{id}/avatar`  | staff  |
-//! | GET    | `/api/customers/{id}/avatar`  | viewer |
-//! | POST   | `/api/customers/{id}/validate`, `/suspend`, `/reactivate` | admin |
-//!
-//! [`handle`] is the whole function: tests call it with a `lambda_http::Request`
-//! exactly as the runtime does.
+//! The customers route group: customers created, read, listed, changed and
+//! deleted; their statistics, avatars and lifecycle. [`routes`] is the
+//! group's table: every route's method, path, the access it needs and its
+//! handler.
 
 pub mod handlers;
-pub mod routes;
+pub mod upload;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use lambda_http::{Body, Request, Response};
+use clientele_auth::Access;
+use clientele_core::Rate;
+use clientele_http::{DELETE, GET, HttpFunction, PATCH, POST, Routes};
+use clientele_operations::{AvatarBucket, Context};
+use clientele_startup::{ConfigError, Lookup, parsed_or};
 
-use clientele_avatars::AvatarBucket;
-use clientele_core::{Clock, CustomerReader, CustomerWriter, Rate, SystemClock};
-use clientele_http::config::{ConfigError, Lookup, authenticator, parsed_or, required};
-use clientele_http::{ApiError, Authenticator, respond};
-use clientele_store::DynamoStore;
+/// The routes of the group.
+pub fn routes() -> Routes<Arc<App>> {
+    use handlers::*;
+    Routes::new()
+        .route(GET, "/api/customers/", Access::Read, list)
+        .route(POST, "/api/customers/", Access::Write, create)
+        .route(GET, "/api/customers/{customer_id}", Access::Read, get)
+        .route(PATCH, "/api/customers/{customer_id}", Access::Write, update)
+        .route(DELETE, "/api/customers/{customer_id}", Access::Admin, delete)
+        .route(GET, "/api/customers/{customer_id}/stats", Access::Read, stats)
+        .route(POST, "/api/customers/{customer_id}/avatar", Access::Write, set_avatar)
+        .route(GET, "/api/customers/{customer_id}/avatar", Access::Read, avatar)
+        .route(POST, "/api/customers/{customer_id}/validate", Access::Admin, validate)
+        .route(POST, "/api/customers/{customer_id}/suspend", Access::Admin, suspend)
+        .route(
+            POST,
+            "/api/customers/{customer_id}/reactivate",
+            Access::Admin,
+            reactivate,
+        )
+}
 
-use crate::routes::Route;
-
-/// Settings of this function.
+/// The group's own settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Updates allowed per customer (`CUSTOMER_PATCH_RATE`, default `5/minute`).
@@ -40,7 +45,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The default rate of seed 002.
+    /// The update rate when `CUSTOMER_PATCH_RATE` is not set: five a minute.
     pub const DEFAULT_PATCH_RATE: Rate = Rate {
         limit: 5,
         period_seconds: 60,
@@ -54,68 +59,43 @@ impl Settings {
     }
 }
 
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            patch_rate: Self::DEFAULT_PATCH_RATE,
+        }
+    }
+}
+
 /// Everything a request needs, built once per process.
-pub struct App<S> {
-    /// Where customers are kept.
-    pub store: S,
-    /// How the caller is found.
-    pub auth: Authenticator,
+#[derive(Debug)]
+pub struct App {
+    /// The table and the clock.
+    pub context: Context,
     /// Where avatar images are kept.
-    pub avatars: AvatarBucket,
-    /// This function's settings.
+    pub files: AvatarBucket,
+    /// The group's own settings.
     pub settings: Settings,
-    /// Where "now" comes from.
-    pub clock: Arc<dyn Clock>,
 }
 
-impl App<DynamoStore> {
-    /// Builds the function from its environment (`TABLE_NAME`,
-    /// `AVATAR_BUCKET`, `CUSTOMER_PATCH_RATE`, and the authenticator's
-    /// variables), and opens the first DynamoDB connection.
+impl App {
+    /// Builds the group from its environment: `TABLE_NAME`, `AVATAR_BUCKET`
+    /// and its [`Settings`].
     pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), required(env, "TABLE_NAME")?);
-        let app = Self {
-            auth: authenticator(env, sdk, store.clone()).await?,
-            avatars: AvatarBucket::new(sdk, required(env, "AVATAR_BUCKET")?),
+        Ok(Self {
             settings: Settings::from_env(env)?,
-            clock: Arc::new(SystemClock),
-            store,
-        };
-        app.store.warm_up().await;
-        Ok(app)
+            files: AvatarBucket::from_env(env, sdk)?,
+            context: Context::from_env(env, sdk).await?,
+        })
     }
 }
 
-/// Answers one request.
-pub async fn handle<S: CustomerReader + CustomerWriter>(app: &App<S>, request: Request) -> Response<Body> {
-    respond(dispatch(app, &request).await)
-}
-
-/// [`handle`], in the shape `lambda_http::run` wants.
-pub async fn serve<S: CustomerReader + CustomerWriter>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Infallible> {
-    Ok(handle(app, request).await)
-}
-
-async fn dispatch<S: CustomerReader + CustomerWriter>(
-    app: &App<S>,
-    request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let route = Route::resolve(request.method(), request.uri().path())?;
-    let principal = app.auth.principal(request).await?;
-    match route {
-        Route::List => handlers::list(app, &principal, request).await,
-        Route::Create => handlers::create(app, &principal, request).await,
-        Route::Get(id) => handlers::get(app, &principal, request, id).await,
-        Route::Update(id) => handlers::update(app, &principal, request, id).await,
-        Route::Delete(id) => handlers::delete(app, &principal, request, id).await,
-        Route::Stats(id) => handlers::stats(app, &principal, id).await,
-        Route::SetAvatar(id) => handlers::set_avatar(app, &principal, request, id).await,
-        Route::Avatar(id) => handlers::avatar(app, &principal, id).await,
-        Route::Lifecycle(id, which) => handlers::lifecycle(app, &principal, request, id, which).await,
-    }
+/// The function, built from its environment: the group's routes over its
+/// [`App`], callers found as the environment says (`JWT_SECRET_ID`).
+pub async fn function(env: &impl Lookup, sdk: &SdkConfig) -> Result<HttpFunction, ConfigError> {
+    let app = App::from_env(env, sdk).await?;
+    let clients = app.context.store.clone();
+    routes().serve_from_env(Arc::new(app), clients, env, sdk).await
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use clientele_core::gdpr::EXPORT_SCHEMA_VERSION;
-use clientele_core::{
-    BusinessId, Customer, CustomerHistory, CustomerId, CustomerStats, Note, StoreError, Tag, Timestamp,
-};
+use clientele_core::tag::sort_tags;
+use clientele_core::{BusinessId, Customer, CustomerId, Note, StoreError, Tag, Timestamp};
+use clientele_operations::views::{CustomerView, NoteView, StatisticsView, TagView};
 use clientele_store::gdpr::Holdings;
 use clientele_store::items::entity;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 /// The section of the document each kind of item appears in. A kind not
@@ -25,17 +25,6 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::FACT, "facts_counted"),
     (entity::RATE_WINDOW, "rate_limit_windows"),
 ];
-
-/// The customer's statistics and their history.
-#[derive(Debug, Serialize)]
-pub struct Statistics<'a> {
-    /// Totals, as `GET /api/customers/{id}/stats` returns them.
-    #[serde(flatten)]
-    pub stats: &'a CustomerStats,
-    /// First dates, returns and cancellations.
-    #[serde(flatten)]
-    pub history: &'a CustomerHistory,
-}
 
 /// The avatar image, if the customer has one.
 #[derive(Debug, Serialize)]
@@ -75,12 +64,14 @@ pub struct Export<'a> {
     /// When it last changed.
     pub updated_at: Timestamp,
     /// The customer as the API shows it.
-    pub profile: &'a Customer,
+    pub profile: CustomerView<'a>,
     /// Statistics and their history.
-    pub statistics: Statistics<'a>,
-    /// Tags, by priority then label.
+    pub statistics: StatisticsView<'a>,
+    /// Tags, by priority then label, as the API shows them.
+    #[serde(serialize_with = "tag_views")]
     pub tags: Vec<Tag>,
-    /// Notes, newest first.
+    /// Notes, newest first, as the API shows them.
+    #[serde(serialize_with = "note_views")]
     pub notes: Vec<Note>,
     /// The avatar image.
     pub avatar: Option<Avatar>,
@@ -107,11 +98,7 @@ impl<'a> Export<'a> {
         now: Timestamp,
     ) -> Result<Self, StoreError> {
         let mut tags = holdings.tags()?;
-        tags.sort_by(|a, b| {
-            a.priority
-                .cmp(&b.priority)
-                .then_with(|| a.label.folded().cmp(&b.label.folded()))
-        });
+        sort_tags(&mut tags);
         let history = holdings
             .events()?
             .into_iter()
@@ -146,11 +133,8 @@ impl<'a> Export<'a> {
             business_id: customer.business_id,
             created_at: customer.created_at,
             updated_at: customer.updated_at,
-            profile: customer,
-            statistics: Statistics {
-                stats: &customer.stats,
-                history: &customer.history,
-            },
+            profile: CustomerView::from(customer),
+            statistics: StatisticsView::from(customer),
             tags,
             notes: holdings.notes()?,
             avatar,
@@ -162,4 +146,12 @@ impl<'a> Export<'a> {
             items: holdings.counts(),
         })
     }
+}
+
+fn tag_views<S: Serializer>(tags: &[Tag], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(tags.iter().map(TagView::from))
+}
+
+fn note_views<S: Serializer>(notes: &[Note], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(notes.iter().map(NoteView::from))
 }

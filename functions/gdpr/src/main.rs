@@ -1,12 +1,9 @@
-//! The gdpr Lambda: telemetry, clients and settings once, then requests.
+//! The gdpr Lambda: built once from its environment, then requests.
 
-use clientele_http::config::ProcessEnv;
-use lambda_http::{Error, run, service_fn};
+use clientele_startup::{Error, run_http, service_fn, start};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    clientele_http::init_telemetry();
-    let sdk = clientele_store::aws::sdk_config_loader().load().await;
-    let app = gdpr::App::from_env(&ProcessEnv, &sdk).await?;
-    run(service_fn(|request| gdpr::serve(&app, request))).await
+    let function = start(gdpr::function).await?;
+    run_http(service_fn(|request| function.serve(request))).await
 }

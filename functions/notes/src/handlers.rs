@@ -1,18 +1,16 @@
-//! One function per route: check the caller may, read the input, run the
-//! operation, shape the answer.
+//! One function per route: the caller (already let through by the route's
+//! gate) and the inputs arrive as arguments; each handler runs its operation
+//! and shapes the answer.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
 
-use clientele_auth::{Access, Principal};
-use clientele_core::operations::notes::{self, Remover};
-use clientele_core::{CustomerId, CustomerReader, NewNote, NoteId, NoteStore};
-use clientele_http::body::{JSON, json_object};
-use clientele_http::request::{QueryReader, path_param};
+use clientele_auth::Access;
+use clientele_core::{CustomerId, NewNote, NoteId, Page};
 use clientele_http::response::{PageBody, empty, json};
-use clientele_http::{ApiError, require};
-
-use crate::App;
+use clientele_http::{ApiError, Caller, JsonObject, PathId, QueryReader, Response, State};
+use clientele_operations::Context;
+use clientele_operations::notes::{self, Remover};
+use clientele_operations::views::NoteView;
 
 /// Largest body accepted, in bytes: 500 characters of up to 4 bytes, and room.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
@@ -21,32 +19,18 @@ pub const DEFAULT_PAGE: usize = 20;
 /// Largest `limit`.
 pub const MAX_PAGE: usize = 100;
 
-fn customer_id(segment: &str) -> Result<CustomerId, ApiError> {
-    path_param(segment, "customer_id", CustomerId::parse)
-}
-
 /// `POST /api/customers/{customer_id}/notes`: 201 with the note.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn add<S: CustomerReader + NoteStore>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let customer = customer_id(segment)?;
-    let body = json_object(request, &[JSON], MAX_BODY_BYTES)?;
-    let new = NewNote::from_json(&body).map_err(ApiError::Validation)?;
-    let note = notes::add(
-        &app.store,
-        principal.business_id,
-        customer,
-        new,
-        &principal.id,
-        app.clock.now(),
-    )
-    .await?;
-    Ok(json(StatusCode::CREATED, &note))
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %customer))]
+pub async fn add(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(customer): PathId<CustomerId>,
+    JsonObject(body): JsonObject<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    let new = NewNote::from_json(&body)?;
+    let actor = context.actor(caller.business_id, &caller.id);
+    let note = notes::add(&context.store, &actor, customer, new).await?;
+    Ok(json(StatusCode::CREATED, &NoteView::from(&note)))
 }
 
 fn page_size(text: &str) -> Result<usize, String> {
@@ -57,41 +41,40 @@ fn page_size(text: &str) -> Result<usize, String> {
 }
 
 /// `GET /api/customers/{customer_id}/notes`: newest first, in pages.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn list<S: CustomerReader + NoteStore>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Read)?;
-    let customer = customer_id(segment)?;
-    let mut params = QueryReader::new(request);
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %customer))]
+pub async fn list(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(customer): PathId<CustomerId>,
+    mut params: QueryReader,
+) -> Result<Response, ApiError> {
     let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
     let cursor = params.optional("cursor", |c: &str| Ok::<_, String>(c.to_owned()));
     params.refuse_unknown(&["limit", "cursor"]);
     params.finish()?;
-    let page = notes::list(&app.store, principal.business_id, customer, limit, cursor.as_deref()).await?;
-    Ok(json(StatusCode::OK, &PageBody::from(page)))
+    let Page { items, next_cursor } =
+        notes::list(&context.store, caller.business_id, customer, limit, cursor.as_deref()).await?;
+    let body = PageBody {
+        items: items.iter().map(NoteView::from).collect(),
+        next_cursor,
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// `DELETE /api/customers/{customer_id}/notes/{note_id}`: 204. Staff delete
 /// the notes they wrote; admins any.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = customer_segment))]
-pub async fn remove<S: CustomerReader + NoteStore>(
-    app: &App<S>,
-    principal: &Principal,
-    customer_segment: &str,
-    note_segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let customer = customer_id(customer_segment)?;
-    let note = path_param(note_segment, "note_id", NoteId::parse)?;
-    let remover = if principal.may(Access::Admin) {
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %customer))]
+pub async fn remove(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(customer): PathId<CustomerId>,
+    PathId(note): PathId<NoteId>,
+) -> Result<Response, ApiError> {
+    let remover = if caller.may(Access::Admin) {
         Remover::Anyone
     } else {
-        Remover::Author(&principal.id)
+        Remover::Author(&caller.id)
     };
-    notes::remove(&app.store, principal.business_id, customer, note, remover).await?;
+    notes::remove(&context.store, caller.business_id, customer, note, remover).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -19,8 +19,8 @@ use std::convert::Infallible;
 use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use clientele_events::{DEFAULT_SOURCE, Delivery, Outgoing, Publisher};
-use clientele_http::config::{ConfigError, Lookup, required};
+use clientele_bus::{Delivery, Outgoing, Publisher};
+use clientele_startup::{ConfigError, Lookup, required};
 use clientele_store::items::{EventItem, entity};
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
@@ -67,14 +67,9 @@ pub struct App {
 impl App {
     /// Builds the function from its environment: `EVENT_BUS_NAME`,
     /// `EVENT_SOURCE` (default `clientele.customers`), `DEAD_LETTER_QUEUE_URL`.
-    pub fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        let source = env.get("EVENT_SOURCE").unwrap_or_else(|| DEFAULT_SOURCE.to_owned());
+    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
-            publisher: Publisher::new(
-                aws_sdk_eventbridge::Client::new(sdk),
-                required(env, "EVENT_BUS_NAME")?,
-                source,
-            ),
+            publisher: Publisher::from_env(env, sdk)?,
             dead_letters: DeadLetters::new(aws_sdk_sqs::Client::new(sdk), required(env, "DEAD_LETTER_QUEUE_URL")?),
         })
     }

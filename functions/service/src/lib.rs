@@ -1,47 +1,45 @@
 //! The service routes: `GET /` describes the service, `GET /health` says it is
-//! alive, and any path no other function serves answers a problem+json 404.
-//! No AWS client: this function starts in a few milliseconds.
+//! alive, and any path no other function serves answers a problem+json 404
+//! (the API's catch-all route reaches this function). No AWS client: this
+//! function starts in a few milliseconds.
 
-use std::convert::Infallible;
-
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::StatusCode;
 use serde_json::json;
 
 use clientele_http::response::json;
-use clientele_http::{ApiError, respond};
+use clientele_http::{Authenticator, GET, HttpFunction, Response, Routes};
 
 /// The service's name, as `GET /` reports it.
 pub const NAME: &str = "clientele";
 /// The version built.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Answers one request.
-pub fn handle(request: &Request) -> Response<Body> {
-    respond(dispatch(request))
+/// The routes of the group: public, no credentials.
+pub fn routes() -> Routes<()> {
+    Routes::new().public(GET, "/", root).public(GET, "/health", health)
 }
 
-/// [`handle`], in the shape `lambda_http::run` wants.
-pub async fn serve(request: Request) -> Result<Response<Body>, Infallible> {
-    Ok(handle(&request))
+/// The function: its routes, and a 404 for any other path.
+pub fn function() -> HttpFunction {
+    routes().serve((), Authenticator::Gateway)
 }
 
-fn dispatch(request: &Request) -> Result<Response<Body>, ApiError> {
-    let path = request.uri().path();
-    let body = match path {
-        "/" => json!({
+/// `GET /`: what this is, and where to go.
+pub async fn root() -> Response {
+    json(
+        StatusCode::OK,
+        &json!({
             "service": NAME,
             "version": VERSION,
             "description": "Customer data for multi-tenant business platforms.",
             "links": {"health": "/health", "customers": "/api/customers/"}
         }),
-        "/health" => json!({"status": "ok", "version": VERSION}),
-        _ => return Err(ApiError::NotFound(format!("There is no route {path}."))),
-    };
-    if request.method() != Method::GET {
-        return Err(ApiError::MethodNotAllowed { allowed: &["GET"] });
-    }
-    Ok(json(StatusCode::OK, &body))
+    )
+}
+
+/// `GET /health`: alive.
+pub async fn health() -> Response {
+    json(StatusCode::OK, &json!({"status": "ok", "version": VERSION}))
 }
 
 #[cfg(test)]
@@ -49,33 +47,43 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn call(method: &str, path: &str) -> (u16, Value) {
+    async fn call(method: &str, path: &str) -> (u16, Value) {
         let request = lambda_http::http::Request::builder()
             .method(method)
             .uri(path)
-            .body(Body::Empty)
+            .body(lambda_http::Body::Empty)
             .unwrap();
-        let response = handle(&request);
-        let body = serde_json::from_slice(response.body().as_ref()).unwrap();
-        (response.status().as_u16(), body)
+        let response = function().handle(request).await;
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        if bytes.is_empty() {
+            return (status, Value::Null);
+        }
+        (status, serde_json::from_slice(&bytes).unwrap())
     }
 
-    #[test]
-    fn root_and_health_answer() {
-        let (status, body) = call("GET", "/");
+    #[tokio::test]
+    async fn root_and_health_answer() {
+        let (status, body) = call("GET", "/").await;
         assert_eq!((status, body["service"].as_str()), (200, Some(NAME)));
-        let (status, body) = call("GET", "/health");
+        let (status, body) = call("GET", "/health").await;
         assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
     }
 
-    #[test]
-    fn other_paths_and_methods_are_problems() {
-        let (status, body) = call("GET", "/nowhere");
+    #[tokio::test]
+    async fn other_paths_and_methods_are_problems() {
+        let (status, body) = call("GET", "/nowhere").await;
         assert_eq!(
             (status, body["type"].as_str()),
             (404, Some("urn:clientele:problem:not-found"))
         );
-        let (status, _) = call("POST", "/health");
-        assert_eq!(status, 405);
+        let (status, body) = call("POST", "/health").await;
+        assert_eq!(
+            (status, body["type"].as_str()),
+            (405, Some("urn:clientele:problem:method-not-allowed"))
+        );
+        let (status, body) = call("HEAD", "/health").await;
+        assert_eq!(status, 405, "API Gateway routes only the methods declared");
+        assert_eq!(body, Value::Null, "an answer to HEAD has no body");
     }
 }

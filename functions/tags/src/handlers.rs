@@ -1,121 +1,122 @@
-//! One function per route: check the caller may, read the input, run the
-//! operation, shape the answer.
+//! One function per route: the caller (already let through by the route's
+//! gate) and the inputs arrive as arguments; each handler runs its operation
+//! and shapes the answer.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
 
-use clientele_auth::{Access, Principal};
-use clientele_core::operations::tags;
-use clientele_core::{CustomerError, CustomerId, CustomerReader, NewTag, TagId, TagStore};
-use clientele_http::body::{JSON, json_value};
-use clientele_http::problem::labels_taken;
-use clientele_http::request::path_param;
+use clientele_core::{CustomerId, NewTag, OperationError, TagId, ValidationErrors};
 use clientele_http::response::{ItemsBody, empty, json};
-use clientele_http::{ApiError, require};
-
-use crate::App;
+use clientele_http::{ApiError, Caller, JsonValue, PathId, Response, State};
+use clientele_operations::Context;
+use clientele_operations::tags;
+use clientele_operations::views::TagView;
 
 /// Largest body accepted, in bytes: 25 tags fit easily.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
-fn customer_id(segment: &str) -> Result<CustomerId, ApiError> {
-    path_param(segment, "customer_id", CustomerId::parse)
+/// The 409 for labels a customer already has, naming `label` for a body of
+/// one tag, or `[i].label` for the tags of a list.
+fn labels_taken(indexes: &[usize], list: bool) -> ApiError {
+    let mut errors = ValidationErrors::new();
+    for i in indexes {
+        let field = if list {
+            format!("[{i}].label")
+        } else {
+            "label".to_owned()
+        };
+        errors.push(&field, "is already a tag of this customer");
+    }
+    ApiError::Conflict {
+        detail: "The customer already has a tag with this label.".to_owned(),
+        errors,
+    }
 }
 
-fn tag_id(segment: &str) -> Result<TagId, ApiError> {
-    path_param(segment, "tag_id", TagId::parse)
-}
-
-/// 409 names `label` for one tag, `[i].label` for a list.
-fn refused(list: bool) -> impl Fn(CustomerError) -> ApiError {
+/// An operation's refusal, the taken labels named as the body named them.
+fn refused(list: bool) -> impl Fn(OperationError) -> ApiError {
     move |error| match error {
-        CustomerError::LabelsTaken(indexes) => labels_taken(&indexes, list),
+        OperationError::LabelsTaken(indexes) => labels_taken(&indexes, list),
         other => other.into(),
     }
 }
 
 /// `POST /api/customers/tags/`: one tag; the body names the customer. 201.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id))]
-pub async fn create<S: CustomerReader + TagStore>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let body = json_value(request, &[JSON], MAX_BODY_BYTES)?;
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id))]
+pub async fn create(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    JsonValue(body): JsonValue<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
     let object = body
         .as_object()
         .ok_or_else(|| ApiError::MalformedJson("the body must be a JSON object".to_owned()))?;
-    let (customer, tag) = NewTag::with_customer_from_json(object).map_err(ApiError::Validation)?;
-    let added = tags::add(
-        &app.store,
-        principal.business_id,
-        customer,
-        vec![tag],
-        &principal.id,
-        app.clock.now(),
-    )
-    .await
-    .map_err(refused(false))?;
-    Ok(json(StatusCode::CREATED, &added[0]))
+    let (customer, tag) = NewTag::with_customer_from_json(object)?;
+    let actor = context.actor(caller.business_id, &caller.id);
+    let added = tags::add(&context.store, &actor, customer, vec![tag])
+        .await
+        .map_err(refused(false))?;
+    Ok(json(StatusCode::CREATED, &added.first().map(TagView::from)))
 }
 
 /// `POST /api/customers/{customer_id}/tags`: one tag (answered with the tag)
 /// or a list (answered with the list), all or nothing. 201.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn add_to<S: CustomerReader + TagStore>(
-    app: &App<S>,
-    principal: &Principal,
-    request: &Request,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Write)?;
-    let customer = customer_id(segment)?;
-    let body = json_value(request, &[JSON], MAX_BODY_BYTES)?;
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %customer))]
+pub async fn add_to(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(customer): PathId<CustomerId>,
+    JsonValue(body): JsonValue<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
     let list = body.is_array();
-    let new = NewTag::many_from_json(&body).map_err(ApiError::Validation)?;
-    let added = tags::add(
-        &app.store,
-        principal.business_id,
-        customer,
-        new,
-        &principal.id,
-        app.clock.now(),
-    )
-    .await
-    .map_err(refused(list))?;
+    let new = NewTag::many_from_json(&body)?;
+    let actor = context.actor(caller.business_id, &caller.id);
+    let added = tags::add(&context.store, &actor, customer, new)
+        .await
+        .map_err(refused(list))?;
+    let shown: Vec<TagView> = added.iter().map(TagView::from).collect();
     Ok(if list {
-        json(StatusCode::CREATED, &added)
+        json(StatusCode::CREATED, &shown)
     } else {
-        json(StatusCode::CREATED, &added[0])
+        json(StatusCode::CREATED, &shown.first())
     })
 }
 
 /// `GET /api/customers/tags/customer/{customer_id}`: by priority, then label.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, customer_id = segment))]
-pub async fn list_of<S: CustomerReader + TagStore>(
-    app: &App<S>,
-    principal: &Principal,
-    segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Read)?;
-    let customer = customer_id(segment)?;
-    let tags = tags::list(&app.store, principal.business_id, customer).await?;
-    Ok(json(StatusCode::OK, &ItemsBody { items: tags }))
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %customer))]
+pub async fn list_of(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(customer): PathId<CustomerId>,
+) -> Result<Response, ApiError> {
+    let tags = tags::list(&context.store, caller.business_id, customer).await?;
+    let body = ItemsBody {
+        items: tags.iter().map(TagView::from).collect(),
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
-/// `DELETE /api/customers/tags/{tag_id}` and
-/// `DELETE /api/customers/{customer_id}/tags/{tag_id}`: 204.
-#[tracing::instrument(skip_all, fields(business_id = %principal.business_id, tag_id = tag_segment))]
-pub async fn remove<S: CustomerReader + TagStore>(
-    app: &App<S>,
-    principal: &Principal,
-    customer_segment: Option<&str>,
-    tag_segment: &str,
-) -> Result<Response<Body>, ApiError> {
-    require(principal, Access::Admin)?;
-    let customer = customer_segment.map(customer_id).transpose()?;
-    let tag = tag_id(tag_segment)?;
-    tags::remove(&app.store, principal.business_id, tag, customer, app.clock.now()).await?;
+/// `DELETE /api/customers/tags/{tag_id}`: 204.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, tag_id = %tag))]
+pub async fn remove(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(tag): PathId<TagId>,
+) -> Result<Response, ApiError> {
+    let actor = context.actor(caller.business_id, &caller.id);
+    tags::remove(&context.store, &actor, tag, None).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `DELETE /api/customers/{customer_id}/tags/{tag_id}`: 204, only if the tag
+/// is on that customer.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, tag_id = %tag))]
+pub async fn remove_from(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    PathId(customer): PathId<CustomerId>,
+    PathId(tag): PathId<TagId>,
+) -> Result<Response, ApiError> {
+    let actor = context.actor(caller.business_id, &caller.id);
+    tags::remove(&context.store, &actor, tag, Some(customer)).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -1,7 +1,7 @@
 //! What operators do with clients, and how a client proves who it is.
 //!
 //! Clients are created, rotated and deactivated by the operator command
-//! (`clientele client ...`), never over HTTP (seed 000). A request proves a
+//! (`clientele client ...`), never over HTTP. A request proves a
 //! client with its id and secret; an unknown client, a wrong secret and an
 //! inactive client get the same denial, with no hint which.
 
@@ -9,8 +9,8 @@ use clientele_core::{
     BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
 };
 
+use crate::client_secret::{self, ClientSecret, RandomFailed};
 use crate::principal::Principal;
-use crate::secret::{self, ClientSecret, RandomFailed};
 
 /// Why an operator's request failed.
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +103,7 @@ pub async fn deactivate(store: &impl ClientWriter, id: ClientId, now: Timestamp)
     change(store, id, ClientChange::Deactivate, now).await
 }
 
-/// Seed 000's read operation: whether a client is active, `None` when there
-/// is no such client.
+/// Whether a client is active, `None` when there is no such client.
 pub async fn active_status(store: &impl ClientReader, id: ClientId) -> Result<Option<bool>, StoreError> {
     Ok(store.client(id).await?.map(|client| client.active))
 }
@@ -120,7 +119,7 @@ pub async fn authenticate(
         Err(_) => None,
     };
     let stored = client.as_ref().map_or(NO_CLIENT_HASH, |c| c.secret_hash.as_str());
-    let secret_matches = secret::matches(presented_secret, stored);
+    let secret_matches = client_secret::matches(presented_secret, stored);
     match client {
         None => Err(ClientDenied::Refused("unknown client")),
         Some(_) if !secret_matches => Err(ClientDenied::Refused("wrong secret")),
@@ -132,39 +131,9 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
+    use crate::client_store::MemoryClients;
 
-    #[derive(Default)]
-    struct Clients(Mutex<HashMap<ClientId, Client>>);
-
-    impl ClientReader for Clients {
-        async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
-            Ok(self.0.lock().unwrap().get(&id).cloned())
-        }
-    }
-
-    impl ClientWriter for Clients {
-        async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-            self.0.lock().unwrap().insert(client.id, client.clone());
-            Ok(())
-        }
-        async fn change_client(
-            &self,
-            id: ClientId,
-            change: &ClientChange,
-            at: Timestamp,
-        ) -> Result<Client, StoreError> {
-            let mut clients = self.0.lock().unwrap();
-            let stored = clients.get_mut(&id).ok_or(StoreError::NotFound)?;
-            match change {
-                ClientChange::Secret { hash } => stored.secret_hash = hash.clone(),
-                ClientChange::Deactivate => stored.active = false,
-            }
-            stored.updated_at = at;
-            Ok(stored.clone())
-        }
-    }
+    type Clients = MemoryClients;
 
     async fn made(store: &Clients) -> (Client, ClientSecret) {
         let name = ClientName::parse("Accounting").unwrap();

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::secret::MAX_SECRET_CHARS;
+use crate::client_secret::MAX_SECRET_CHARS;
 
 /// What a request presents. The secret parts are never logged.
 #[derive(PartialEq, Eq)]

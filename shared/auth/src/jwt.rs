@@ -8,14 +8,15 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use clientele_core::{BusinessId, Timestamp};
+use clientele_startup::{ConfigError, Lookup, parsed_or};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{KeySet, SigningKey};
 use crate::principal::{Principal, Role, valid_principal_id};
-use crate::secrets::{KeyUnavailable, SecretsManagerKeys};
+use crate::signing_keys::{DEFAULT_REFRESH, KeySet, KeyUnavailable, SecretsManagerKeys, SigningKey};
 
 /// The only algorithm accepted.
 pub const ALGORITHM: Algorithm = Algorithm::HS256;
@@ -23,7 +24,7 @@ pub const ALGORITHM: Algorithm = Algorithm::HS256;
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECONDS: u64 = 30;
 
-/// The token lifetime when `ACCESS_TOKEN_EXPIRE_MINUTES` is not set (seed 002).
+/// The token lifetime when `ACCESS_TOKEN_EXPIRE_MINUTES` is not set (30 minutes).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// What tokens must say, and how long they may live.
@@ -184,6 +185,27 @@ pub struct TokenVerifier {
 }
 
 impl TokenVerifier {
+    /// The verifier a function configures from its environment: keys from
+    /// the secret `secret_id`, re-read every `JWT_KEY_REFRESH_SECONDS`
+    /// (default 300); `JWT_ISSUER`, `JWT_AUDIENCE` and
+    /// `ACCESS_TOKEN_EXPIRE_MINUTES` as the claims must be. Fails when the
+    /// keys cannot be read now: a function never starts without them.
+    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig, secret_id: String) -> Result<Self, ConfigError> {
+        let refresh = parsed_or(env, "JWT_KEY_REFRESH_SECONDS", DEFAULT_REFRESH.as_secs())?;
+        let settings = TokenSettings::from_lookup(|name| env.get(name)).map_err(|e| ConfigError::Invalid {
+            name: "ACCESS_TOKEN_EXPIRE_MINUTES",
+            reason: e.to_string(),
+        })?;
+        let client = aws_sdk_secretsmanager::Client::new(sdk);
+        let keys = SecretsManagerKeys::load(client, secret_id, Duration::from_secs(refresh))
+            .await
+            .map_err(|e| ConfigError::Unavailable {
+                what: "the signing keys",
+                source: Box::new(e),
+            })?;
+        Ok(Self::new(KeySource::SecretsManager(keys), &settings))
+    }
+
     /// A verifier for tokens from `settings.issuer` to `settings.audience`.
     pub fn new(keys: KeySource, settings: &TokenSettings) -> Self {
         let mut validation = Validation::new(ALGORITHM);

@@ -3,20 +3,19 @@
 //! those credentials in the cloud and locally, and the authorizer context that
 //! carries it from API Gateway to each function.
 
+pub mod client_secret;
+pub mod client_store;
 pub mod clients;
 pub mod context;
 pub mod credentials;
 pub mod gate;
 pub mod jwt;
-pub mod keys;
 pub mod principal;
-pub mod secret;
-pub mod secrets;
+pub mod signing_keys;
 
+pub use client_secret::ClientSecret;
 pub use context::{InvalidContext, from_context, to_context};
 pub use gate::{CredentialCheck, Decision, Denial, Gatekeeper};
 pub use jwt::{KeySource, TokenError, TokenSettings, TokenVerifier, issue};
-pub use keys::{KeySet, SigningKey};
 pub use principal::{Access, Principal, PrincipalKind, Role};
-pub use secret::ClientSecret;
-pub use secrets::{KeyUnavailable, SecretsManagerKeys};
+pub use signing_keys::{KeySet, KeyUnavailable, SecretsManagerKeys, SigningKey};

@@ -9,7 +9,8 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use clientele_core::{Blobs, StoreError};
+use clientele_core::StoreError;
+use clientele_startup::{ConfigError, Lookup, required};
 
 /// How long a link to an image works.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(300);
@@ -22,6 +23,11 @@ pub struct AvatarBucket {
 }
 
 impl AvatarBucket {
+    /// The bucket `AVATAR_BUCKET`, through a client made from `sdk`.
+    pub fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self::new(sdk, required(env, "AVATAR_BUCKET")?))
+    }
+
     /// The bucket `bucket`, through a client made from `sdk`. A bucket behind
     /// an endpoint override (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: a
     /// local S3) is addressed by path, since its host has no bucket subdomains.
@@ -104,9 +110,11 @@ fn classify<
     }
 }
 
-impl Blobs for AvatarBucket {
+/// Objects by key.
+impl AvatarBucket {
+    /// Stores bytes under a key.
     #[tracing::instrument(skip(self, bytes), fields(bytes = bytes.len()))]
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -119,8 +127,9 @@ impl Blobs for AvatarBucket {
             .map_err(classify)
     }
 
+    /// Deletes what is stored under a key (nothing happens if nothing is).
     #[tracing::instrument(skip(self))]
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -129,5 +138,13 @@ impl Blobs for AvatarBucket {
             .await
             .map(|_| ())
             .map_err(classify)
+    }
+
+    /// Deletes an object nothing points at any more. A failure leaves an
+    /// unreachable object behind; it is logged with `what` it was.
+    pub async fn forget(&self, key: &str, what: &str) {
+        if let Err(error) = self.delete(key).await {
+            tracing::warn!(%error, key, "could not delete {what}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! `clientele client ...`: the operator's only way to manage external-system
-//! clients (there is no HTTP route for it, as seed 000 asks).
+//! clients (there is no HTTP route for it, by design).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -75,7 +75,7 @@ fn save_positions(path: &Path, positions: &HashMap<String, String>) -> Result<()
 /// the last run stopped. Records the publisher reports failed are handed to
 /// it again, after a pause that grows while it keeps failing.
 pub async fn feed_stream(table: &str, port: u16, state: &Path) -> Result<(), String> {
-    let sdk = clientele_store::aws::sdk_config_loader().load().await;
+    let sdk = clientele_startup::aws::sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
     let mut reader = StreamReader::open(&dynamodb, streams, table, load_positions(state))
@@ -104,7 +104,7 @@ pub async fn feed_stream(table: &str, port: u16, state: &Path) -> Result<(), Str
 /// line (detail-type, source, time and detail), and takes them off the queue.
 /// With `follow`, keeps waiting for more until interrupted.
 pub async fn print_events(queue: &str, follow: bool) -> Result<(), String> {
-    let sdk = clientele_store::aws::sdk_config_loader().load().await;
+    let sdk = clientele_startup::aws::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let url = sqs
         .get_queue_url()

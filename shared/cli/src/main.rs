@@ -6,7 +6,7 @@
 //!   clients in the table named by `TABLE_NAME`.
 //! - `clientele local-setup` creates the table, the event bus, the signing
 //!   secret and the avatar bucket of `infra/template.yaml` on the endpoints named by the AWS SDK's
-//!   standard variables, and the demo data seed 002's examples use (`make run`
+//!   standard variables, and the demo data the README's examples use (`make run`
 //!   runs it against DynamoDB Local and moto), with a dead-letter queue for
 //!   the publisher and a tap: a queue every published event reaches.
 //! - `clientele local-stream` feeds the table's stream to the publisher that
@@ -81,7 +81,7 @@ enum Command {
         #[arg(long, env = "AVATAR_BUCKET")]
         bucket: String,
         /// The source the publisher sends events under.
-        #[arg(long, env = "EVENT_SOURCE", default_value = clientele_events::DEFAULT_SOURCE)]
+        #[arg(long, env = "EVENT_SOURCE", default_value = clientele_bus::DEFAULT_SOURCE)]
         event_source: String,
         /// The queue every published event reaches, through a rule on the bus.
         #[arg(long, env = "LOCAL_EVENTS_QUEUE", default_value = "clientele-local-events")]
@@ -145,7 +145,7 @@ async fn local_setup(stack: &LocalStack<'_>) -> Result<(), String> {
     } = *stack;
     SigningKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
     let template = Template::bundled().map_err(|e| e.to_string())?;
-    let sdk = clientele_store::aws::sdk_config_loader().load().await;
+    let sdk = clientele_startup::aws::sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let definition = template.table().map_err(|e| e.to_string())?;
     let created = create_table(&dynamodb, table, &definition)
@@ -196,7 +196,7 @@ async fn main() -> ExitCode {
             key,
         } => token::mint(&roles, &business, &subject, minutes, &key).map(|t| println!("{t}")),
         Command::Client { table, command } => {
-            let sdk = clientele_store::aws::sdk_config_loader().load().await;
+            let sdk = clientele_startup::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
             client::run(&store, command).await.map(|text| println!("{text}"))
         }

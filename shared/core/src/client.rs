@@ -1,4 +1,4 @@
-//! External systems (seed 000): a client has an id, a secret (kept only as a
+//! External systems: a client has an id, a secret (kept only as a
 //! hash), an active flag, its business, and the scopes it may use.
 
 use serde::{Deserialize, Serialize};

@@ -193,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn emails_of_the_seed_examples_parse_and_fold() {
+    fn emails_of_the_original_examples_parse_and_fold() {
         let email = Email::parse(" John.Doe@Example.com ").unwrap();
         assert_eq!(email.as_str(), "John.Doe@Example.com");
         assert_eq!(email.folded(), "john.doe@example.com");

@@ -26,7 +26,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// What kind of customer this is (seed 001).
+    /// What kind of customer this is (the event contract's `customerType`).
     CustomerType {
         /// A small or medium enterprise: the default.
         Sme => "sme",
@@ -36,7 +36,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where a customer is in its lifecycle (seed 001). New customers are pending.
+    /// Where a customer is in its lifecycle. New customers are pending.
     CustomerStatus {
         /// Created, not yet validated by an admin.
         Pending => "pending",
@@ -63,7 +63,7 @@ pub struct CustomerStats {
     pub lifetime_value: Decimal,
 }
 
-/// The longer history behind the totals (seed 002's CustomerHistory).
+/// The longer history behind the totals.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct CustomerHistory {
     /// When the first order was completed.
@@ -76,8 +76,8 @@ pub struct CustomerHistory {
     pub cancelled_appointments: u64,
 }
 
-/// A customer of a business. Serialises to the API's representation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A customer of a business.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     /// The record's id.
     pub id: CustomerId,
@@ -93,21 +93,15 @@ pub struct Customer {
     pub phone: Option<Phone>,
     /// Gender.
     pub gender: Gender,
-    /// Where the avatar image can be fetched, once one is uploaded: this
-    /// service's `/api/customers/{id}/avatar`, which redirects to the image.
-    pub avatar_url: Option<String>,
-    /// The avatar image's key in the avatar bucket.
-    #[serde(skip)]
+    /// Where its avatar image is stored, once one is uploaded.
     pub avatar_key: Option<String>,
     /// SME or institution.
     pub customer_type: CustomerType,
     /// Lifecycle status.
     pub status: CustomerStatus,
     /// Order and appointment totals.
-    #[serde(flatten)]
     pub stats: CustomerStats,
-    /// History behind the totals; returned by the stats route, not with the profile.
-    #[serde(skip)]
+    /// History behind the totals.
     pub history: CustomerHistory,
     /// When the record was created.
     pub created_at: Timestamp,
@@ -219,7 +213,6 @@ impl NewCustomer {
             email: self.email,
             phone: self.phone,
             gender: self.gender,
-            avatar_url: None,
             avatar_key: None,
             customer_type: self.customer_type,
             status: CustomerStatus::Pending,
@@ -233,15 +226,9 @@ impl NewCustomer {
 }
 
 impl Customer {
-    /// Where a customer's avatar is served, when it has one.
-    pub fn avatar_path(id: CustomerId) -> String {
-        format!("/api/customers/{id}/avatar")
-    }
-
     /// The customer with a new avatar image, stored under `key`.
     pub fn with_avatar(&self, key: String, now: Timestamp) -> Customer {
         Customer {
-            avatar_url: Some(Self::avatar_path(self.id)),
             avatar_key: Some(key),
             updated_at: now,
             version: self.version + 1,
@@ -347,8 +334,8 @@ mod tests {
     use crate::test_support::object;
     use serde_json::json;
 
-    /// Seed 002's create payload.
-    fn seed_payload() -> Map<String, Value> {
+    /// The original service's create example.
+    fn original_payload() -> Map<String, Value> {
         object(json!({
             "full_name": "John Doe",
             "email": "john.doe@example.com",
@@ -360,8 +347,8 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_payload_is_a_valid_create_body() {
-        let new = NewCustomer::from_json(&seed_payload()).unwrap();
+    fn the_original_create_example_is_a_valid_body() {
+        let new = NewCustomer::from_json(&original_payload()).unwrap();
         assert_eq!(new.full_name.as_str(), "John Doe");
         assert_eq!(new.customer_type, CustomerType::Sme);
         assert_eq!(
@@ -407,7 +394,7 @@ mod tests {
     }
 
     fn customer() -> Customer {
-        NewCustomer::from_json(&seed_payload())
+        NewCustomer::from_json(&original_payload())
             .unwrap()
             .into_customer(BusinessId::random(), Timestamp::parse("2026-01-01T00:00:00Z").unwrap())
     }
@@ -474,17 +461,6 @@ mod tests {
                 "nickname"
             ]
         );
-    }
-
-    #[test]
-    fn the_api_representation_has_the_seed_fields_and_no_history() {
-        let json = serde_json::to_value(customer()).unwrap();
-        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-        for key in crate::operations::data::SHAREABLE_FIELDS {
-            assert!(keys.contains(key), "{key} missing from {keys:?}");
-        }
-        assert!(!keys.contains(&"returned_orders"));
-        assert_eq!(json["lifetime_value"], json!(0.0));
     }
 
     #[test]

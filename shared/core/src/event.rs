@@ -3,7 +3,7 @@
 //! An event is recorded in the same DynamoDB transaction as the change it
 //! describes (the outbox), and later published to EventBridge with its
 //! [`EventType`] as the detail-type and its JSON form as the detail. The detail
-//! keeps seed 001's field names (`customerId`, `customerType`, `updatedFields`,
+//! keeps the platform's event contract's field names (`customerId`, `customerType`, `updatedFields`,
 //! `timestamp`) and adds the event id, the business id and a schema version. It
 //! carries ids and field names only: never a name, an email, a phone number or
 //! any other personal data.
@@ -219,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn the_detail_keeps_seed_001_names_and_adds_ids_and_version() {
+    fn the_detail_keeps_the_contract_names_and_adds_ids_and_version() {
         let c = customer();
         let event = CustomerEvent::updated(&c, &["email", "phone"]);
         let detail: Value = serde_json::from_str(&event.detail_json()).unwrap();
@@ -278,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn lifecycle_events_carry_seed_001s_admin_id_and_reason() {
+    fn lifecycle_events_carry_the_contract_admin_id_and_reason() {
         let c = customer();
         let reason = crate::lifecycle::Reason::parse("Unpaid invoices").unwrap();
         let suspended = CustomerEvent::lifecycle(&c, &Action::Suspend(reason), "admin-7");

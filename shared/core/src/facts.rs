@@ -1,4 +1,4 @@
-//! Facts other services report (seeds 002 and 004): orders completed and
+//! Facts other services report (the orders and scheduling services): orders completed and
 //! returned, appointments booked and cancelled. Each keeps a customer's
 //! statistics; each is counted once, however often it is delivered.
 
@@ -11,7 +11,7 @@ use crate::customer::Customer;
 use crate::id::{BusinessId, CustomerId};
 use crate::text::text_enum;
 use crate::time::Timestamp;
-use crate::validation::{Location, ValidationErrors};
+use crate::validation::ValidationErrors;
 
 text_enum!(
     /// The kinds of fact, by their EventBridge detail-type.
@@ -64,11 +64,11 @@ fn text<'a>(detail: &'a Value, field: &str, errors: &mut ValidationErrors) -> Op
     match detail.get(field) {
         Some(Value::String(s)) => Some(s.as_str()),
         None | Some(Value::Null) => {
-            errors.push(field, Location::Body, "is required");
+            errors.push(field, "is required");
             None
         }
         Some(_) => {
-            errors.push(field, Location::Body, "must be a string");
+            errors.push(field, "must be a string");
             None
         }
     }
@@ -99,18 +99,14 @@ impl Fact {
         let customer_id = text(detail, "customerId", &mut errors).and_then(|t| match CustomerId::parse(t) {
             Ok(id) => Some(id),
             Err(e) => {
-                errors.push("customerId", Location::Body, e.to_string());
+                errors.push("customerId", e.to_string());
                 None
             }
         });
         let id = text(detail, kind.id_field(), &mut errors).and_then(|t| {
             let t = t.trim();
             if t.is_empty() || t.chars().count() > FACT_ID_MAX_CHARS || t.chars().any(char::is_control) {
-                errors.push(
-                    kind.id_field(),
-                    Location::Body,
-                    format!("must be 1 to {FACT_ID_MAX_CHARS} characters"),
-                );
+                errors.push(kind.id_field(), format!("must be 1 to {FACT_ID_MAX_CHARS} characters"));
                 None
             } else {
                 Some(t.to_owned())
@@ -121,21 +117,21 @@ impl Fact {
             Some(v) => match v.as_str().map(BusinessId::parse) {
                 Some(Ok(b)) => Some(b),
                 _ => {
-                    errors.push("businessId", Location::Body, "must be a UUID");
+                    errors.push("businessId", "must be a UUID");
                     None
                 }
             },
         };
         let amount = match (detail.get("amount"), kind) {
             (None | Some(Value::Null), FactKind::OrderCompleted) => {
-                errors.push("amount", Location::Body, "is required");
+                errors.push("amount", "is required");
                 None
             }
             (None | Some(Value::Null), _) => None,
             (Some(v), _) => match amount(v) {
                 Ok(a) => Some(a),
                 Err(why) => {
-                    errors.push("amount", Location::Body, why);
+                    errors.push("amount", why);
                     None
                 }
             },
@@ -145,7 +141,7 @@ impl Fact {
             Some(v) => match v.as_str().map(Timestamp::parse) {
                 Some(Ok(t)) => Some(t),
                 _ => {
-                    errors.push("occurredAt", Location::Body, "must be an RFC 3339 date and time");
+                    errors.push("occurredAt", "must be an RFC 3339 date and time");
                     None
                 }
             },

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::id::{BusinessId, CustomerId, UserId};
 use crate::time::Timestamp;
-use crate::validation::{Location, ObjectReader, ValidationErrors};
+use crate::validation::{ObjectReader, ValidationErrors};
 
 /// The version of the export document's shape.
 pub const EXPORT_SCHEMA_VERSION: u32 = 1;
@@ -18,7 +18,7 @@ pub const EXPORT_SCHEMA_VERSION: u32 = 1;
 pub enum Subject {
     /// `{"customer_id": ...}`.
     Customer(CustomerId),
-    /// `{"user_id": ..., "business_id": ...}` (seed 002's body).
+    /// `{"user_id": ..., "business_id": ...}` (the original service's body).
     User(UserId),
 }
 
@@ -49,16 +49,12 @@ impl GdprRequest {
             (Some(id), None) => Some(Subject::Customer(id)),
             (None, Some(user)) => Some(Subject::User(user)),
             (Some(_), Some(_)) => {
-                errors.push("user_id", Location::Body, "give customer_id or user_id, not both");
+                errors.push("user_id", "give customer_id or user_id, not both");
                 None
             }
             (None, None) => {
                 if errors.is_empty() {
-                    errors.push(
-                        "customer_id",
-                        Location::Body,
-                        "is required (or user_id with business_id)",
-                    );
+                    errors.push("customer_id", "is required (or user_id with business_id)");
                 }
                 None
             }
@@ -96,7 +92,7 @@ mod tests {
     const BUSINESS: &str = "123e4567-e89b-12d3-a456-426614174001";
 
     #[test]
-    fn seed_002s_body_and_a_customer_id_are_both_understood() {
+    fn the_original_body_and_a_customer_id_are_both_understood() {
         let by_user = GdprRequest::from_json(&object(json!({"user_id": USER, "business_id": BUSINESS}))).unwrap();
         assert_eq!(by_user.subject, Subject::User(UserId::parse(USER).unwrap()));
         assert_eq!(by_user.business_id, Some(BusinessId::parse(BUSINESS).unwrap()));

@@ -90,7 +90,7 @@ uuid_id!(
     UserId
 );
 uuid_id!(
-    /// An external system's client id (seed 000).
+    /// An external system's client id.
     ClientId
 );
 uuid_id!(

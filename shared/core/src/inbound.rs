@@ -1,4 +1,4 @@
-//! Requests other services send as events (seed 001): admin actions, update
+//! Requests other services send as events (the platform's event contract): admin actions, update
 //! requests and data requests. Fields they do not know are ignored, so a
 //! sender may add fields without breaking anything here.
 
@@ -9,7 +9,7 @@ use crate::customer::CustomerPatch;
 use crate::id::{BusinessId, CustomerId, EventId};
 use crate::lifecycle::{Action, Reason};
 use crate::time::Timestamp;
-use crate::validation::{Location, ValidationErrors};
+use crate::validation::ValidationErrors;
 
 /// Longest id of a sender's own (an admin, a request).
 pub const FOREIGN_ID_MAX_CHARS: usize = 128;
@@ -26,7 +26,7 @@ impl<'a> Reader<'a> {
     fn new(detail: &'a Value) -> Self {
         let mut errors = ValidationErrors::new();
         if !detail.is_object() {
-            errors.push("detail", Location::Body, "must be a JSON object");
+            errors.push("detail", "must be a JSON object");
         }
         Self { detail, errors }
     }
@@ -35,11 +35,11 @@ impl<'a> Reader<'a> {
         match self.detail.get(field) {
             Some(Value::String(s)) => Some(s.as_str()),
             None | Some(Value::Null) => {
-                self.errors.push(field, Location::Body, "is required");
+                self.errors.push(field, "is required");
                 None
             }
             Some(_) => {
-                self.errors.push(field, Location::Body, "must be a string");
+                self.errors.push(field, "must be a string");
                 None
             }
         }
@@ -48,11 +48,8 @@ impl<'a> Reader<'a> {
     fn foreign_id(&mut self, field: &str) -> Option<String> {
         let text = self.text(field)?.trim();
         if text.is_empty() || text.chars().count() > FOREIGN_ID_MAX_CHARS || text.chars().any(char::is_control) {
-            self.errors.push(
-                field,
-                Location::Body,
-                format!("must be 1 to {FOREIGN_ID_MAX_CHARS} characters"),
-            );
+            self.errors
+                .push(field, format!("must be 1 to {FOREIGN_ID_MAX_CHARS} characters"));
             return None;
         }
         Some(text.to_owned())
@@ -61,7 +58,7 @@ impl<'a> Reader<'a> {
     fn customer_id(&mut self) -> Option<CustomerId> {
         let text = self.text("customerId")?;
         CustomerId::parse(text)
-            .map_err(|e| self.errors.push("customerId", Location::Body, e.to_string()))
+            .map_err(|e| self.errors.push("customerId", e.to_string()))
             .ok()
     }
 
@@ -71,7 +68,7 @@ impl<'a> Reader<'a> {
             Some(v) => match v.as_str().map(BusinessId::parse) {
                 Some(Ok(b)) => Some(b),
                 _ => {
-                    self.errors.push("businessId", Location::Body, "must be a UUID");
+                    self.errors.push("businessId", "must be a UUID");
                     None
                 }
             },
@@ -83,18 +80,18 @@ impl<'a> Reader<'a> {
             Some(Value::Object(o)) => Some(o),
             None | Some(Value::Null) if !required => None,
             None | Some(Value::Null) => {
-                self.errors.push(field, Location::Body, "is required");
+                self.errors.push(field, "is required");
                 None
             }
             Some(_) => {
-                self.errors.push(field, Location::Body, "must be an object");
+                self.errors.push(field, "must be an object");
                 None
             }
         }
     }
 }
 
-/// `admin.customer.action`: seed 001's `{customerId, adminId, action, details}`.
+/// `admin.customer.action`: the event contract's `{customerId, adminId, action, details}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAction {
     /// The customer.
@@ -125,21 +122,16 @@ impl AdminAction {
             {
                 Some(Ok(reason)) => Some(Action::Suspend(reason)),
                 Some(Err(e)) => {
-                    r.errors.push("details.reason", Location::Body, e.to_string());
+                    r.errors.push("details.reason", e.to_string());
                     None
                 }
                 None => {
-                    r.errors
-                        .push("details.reason", Location::Body, "is required to suspend");
+                    r.errors.push("details.reason", "is required to suspend");
                     None
                 }
             },
             Some(_) => {
-                r.errors.push(
-                    "action",
-                    Location::Body,
-                    "must be one of: validate, suspend, reactivate",
-                );
+                r.errors.push("action", "must be one of: validate, suspend, reactivate");
                 None
             }
             None => None,
@@ -180,7 +172,7 @@ impl UpdateRequest {
             Ok(patch) => Some(patch),
             Err(found) => {
                 for e in found.errors() {
-                    errors.push(&format!("changes.{}", e.field), Location::Body, e.detail.clone());
+                    errors.push(&format!("changes.{}", e.field), e.detail.clone());
                 }
                 None
             }
@@ -222,7 +214,7 @@ impl DataRequest {
                 Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             }
             Some(_) => {
-                r.errors.push("fields", Location::Body, "must be a list of field names");
+                r.errors.push("fields", "must be a list of field names");
                 None
             }
         };
@@ -269,7 +261,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn seed_001s_admin_action_example_reads() {
+    fn the_contract_admin_action_example_reads() {
         let action = AdminAction::from_detail(&json!({
             "customerId": "123e4567-e89b-12d3-a456-426614174002",
             "adminId": "admin-uuid",

@@ -1,13 +1,17 @@
-//! Clientele's domain: customers, the rules their data follows, the operations
-//! that change them, and the events those changes record.
+//! Clientele's domain: customers, their tags and notes, the rules their data
+//! follows, and the events their changes record.
 //!
-//! Nothing here talks to AWS. Values are parsed once at the edge ([`NewCustomer`],
-//! [`CustomerPatch`], [`Email`], ...) and are valid from then on; storage is
-//! reached through the traits in [`store`].
+//! Nothing here talks to AWS or knows HTTP. Values are parsed once at the edge
+//! ([`NewCustomer`], [`CustomerPatch`], [`Email`], ...) and are valid from then
+//! on; each change is a pure function from the record as it is to the record
+//! as it will be, with the event it records. Storage and the rules of each
+//! change live above this crate, in `clientele-store` and
+//! `clientele-operations`.
 
 pub mod client;
 pub mod contact;
 pub mod customer;
+pub mod error;
 pub mod event;
 pub mod facts;
 pub mod gdpr;
@@ -15,7 +19,7 @@ pub mod id;
 pub mod inbound;
 pub mod lifecycle;
 pub mod note;
-pub mod operations;
+pub mod precondition;
 pub mod rate;
 pub mod store;
 pub mod tag;
@@ -31,15 +35,13 @@ pub use contact::{Email, FullName, Phone};
 pub use customer::{
     Customer, CustomerHistory, CustomerPatch, CustomerStats, CustomerStatus, CustomerType, Gender, NewCustomer,
 };
+pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
 pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, NoteId, TagId, UserId};
 pub use note::{NewNote, Note, NoteContent};
-pub use operations::{CustomerError, Precondition};
+pub use precondition::Precondition;
 pub use rate::{Rate, RateWindow};
-pub use store::{
-    Blobs, ClientChange, ClientReader, ClientWriter, CustomerQuery, CustomerReader, CustomerWriter, FactStore,
-    NoteStore, Page, StoreError, TagStore, UniqueField,
-};
+pub use store::{ClientChange, ClientReader, ClientWriter, CustomerQuery, Page, StoreError, UniqueField};
 pub use tag::{NewTag, Tag, TagColor, TagLabel};
 pub use time::{Clock, SystemClock, Timestamp};
-pub use validation::{FieldError, Location, ValidationErrors};
+pub use validation::{FieldError, ValidationErrors};

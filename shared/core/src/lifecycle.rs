@@ -1,4 +1,4 @@
-//! The customer lifecycle (seed 001): pending, active, suspended, and the only
+//! The customer lifecycle: pending, active, suspended, and the only
 //! ways between them.
 //!
 //! ```text
@@ -60,7 +60,7 @@ pub enum Action {
 }
 
 impl Action {
-    /// The action's name (seed 001's `action` values).
+    /// The action's name (the event contract's `action` values).
     pub fn name(&self) -> &'static str {
         match self {
             Action::Validate => "validate",

@@ -55,15 +55,14 @@ impl NoteContent {
 
 crate::text::parsed_text!(NoteContent, InvalidNoteContent);
 
-/// A note about a customer. Serialises to the API's representation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A note about a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// The note's id; ids sort in the order notes were written.
     pub id: NoteId,
     /// The customer it is about.
     pub customer_id: CustomerId,
     /// The customer's business.
-    #[serde(skip)]
     pub business_id: BusinessId,
     /// The text.
     pub content: NoteContent,
@@ -140,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_002s_note_example_is_valid() {
+    fn the_original_note_example_is_valid() {
         let body = object(json!({"content": "Clientul a solicitat un apel de urmărire săptămâna viitoare."}));
         assert!(NewNote::from_json(&body).is_ok());
         let errors = NewNote::from_json(&object(json!({"content": 5, "created_by": "me", "x": 1}))).unwrap_err();

@@ -1,4 +1,4 @@
-//! Rate limits written as `5/minute` (seed 002's `CUSTOMER_PATCH_RATE`), and the
+//! Rate limits written as `5/minute` (`CUSTOMER_PATCH_RATE`), and the
 //! fixed windows they are counted in.
 
 use std::fmt;
@@ -96,7 +96,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn parses_the_seed_default_and_its_variants() {
+    fn parses_the_default_and_its_variants() {
         let five_a_minute = Rate {
             limit: 5,
             period_seconds: 60,

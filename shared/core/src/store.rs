@@ -1,16 +1,14 @@
-//! What the customer operations need from storage: one trait per capability,
-//! so an operation asks only for what it uses. The DynamoDB implementation in
-//! `clientele-store` is the real one; fakes are for fast unit tests.
+//! What storage reports and is asked: its errors, the uniqueness rules it
+//! enforces, a list query and its pages, and the one seam the domain keeps
+//! open, the clients the gatekeeper reads (kept in DynamoDB by
+//! `clientele-store`, and in memory by `clientele-auth`'s fast tests, both
+//! held to one conformance suite).
 
 use std::future::Future;
 
 use crate::contact::Email;
 use crate::customer::{Customer, CustomerStatus, CustomerType};
-use crate::event::CustomerEvent;
-use crate::id::{BusinessId, CustomerId, NoteId, TagId};
-use crate::note::Note;
-use crate::rate::RateWindow;
-use crate::tag::{Tag, TagLabel};
+use crate::tag::TagLabel;
 
 /// Any error, boxed, for a failure's cause.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -92,51 +90,6 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Reads customers.
-pub trait CustomerReader: Send + Sync {
-    /// The customer with this id, if it exists and belongs to this business.
-    fn get(
-        &self,
-        business: BusinessId,
-        id: CustomerId,
-    ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
-
-    /// The customer with this id, whatever its business: for trusted
-    /// internal senders (inbound events) that name a customer by id alone.
-    fn find(&self, id: CustomerId) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
-
-    /// A page of the business's customers, newest first.
-    fn list(
-        &self,
-        business: BusinessId,
-        query: &CustomerQuery,
-    ) -> impl Future<Output = Result<Page<Customer>, StoreError>> + Send;
-}
-
-/// Changes customers. Each change and its event are written atomically.
-pub trait CustomerWriter: Send + Sync {
-    /// Stores a new customer, claiming its email and user id in its business.
-    /// Fails with [`StoreError::Taken`] naming every value already claimed.
-    fn insert(&self, customer: &Customer, event: &CustomerEvent)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Replaces `before` with `after` if the stored version is still
-    /// `before.version`, moving the email claim if the address changed, and
-    /// counting one action in `window` if given.
-    fn update(
-        &self,
-        before: &Customer,
-        after: &Customer,
-        event: &CustomerEvent,
-        window: Option<&RateWindow>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Deletes the customer, its claims and everything stored under it, if the
-    /// stored version is still `customer.version`.
-    fn delete(&self, customer: &Customer, event: &CustomerEvent)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
 impl CustomerQuery {
     /// Whether a customer passes the query's filters (all but the cursor).
     pub fn matches(&self, customer: &Customer) -> bool {
@@ -153,7 +106,7 @@ impl CustomerQuery {
     }
 }
 
-/// Reads clients (seed 000's read-only operation).
+/// Reads clients: what the gatekeeper needs to check a client's credentials.
 pub trait ClientReader: Send + Sync {
     /// The client with this id, if there is one.
     fn client(
@@ -188,75 +141,4 @@ pub trait ClientWriter: Send + Sync {
         change: &ClientChange,
         at: crate::time::Timestamp,
     ) -> impl Future<Output = Result<crate::client::Client, StoreError>> + Send;
-}
-
-/// Keeps customers' tags.
-pub trait TagStore: Send + Sync {
-    /// Puts tags on a customer that still exists in its business, all or
-    /// nothing, each with its event. [`StoreError::NotFound`] when the customer
-    /// is gone; [`StoreError::LabelsTaken`] naming the tags whose labels it has.
-    fn add_tags(
-        &self,
-        customer: &Customer,
-        tags: &[Tag],
-        events: &[CustomerEvent],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// A customer's tags, in no particular order.
-    fn tags_of(&self, customer: CustomerId) -> impl Future<Output = Result<Vec<Tag>, StoreError>> + Send;
-
-    /// The tag with this id, if there is one.
-    fn tag(&self, id: TagId) -> impl Future<Output = Result<Option<Tag>, StoreError>> + Send;
-
-    /// Takes a tag off its customer, with its event; [`StoreError::NotFound`] if it is gone.
-    fn remove_tag(&self, tag: &Tag, event: &CustomerEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Keeps notes about customers.
-pub trait NoteStore: Send + Sync {
-    /// Stores a note about a customer that still exists in its business,
-    /// with its event; [`StoreError::NotFound`] when the customer is gone.
-    fn add_note(
-        &self,
-        customer: &Customer,
-        note: &Note,
-        event: &CustomerEvent,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// A page of a customer's notes, newest first.
-    fn notes_of(
-        &self,
-        customer: CustomerId,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> impl Future<Output = Result<Page<Note>, StoreError>> + Send;
-
-    /// One note about a customer, if there is one.
-    fn note(&self, customer: CustomerId, id: NoteId) -> impl Future<Output = Result<Option<Note>, StoreError>> + Send;
-
-    /// Deletes a note; [`StoreError::NotFound`] if it is gone.
-    fn remove_note(&self, note: &Note) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Keeps files (avatar images) by key.
-pub trait Blobs: Send + Sync {
-    /// Stores bytes under a key.
-    fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Deletes what is stored under a key (nothing happens if nothing is).
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Counts facts in customers' statistics, each once.
-pub trait FactStore: Send + Sync {
-    /// Replaces `before` with `after` (if still at `before.version`) and notes
-    /// that `fact` was counted, in one write. `Ok(false)` when the fact was
-    /// counted before (nothing changes).
-    fn record_fact(
-        &self,
-        before: &Customer,
-        after: &Customer,
-        fact: &crate::facts::Fact,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

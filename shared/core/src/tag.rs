@@ -79,15 +79,14 @@ impl TagColor {
 
 crate::text::parsed_text!(TagColor, InvalidTagColor);
 
-/// A tag on a customer. Serialises to the API's representation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A tag on a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     /// The tag's id.
     pub id: TagId,
     /// The customer it is on.
     pub customer_id: CustomerId,
     /// The customer's business.
-    #[serde(skip)]
     pub business_id: BusinessId,
     /// The label.
     pub label: TagLabel,
@@ -162,7 +161,6 @@ impl NewTag {
                     _ => {
                         return Err(ValidationErrors::single(
                             "body",
-                            crate::validation::Location::Body,
                             format!("must be a tag object or a list of 1 to {MAX_TAGS_PER_REQUEST} tag objects"),
                         ));
                     }
@@ -171,7 +169,6 @@ impl NewTag {
             _ => {
                 return Err(ValidationErrors::single(
                     "body",
-                    crate::validation::Location::Body,
                     "must be a tag object or a list of tag objects",
                 ));
             }
@@ -185,11 +182,7 @@ impl NewTag {
             errors.extend(found);
             if let Some(tag) = tag {
                 if !seen.insert(tag.label.folded()) {
-                    errors.push(
-                        &format!("{prefix}label"),
-                        crate::validation::Location::Body,
-                        "is given twice in this request",
-                    );
+                    errors.push(&format!("{prefix}label"), "is given twice in this request");
                 }
                 tags.push(tag);
             }
@@ -241,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_002s_tag_example_is_one_tag_with_priority_zero() {
+    fn the_original_tag_example_is_one_tag_with_priority_zero() {
         let tags = NewTag::many_from_json(&json!({"label": "VIP", "color": "#FFD700"})).unwrap();
         assert_eq!(tags.len(), 1);
         assert_eq!((tags[0].label.as_str(), tags[0].priority), ("VIP", 0));

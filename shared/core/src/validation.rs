@@ -3,31 +3,13 @@
 
 use std::fmt;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Where an offending value was found in the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Location {
-    /// A field of the JSON body.
-    Body,
-    /// A query-string parameter.
-    Query,
-    /// A segment of the path.
-    Path,
-    /// A request header.
-    Header,
-}
-
 /// One offending field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    /// The field, parameter or header name.
+    /// The field's name, or its path inside the object (`changes.email`, `[2].label`).
     pub field: String,
-    /// Where it was found.
-    #[serde(rename = "in")]
-    pub location: Location,
     /// What is wrong, in words a client developer can act on.
     pub detail: String,
 }
@@ -43,17 +25,16 @@ impl ValidationErrors {
     }
 
     /// A single error.
-    pub fn single(field: &str, location: Location, detail: impl Into<String>) -> Self {
+    pub fn single(field: &str, detail: impl Into<String>) -> Self {
         let mut errors = Self::new();
-        errors.push(field, location, detail);
+        errors.push(field, detail);
         errors
     }
 
     /// Records one more problem.
-    pub fn push(&mut self, field: &str, location: Location, detail: impl Into<String>) {
+    pub fn push(&mut self, field: &str, detail: impl Into<String>) {
         self.0.push(FieldError {
             field: field.to_owned(),
-            location,
             detail: detail.into(),
         });
     }
@@ -85,7 +66,7 @@ impl ValidationErrors {
         }
         // A field without a recorded error always yields a value, so `None`
         // here means a reader bug; report it rather than panic.
-        value().ok_or_else(|| Self::single("body", Location::Body, "could not be read"))
+        value().ok_or_else(|| Self::single("body", "could not be read"))
     }
 }
 
@@ -134,7 +115,7 @@ impl<'a> ObjectReader<'a> {
 
     fn record(&mut self, field: &str, detail: impl Into<String>) {
         let name = format!("{}{field}", self.prefix);
-        self.errors.push(&name, Location::Body, detail);
+        self.errors.push(&name, detail);
     }
 
     fn parse_str<T, E: fmt::Display>(
@@ -307,14 +288,7 @@ mod tests {
     #[test]
     fn into_result_gives_the_value_only_without_errors() {
         assert_eq!(ValidationErrors::new().into_result(|| Some(1)), Ok(1));
-        let errors = ValidationErrors::single("f", Location::Query, "bad");
+        let errors = ValidationErrors::single("f", "bad");
         assert_eq!(errors.clone().into_result(|| Some(1)), Err(errors));
-    }
-
-    #[test]
-    fn serialises_with_the_location_as_in() {
-        let errors = ValidationErrors::single("limit", Location::Query, "too big");
-        let json = serde_json::to_value(errors.errors()).unwrap();
-        assert_eq!(json, json!([{"field": "limit", "in": "query", "detail": "too big"}]));
     }
 }

@@ -10,11 +10,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use aws_config::SdkConfig;
 use clientele_auth::principal::{role_for, scope_for};
-use clientele_auth::{Access, CredentialCheck, Decision, Denial, Principal, PrincipalKind, from_context};
+use clientele_auth::{
+    Access, CredentialCheck, Decision, Denial, Gatekeeper, Principal, PrincipalKind, TokenVerifier, from_context,
+};
+use clientele_core::ClientReader;
+use clientele_startup::{ConfigError, Lookup};
+use lambda_http::RequestExt;
 use lambda_http::http::header::AUTHORIZATION;
+use lambda_http::http::{Extensions, HeaderMap};
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
 
 use crate::problem::ApiError;
 
@@ -38,9 +44,26 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// The decision about this request's caller.
-    pub async fn decide(&self, request: &Request) -> Decision {
-        if let Some(context) = authorizer_context(request) {
+    /// The authenticator this deployment asks for. With `JWT_SECRET_ID` set
+    /// (as `make run` sets it), credentials are checked in-process by the same
+    /// gatekeeper the authorizer uses, with `clients` for client credentials.
+    /// Without it (as in the cloud), only API Gateway's authorizer context counts.
+    pub async fn from_env<C: ClientReader + 'static>(
+        env: &impl Lookup,
+        sdk: &SdkConfig,
+        clients: C,
+    ) -> Result<Self, ConfigError> {
+        let Some(secret_id) = env.get("JWT_SECRET_ID") else {
+            return Ok(Authenticator::Gateway);
+        };
+        let tokens = TokenVerifier::from_env(env, sdk, secret_id).await?;
+        Ok(Authenticator::InProcess(Arc::new(Gatekeeper::new(tokens, clients))))
+    }
+
+    /// The decision about the caller of a request with these headers and
+    /// extensions (which hold API Gateway's request context).
+    pub async fn decide(&self, headers: &HeaderMap, extensions: &Extensions) -> Decision {
+        if let Some(context) = authorizer_context(extensions) {
             return from_context(context).unwrap_or_else(|error| {
                 tracing::error!(%error, "the authorizer context does not describe a decision");
                 Decision::Deny(Denial::InvalidCredentials)
@@ -49,15 +72,15 @@ impl Authenticator {
         match self {
             Authenticator::Gateway => Decision::Deny(Denial::MissingCredentials),
             Authenticator::InProcess(check) => {
-                let header = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+                let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
                 check.check(header).await
             }
         }
     }
 
-    /// The caller of `request`, or 401 (503 when credentials cannot be checked now).
-    pub async fn principal(&self, request: &Request) -> Result<Principal, ApiError> {
-        match self.decide(request).await {
+    /// The caller, or 401 (503 when credentials cannot be checked now).
+    pub async fn principal(&self, headers: &HeaderMap, extensions: &Extensions) -> Result<Principal, ApiError> {
+        match self.decide(headers, extensions).await {
             Decision::Allow(principal) => Ok(principal),
             Decision::Deny(Denial::MissingCredentials) => Err(ApiError::Unauthorized(
                 "This route needs credentials: a bearer token or client credentials in the Authorization header."
@@ -74,8 +97,8 @@ impl Authenticator {
 }
 
 /// The Lambda authorizer's context, when API Gateway passed one.
-fn authorizer_context(request: &Request) -> Option<&HashMap<String, serde_json::Value>> {
-    match request.request_context_ref()? {
+fn authorizer_context(extensions: &Extensions) -> Option<&HashMap<String, serde_json::Value>> {
+    match extensions.request_context_ref()? {
         RequestContext::ApiGatewayV2(context) => context
             .authorizer
             .as_ref()
@@ -86,7 +109,7 @@ fn authorizer_context(request: &Request) -> Option<&HashMap<String, serde_json::
 }
 
 /// 403 unless the principal may do this.
-pub fn require(principal: &Principal, access: Access) -> Result<(), ApiError> {
+pub(crate) fn require(principal: &Principal, access: Access) -> Result<(), ApiError> {
     if principal.may(access) {
         return Ok(());
     }
@@ -99,21 +122,14 @@ pub fn require(principal: &Principal, access: Access) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clientele_auth::client_store::MemoryClients;
     use clientele_auth::{
         Gatekeeper, KeySet, KeySource, Role, SigningKey, TokenSettings, TokenVerifier, issue, to_context,
     };
-    use clientele_core::{BusinessId, Client, ClientId, ClientReader, Scope, StoreError, Timestamp};
-    use lambda_http::Body;
+    use clientele_core::{BusinessId, Scope, Timestamp};
     use lambda_http::aws_lambda_events::apigw::{ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequestContext};
+    use lambda_http::{Body, Request};
     use std::time::Duration;
-
-    struct NoClients;
-
-    impl ClientReader for NoClients {
-        async fn client(&self, _: ClientId) -> Result<Option<Client>, StoreError> {
-            Ok(None)
-        }
-    }
 
     fn key() -> SigningKey {
         SigningKey::new("a-local-signing-key-long-enough-for-hs256").unwrap()
@@ -121,7 +137,7 @@ mod tests {
 
     fn in_process() -> Authenticator {
         let verifier = TokenVerifier::new(KeySource::Fixed(KeySet::single(key())), &TokenSettings::default());
-        Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier, NoClients)))
+        Authenticator::InProcess(Arc::new(Gatekeeper::new(verifier, MemoryClients::default())))
     }
 
     fn request(authorization: Option<&str>) -> Request {
@@ -158,30 +174,38 @@ mod tests {
         let p = Principal::user("u-1", BusinessId::random(), vec![Role::Staff]);
         for auth in [Authenticator::Gateway, in_process()] {
             let allowed = with_context(request(None), &Decision::Allow(p.clone()));
-            assert_eq!(auth.principal(&allowed).await.unwrap(), p);
+            assert_eq!(principal(&auth, &allowed).await.unwrap(), p);
             let refused = with_context(request(None), &Decision::Deny(Denial::InvalidCredentials));
-            assert!(matches!(auth.principal(&refused).await, Err(ApiError::Unauthorized(_))));
+            assert!(matches!(
+                principal(&auth, &refused).await,
+                Err(ApiError::Unauthorized(_))
+            ));
             let unchecked = with_context(request(None), &Decision::Deny(Denial::Unavailable));
             assert!(matches!(
-                auth.principal(&unchecked).await,
+                principal(&auth, &unchecked).await,
                 Err(ApiError::Unavailable(_))
             ));
         }
     }
 
+    async fn principal(auth: &Authenticator, request: &Request) -> Result<Principal, ApiError> {
+        auth.principal(request.headers(), request.extensions()).await
+    }
+
     #[tokio::test]
     async fn without_a_context_the_cloud_mode_refuses_even_a_valid_token() {
-        let result = Authenticator::Gateway
-            .principal(&request(Some(&format!("Bearer {}", token(BusinessId::random())))))
-            .await;
+        let result = principal(
+            &Authenticator::Gateway,
+            &request(Some(&format!("Bearer {}", token(BusinessId::random())))),
+        )
+        .await;
         assert!(matches!(result, Err(ApiError::Unauthorized(_))));
     }
 
     #[tokio::test]
     async fn in_process_checks_the_credentials() {
         let business = BusinessId::random();
-        let p = in_process()
-            .principal(&request(Some(&format!("bearer  {} ", token(business)))))
+        let p = principal(&in_process(), &request(Some(&format!("bearer  {} ", token(business)))))
             .await
             .unwrap();
         assert_eq!(p.business_id, business);
@@ -192,7 +216,7 @@ mod tests {
             Some("Bearer not.a.token"),
             Some("Basic dTpw"),
         ] {
-            let result = in_process().principal(&request(header)).await;
+            let result = principal(&in_process(), &request(header)).await;
             assert!(matches!(result, Err(ApiError::Unauthorized(_))), "{header:?}");
         }
     }
@@ -210,5 +234,14 @@ mod tests {
             panic!("a reading client may not write");
         };
         assert!(detail.contains("customers:write"));
+    }
+
+    #[tokio::test]
+    async fn without_a_secret_id_only_the_gateway_is_trusted() {
+        let sdk = SdkConfig::builder().build();
+        let auth = Authenticator::from_env(&|_: &str| None, &sdk, MemoryClients::default())
+            .await
+            .unwrap();
+        assert!(matches!(auth, Authenticator::Gateway));
     }
 }

@@ -1,30 +1,38 @@
-//! What every HTTP function shares: problem+json errors, JSON bodies, the
-//! caller's principal, path and query parsing, and conditional requests.
+//! The HTTP kit every route group is built with: the route table
+//! ([`Routes`]), the extractors a handler takes ([`extract`]), problem+json
+//! errors ([`ApiError`]), responses, and finding the caller
+//! ([`Authenticator`]).
 //!
-//! A route handler returns `Result<Response<Body>, ApiError>`; [`respond`]
-//! turns the error side into its problem document, so no handler builds an
-//! error response by hand.
+//! A route group is a table of routes next to their handlers:
+//!
+//! ```ignore
+//! pub fn routes() -> Routes<Arc<App>> {
+//!     Routes::new()
+//!         .route(GET, "/api/customers/{customer_id}/stats", Access::Read, handlers::stats)
+//! }
+//!
+//! async fn stats(
+//!     State(app): State<Arc<App>>,
+//!     Caller(principal): Caller,
+//!     PathId(id): PathId<CustomerId>,
+//! ) -> Result<Response, ApiError> { ... }
+//! ```
+//!
+//! A handler returns `Result<Response, ApiError>`; the error side is its
+//! problem document, so no handler builds an error response by hand.
 
 pub mod auth;
 pub mod body;
-pub mod config;
+pub mod extract;
 pub mod problem;
-pub mod request;
+pub mod query;
 pub mod response;
-pub mod upload;
+pub mod routing;
 
-pub use auth::{Authenticator, require};
-pub use problem::{ApiError, PROBLEM_JSON, Problem};
-
-use lambda_http::{Body, Response};
-
-/// The response for a handler's result.
-pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(ApiError::into_response)
-}
-
-/// Starts the tracing subscriber Lambda's log settings ask for
-/// (`AWS_LAMBDA_LOG_FORMAT=JSON`, `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`).
-pub fn init_telemetry() {
-    lambda_http::tracing::init_default_subscriber();
-}
+pub use auth::Authenticator;
+pub use axum::extract::State;
+pub use axum::response::Response;
+pub use extract::{Caller, IfMatch, IfNoneMatch, JsonObject, JsonValue, MergePatch, OptionalJsonObject, PathId};
+pub use problem::{ApiError, FieldProblem, Location, PROBLEM_JSON, Problem};
+pub use query::QueryReader;
+pub use routing::{DELETE, GET, HttpFunction, PATCH, POST, PUT, RouteSpec, Routes, Verb};

@@ -2,19 +2,65 @@
 //! `type`, the status, a title, a detail, and for input errors every offending
 //! field. The error chain of a 5xx goes to the log, never to the client.
 
+use axum::response::{IntoResponse, Response};
 use lambda_http::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use clientele_core::store::BoxError;
-use clientele_core::{CustomerError, FieldError, Location, StoreError, ValidationErrors};
+use clientele_core::{OperationError, StoreError, ValidationErrors};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Seconds a client is asked to wait after a 503.
 pub const UNAVAILABLE_RETRY_AFTER: u64 = 2;
+
+/// Where an offending value was found in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// A field of the JSON body.
+    Body,
+    /// A query-string parameter.
+    Query,
+    /// A segment of the path.
+    Path,
+    /// A request header.
+    Header,
+}
+
+/// One offending field of a request: its name, where it was, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    /// The field, parameter or header name.
+    pub field: String,
+    /// Where it was found.
+    #[serde(rename = "in")]
+    pub location: Location,
+    /// What is wrong, in words a client developer can act on.
+    pub detail: String,
+}
+
+impl FieldProblem {
+    /// One offending field.
+    pub fn new(field: &str, location: Location, detail: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            location,
+            detail: detail.into(),
+        }
+    }
+
+    /// Every field of a body's validation errors.
+    pub fn in_body(errors: &ValidationErrors) -> Vec<Self> {
+        errors
+            .errors()
+            .iter()
+            .map(|e| Self::new(&e.field, Location::Body, e.detail.clone()))
+            .collect()
+    }
+}
 
 /// An RFC 9457 problem details document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +76,7 @@ pub struct Problem {
     pub detail: String,
     /// Every offending field, for input errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldProblem>,
 }
 
 /// Why a request failed: one variant per kind of answer, each with its status.
@@ -39,9 +85,9 @@ pub enum ApiError {
     /// The body is not well-formed JSON, or not a JSON object.
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
-    /// A path segment, query parameter or header is invalid.
-    #[error("{0}")]
-    InvalidParameters(ValidationErrors),
+    /// Path segments, query parameters or headers are invalid.
+    #[error("invalid parameters: {}", .0.iter().map(|p| p.field.as_str()).collect::<Vec<_>>().join(", "))]
+    InvalidParameters(Vec<FieldProblem>),
     /// Body fields are invalid, unknown, or not the client's to write.
     #[error("{0}")]
     Validation(ValidationErrors),
@@ -69,8 +115,8 @@ pub enum ApiError {
     /// The path exists; the method does not.
     #[error("the method is not allowed here")]
     MethodNotAllowed {
-        /// The methods the path has.
-        allowed: &'static [&'static str],
+        /// The methods the path has, as the `Allow` header lists them.
+        allowed: String,
     },
     /// Conflicts with the current state (a duplicate, a concurrent change).
     #[error("{detail}")]
@@ -146,9 +192,8 @@ impl ApiError {
             other => other.to_string(),
         };
         let errors = match self {
-            ApiError::InvalidParameters(errors) | ApiError::Validation(errors) | ApiError::Conflict { errors, .. } => {
-                errors.errors().to_vec()
-            }
+            ApiError::InvalidParameters(problems) => problems.clone(),
+            ApiError::Validation(errors) | ApiError::Conflict { errors, .. } => FieldProblem::in_body(errors),
             _ => Vec::new(),
         };
         Problem {
@@ -160,8 +205,15 @@ impl ApiError {
         }
     }
 
-    /// The HTTP response, logging server errors with their cause.
-    pub fn into_response(self) -> Response<Body> {
+    /// One offending parameter.
+    pub fn parameter(field: &str, location: Location, detail: impl Into<String>) -> Self {
+        ApiError::InvalidParameters(vec![FieldProblem::new(field, location, detail)])
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// The problem+json response, logging server errors with their cause.
+    fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %error_chain(&self), status = status.as_u16(), "request failed");
@@ -169,7 +221,7 @@ impl ApiError {
             tracing::info!(error = %self, status = status.as_u16(), "request refused");
         }
         let body = serde_json::to_string(&self.problem()).unwrap_or_default();
-        let mut response = Response::new(Body::Text(body));
+        let mut response = Response::new(axum::body::Body::from(body));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -181,7 +233,7 @@ impl ApiError {
                 );
             }
             ApiError::MethodNotAllowed { allowed } => {
-                if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                if let Ok(value) = HeaderValue::from_str(allowed) {
                     headers.insert(ALLOW, value);
                 }
             }
@@ -213,32 +265,33 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(_) => ApiError::Unavailable(Box::new(error)),
-            StoreError::InvalidCursor => ApiError::InvalidParameters(ValidationErrors::single(
-                "cursor",
-                Location::Query,
-                "is not a cursor this query issued",
-            )),
+            StoreError::InvalidCursor => {
+                ApiError::parameter("cursor", Location::Query, "is not a cursor this query issued")
+            }
             other => ApiError::Internal(Box::new(other)),
         }
     }
 }
 
-impl From<CustomerError> for ApiError {
-    fn from(error: CustomerError) -> Self {
+impl From<ValidationErrors> for ApiError {
+    /// A body's fields are invalid: 422.
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+impl From<OperationError> for ApiError {
+    fn from(error: OperationError) -> Self {
         match error {
-            CustomerError::Invalid(errors) => ApiError::Validation(errors),
-            CustomerError::NotFound => ApiError::NotFound("There is no such customer.".to_owned()),
-            CustomerError::ForeignBusiness => ApiError::Forbidden(
+            OperationError::Invalid(errors) => ApiError::Validation(errors),
+            OperationError::NotFound => ApiError::NotFound("There is no such customer.".to_owned()),
+            OperationError::ForeignBusiness => ApiError::Forbidden(
                 "The body names another business: a caller acts only for its own business.".to_owned(),
             ),
-            CustomerError::Taken(fields) => {
+            OperationError::Taken(fields) => {
                 let mut errors = ValidationErrors::new();
                 for field in &fields {
-                    errors.push(
-                        field.as_str(),
-                        Location::Body,
-                        "is already used by another customer of this business",
-                    );
+                    errors.push(field.as_str(), "is already used by another customer of this business");
                 }
                 let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
                 ApiError::Conflict {
@@ -249,44 +302,31 @@ impl From<CustomerError> for ApiError {
                     errors,
                 }
             }
-            CustomerError::PreconditionFailed => ApiError::PreconditionFailed,
-            CustomerError::RateLimited { retry_after_seconds } => ApiError::RateLimited {
+            OperationError::PreconditionFailed => ApiError::PreconditionFailed,
+            OperationError::RateLimited { retry_after_seconds } => ApiError::RateLimited {
                 retry_after: retry_after_seconds,
             },
-            CustomerError::Contended => ApiError::Conflict {
+            OperationError::Contended => ApiError::Conflict {
                 detail: "The customer is being changed by other requests; nothing was written. Retry.".to_owned(),
                 errors: ValidationErrors::new(),
             },
-            CustomerError::InvalidCursor => StoreError::InvalidCursor.into(),
-            CustomerError::TagNotFound => ApiError::NotFound("There is no such tag.".to_owned()),
-            CustomerError::NoteNotFound => ApiError::NotFound("There is no such note.".to_owned()),
-            CustomerError::InvalidTransition(refused) => ApiError::Conflict {
+            OperationError::InvalidCursor => StoreError::InvalidCursor.into(),
+            OperationError::TagNotFound => ApiError::NotFound("There is no such tag.".to_owned()),
+            OperationError::NoteNotFound => ApiError::NotFound("There is no such note.".to_owned()),
+            OperationError::InvalidTransition(refused) => ApiError::Conflict {
                 detail: format!("The customer's status does not allow this: {refused}."),
-                errors: ValidationErrors::single("status", Location::Body, format!("is {}", refused.from)),
+                errors: ValidationErrors::single("status", format!("is {}", refused.from)),
             },
-            CustomerError::NoAvatar => ApiError::NotFound("The customer has no avatar.".to_owned()),
-            CustomerError::NotYours(why) => ApiError::Forbidden(why.to_owned()),
-            CustomerError::LabelsTaken(indexes) => labels_taken(&indexes, true),
-            CustomerError::Store(error) => error.into(),
+            OperationError::NoAvatar => ApiError::NotFound("The customer has no avatar.".to_owned()),
+            OperationError::NotYours(why) => ApiError::Forbidden(why.to_owned()),
+            // The tags function names the offending labels; anywhere else the
+            // conflict is all there is to say.
+            OperationError::LabelsTaken(_) => ApiError::Conflict {
+                detail: "The customer already has a tag with this label.".to_owned(),
+                errors: ValidationErrors::new(),
+            },
+            OperationError::Store(error) => error.into(),
         }
-    }
-}
-
-/// The 409 for labels a customer already has, naming `label` for a body of
-/// one tag, or `[i].label` for the tags of a list.
-pub fn labels_taken(indexes: &[usize], list: bool) -> ApiError {
-    let mut errors = ValidationErrors::new();
-    for i in indexes {
-        let field = if list {
-            format!("[{i}].label")
-        } else {
-            "label".to_owned()
-        };
-        errors.push(&field, Location::Body, "is already a tag of this customer");
-    }
-    ApiError::Conflict {
-        detail: "The customer already has a tag with this label.".to_owned(),
-        errors,
     }
 }
 
@@ -295,19 +335,22 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn body(response: &Response<Body>) -> Value {
-        serde_json::from_slice(response.body().as_ref()).unwrap()
+    fn body(response: Response) -> Value {
+        let bytes = futures_util::FutureExt::now_or_never(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap()
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
     }
 
     #[test]
     fn a_validation_error_names_every_field() {
         let mut errors = ValidationErrors::new();
-        errors.push("email", Location::Body, "must be a valid email address");
-        errors.push("gender", Location::Body, "is required");
+        errors.push("email", "must be a valid email address");
+        errors.push("gender", "is required");
         let response = ApiError::Validation(errors).into_response();
         assert_eq!(response.status(), 422);
         assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
-        let json = body(&response);
+        let json = body(response);
         assert_eq!(json["type"], "urn:clientele:problem:validation-failed");
         assert_eq!(json["status"], 422);
         assert_eq!(json["errors"][0]["field"], "email");
@@ -318,11 +361,11 @@ mod tests {
     fn server_errors_never_show_their_cause() {
         let response = ApiError::Internal("secret table name t-123".into()).into_response();
         assert_eq!(response.status(), 500);
-        assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("t-123"));
+        assert!(!body(response).to_string().contains("t-123"));
         let response = ApiError::from(StoreError::Unavailable("connection refused to 10.0.0.1".into())).into_response();
         assert_eq!(response.status(), 503);
         assert_eq!(response.headers()[RETRY_AFTER], "2");
-        assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("10.0.0.1"));
+        assert!(!body(response).to_string().contains("10.0.0.1"));
     }
 
     #[test]
@@ -333,7 +376,7 @@ mod tests {
         );
         assert_eq!(
             ApiError::MethodNotAllowed {
-                allowed: &["GET", "POST"]
+                allowed: "GET, POST".to_owned()
             }
             .into_response()
             .headers()[ALLOW],
@@ -349,7 +392,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_names_the_field() {
-        let error = ApiError::from(CustomerError::Taken(vec![clientele_core::UniqueField::Email]));
+        let error = ApiError::from(OperationError::Taken(vec![clientele_core::UniqueField::Email]));
         let json = serde_json::to_value(error.problem()).unwrap();
         assert_eq!(json["status"], 409);
         assert_eq!(json["errors"][0]["field"], "email");

@@ -1,9 +1,9 @@
-//! Demo data for the local stack, so that seed 002's examples and the request
+//! Demo data for the local stack, so that the README's examples and the request
 //! events in `events/` work as written:
 //!
-//! - customer `123e4567-e89b-12d3-a456-426614174002` of seed 002's business
-//!   `123e4567-e89b-12d3-a456-426614174001` (seed 002's read, tag and note
-//!   examples name it). Its email and user differ from the seed's create
+//! - customer `123e4567-e89b-12d3-a456-426614174002` of the demo business
+//!   `123e4567-e89b-12d3-a456-426614174001` (the read, tag and note examples
+//!   name it). Its email and user differ from the create example's
 //!   example, so that example still creates its own customer.
 //! - an active client and an inactive one in that business, with known
 //!   secrets (local only), for the authorizer's request events.
@@ -13,8 +13,8 @@
 
 use clientele_auth::ClientSecret;
 use clientele_core::{
-    BusinessId, Client, ClientId, ClientName, ClientReader, ClientWriter, CustomerEvent, CustomerId, CustomerReader,
-    CustomerWriter, NewCustomer, Scope, Timestamp,
+    BusinessId, Client, ClientId, ClientName, ClientReader, ClientWriter, CustomerEvent, CustomerId, NewCustomer,
+    Scope, Timestamp,
 };
 use clientele_store::DynamoStore;
 use serde_json::json;
@@ -22,9 +22,9 @@ use serde_json::json;
 /// The local stack's JWT signing key (the Makefile's `LOCAL_JWT_KEY`).
 pub const LOCAL_SIGNING_KEY: &str = "clientele-local-development-key-not-a-secret";
 
-/// Seed 002's business.
+/// The demo business.
 pub const BUSINESS: &str = "123e4567-e89b-12d3-a456-426614174001";
-/// The customer seed 002's read, tag and note examples name.
+/// The demo customer, which the read, tag and note examples name.
 pub const CUSTOMER: &str = "123e4567-e89b-12d3-a456-426614174002";
 /// The demo client that may read and write.
 pub const ACTIVE_CLIENT: &str = "123e4567-e89b-12d3-a456-426614174010";
@@ -43,7 +43,7 @@ fn parse<T, E: std::fmt::Display>(text: &str, parse: impl FnOnce(&str) -> Result
 pub async fn ensure_customer(store: &DynamoStore) -> Result<bool, String> {
     let business = parse(BUSINESS, BusinessId::parse)?;
     let id = parse(CUSTOMER, CustomerId::parse)?;
-    if store.get(business, id).await.map_err(|e| e.to_string())?.is_some() {
+    if store.customer(business, id).await.map_err(|e| e.to_string())?.is_some() {
         return Ok(false);
     }
     let body = json!({
@@ -59,7 +59,7 @@ pub async fn ensure_customer(store: &DynamoStore) -> Result<bool, String> {
     let mut customer = new.into_customer(business, Timestamp::now());
     customer.id = id;
     store
-        .insert(&customer, &CustomerEvent::created(&customer))
+        .insert_customer(&customer, &CustomerEvent::created(&customer))
         .await
         .map_err(|e| format!("the demo customer: {e}"))?;
     Ok(true)

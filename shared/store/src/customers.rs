@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 use clientele_core::{
-    BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, CustomerReader, CustomerWriter, Email, Page,
-    RateWindow, StoreError, UniqueField,
+    BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, Email, Page, RateWindow, StoreError, UniqueField,
 };
 
 use crate::DynamoStore;
@@ -160,7 +159,7 @@ impl DynamoStore {
         let Some(claim) = self.get_item(keys::email_claim(business, &email.folded())).await? else {
             return Ok(None);
         };
-        self.get(business, items::claimed_customer(claim)?).await
+        self.customer(business, items::claimed_customer(claim)?).await
     }
 
     /// The customer record of a platform user in a business, if any.
@@ -172,7 +171,7 @@ impl DynamoStore {
         let Some(claim) = self.get_item(keys::user_claim(business, user)).await? else {
             return Ok(None);
         };
-        self.get(business, items::claimed_customer(claim)?).await
+        self.customer(business, items::claimed_customer(claim)?).await
     }
 
     /// The customers an index page holds, in its order: the items themselves,
@@ -352,9 +351,11 @@ impl DynamoStore {
     }
 }
 
-impl CustomerReader for DynamoStore {
+/// Customers.
+impl DynamoStore {
+    /// The customer with this id, if it exists and belongs to this business.
     #[tracing::instrument(skip_all, fields(business_id = %business, customer_id = %id))]
-    async fn get(&self, business: BusinessId, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+    pub async fn customer(&self, business: BusinessId, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         let Some(item) = self.get_item(keys::customer(id)).await? else {
             return Ok(None);
         };
@@ -362,13 +363,20 @@ impl CustomerReader for DynamoStore {
         Ok((customer.business_id == business).then_some(customer))
     }
 
+    /// The customer with this id, whatever its business: for inbound events
+    /// that name a customer by id alone.
     #[tracing::instrument(skip_all, fields(customer_id = %id))]
-    async fn find(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
+    pub async fn find_customer(&self, id: CustomerId) -> Result<Option<Customer>, StoreError> {
         self.get_item(keys::customer(id)).await?.map(customer_from).transpose()
     }
 
+    /// A page of the business's customers, newest first.
     #[tracing::instrument(skip_all, fields(business_id = %business, limit = query.limit))]
-    async fn list(&self, business: BusinessId, query: &CustomerQuery) -> Result<Page<Customer>, StoreError> {
+    pub async fn list_customers(
+        &self,
+        business: BusinessId,
+        query: &CustomerQuery,
+    ) -> Result<Page<Customer>, StoreError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         if let Some(email) = &query.email {
             let mut found = self.find_by_email(business, email).await?.filter(|c| query.matches(c));
@@ -451,11 +459,11 @@ impl CustomerReader for DynamoStore {
             next_cursor,
         })
     }
-}
 
-impl CustomerWriter for DynamoStore {
+    /// Stores a new customer with its event, claiming its email and user id in
+    /// its business; [`StoreError::Taken`] names every value already claimed.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, business_id = %customer.business_id))]
-    async fn insert(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
+    pub async fn insert_customer(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
         let writes = vec![
             Write::put(&self.table, customer_item(customer)?).condition(NOT_EXISTS),
             self.claim_write(
@@ -487,8 +495,12 @@ impl CustomerWriter for DynamoStore {
         }
     }
 
+    /// Replaces `before` with `after` and records `event`, if the stored
+    /// version is still `before.version` ([`StoreError::VersionMismatch`]
+    /// otherwise, [`StoreError::NotFound`] when it is gone), moving the email
+    /// claim if the address changed and counting one change in `window` if given.
     #[tracing::instrument(skip_all, fields(customer_id = %before.id, version = before.version))]
-    async fn update(
+    pub async fn update_customer(
         &self,
         before: &Customer,
         after: &Customer,
@@ -529,8 +541,10 @@ impl CustomerWriter for DynamoStore {
         }
     }
 
+    /// Deletes the customer, its claims and everything stored under it, with
+    /// its event, if the stored version is still `customer.version`.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, version = customer.version))]
-    async fn delete(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
+    pub async fn delete_customer(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
         let children = self.children_of(customer.id).await?;
         let profile = Write::delete(&self.table, keys::customer(customer.id))
             .condition(SAME_VERSION)

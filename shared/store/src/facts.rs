@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::facts::Fact;
-use clientele_core::{Customer, FactStore, StoreError};
+use clientele_core::{Customer, StoreError};
 
 use crate::DynamoStore;
 use crate::items::entity;
@@ -15,9 +15,13 @@ use crate::transact::{Write, transact};
 /// delivery (24 hours).
 pub const FACT_MARKER_DAYS: i64 = 30;
 
-impl FactStore for DynamoStore {
+/// Facts.
+impl DynamoStore {
+    /// Replaces `before` with `after` (if still at `before.version`) and notes
+    /// that `fact` was counted, in one write. `Ok(false)` when the fact was
+    /// counted before (nothing changes).
     #[tracing::instrument(skip_all, fields(customer_id = %before.id, fact = fact.kind.as_str(), fact_id = %fact.id))]
-    async fn record_fact(&self, before: &Customer, after: &Customer, fact: &Fact) -> Result<bool, StoreError> {
+    pub async fn record_fact(&self, before: &Customer, after: &Customer, fact: &Fact) -> Result<bool, StoreError> {
         let marker = keys::fact(before.id, fact.kind.as_str(), &fact.id);
         let mut item = marker.to_attributes();
         item.insert(attr::ENTITY.to_owned(), AttributeValue::S(entity::FACT.to_owned()));

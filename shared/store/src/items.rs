@@ -150,7 +150,6 @@ impl From<CustomerItem> for Customer {
             email: item.email,
             phone: item.phone,
             gender: item.gender,
-            avatar_url: item.avatar_key.as_ref().map(|_| Customer::avatar_path(item.id)),
             avatar_key: item.avatar_key,
             customer_type: item.customer_type,
             status: item.status,

@@ -5,7 +5,6 @@
 //! change and the event it records are written in one `TransactWriteItems`, so
 //! there is never a change without its event, nor an event without its change.
 
-pub mod aws;
 pub mod clients;
 pub mod cursor;
 pub mod customers;
@@ -20,7 +19,9 @@ mod transact;
 
 use std::sync::Arc;
 
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
+use clientele_startup::{ConfigError, Lookup, required};
 
 /// The table, through one shared client.
 #[derive(Debug, Clone)]
@@ -30,6 +31,14 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// The store over the table `TABLE_NAME`, through a client made from
+    /// `sdk`, with its first connection opened.
+    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let store = Self::new(Client::new(sdk), required(env, "TABLE_NAME")?);
+        store.warm_up().await;
+        Ok(store)
+    }
+
     /// The store over `table`.
     pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
         Self {

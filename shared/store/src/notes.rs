@@ -3,7 +3,7 @@
 //! backwards from `NOTE#` lists them newest first, and a note's id is its key.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use clientele_core::{Customer, CustomerEvent, CustomerId, Note, NoteId, NoteStore, Page, StoreError};
+use clientele_core::{Customer, CustomerEvent, CustomerId, Note, NoteId, Page, StoreError};
 
 use crate::DynamoStore;
 use crate::cursor;
@@ -15,9 +15,12 @@ use crate::transact::{Write, transact};
 /// The tag a notes cursor carries.
 const NOTES_QUERY: &str = "notes";
 
-impl NoteStore for DynamoStore {
+/// Notes.
+impl DynamoStore {
+    /// Stores a note about a customer that still exists in its business,
+    /// with its event; [`StoreError::NotFound`] when the customer is gone.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, note_id = %note.id))]
-    async fn add_note(&self, customer: &Customer, note: &Note, event: &CustomerEvent) -> Result<(), StoreError> {
+    pub async fn add_note(&self, customer: &Customer, note: &Note, event: &CustomerEvent) -> Result<(), StoreError> {
         let writes = vec![
             self.customer_still_there(customer),
             Write::put(&self.table, note_item(note)?).condition("attribute_not_exists(pk)"),
@@ -30,8 +33,9 @@ impl NoteStore for DynamoStore {
         }
     }
 
+    /// A page of a customer's notes, newest first.
     #[tracing::instrument(skip_all, fields(customer_id = %customer, limit))]
-    async fn notes_of(
+    pub async fn notes_of(
         &self,
         customer: CustomerId,
         limit: usize,
@@ -80,16 +84,18 @@ impl NoteStore for DynamoStore {
         })
     }
 
+    /// One note about a customer, if there is one.
     #[tracing::instrument(skip_all, fields(customer_id = %customer, note_id = %id))]
-    async fn note(&self, customer: CustomerId, id: NoteId) -> Result<Option<Note>, StoreError> {
+    pub async fn note(&self, customer: CustomerId, id: NoteId) -> Result<Option<Note>, StoreError> {
         self.get_item(keys::note(customer, id))
             .await?
             .map(note_from)
             .transpose()
     }
 
+    /// Deletes a note; [`StoreError::NotFound`] if it is gone.
     #[tracing::instrument(skip_all, fields(note_id = %note.id))]
-    async fn remove_note(&self, note: &Note) -> Result<(), StoreError> {
+    pub async fn remove_note(&self, note: &Note) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()

@@ -4,7 +4,7 @@
 //! Tags never change once made, so the two copies cannot drift.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use clientele_core::{Customer, CustomerEvent, CustomerId, StoreError, Tag, TagId, TagStore};
+use clientele_core::{Customer, CustomerEvent, CustomerId, StoreError, Tag, TagId};
 
 use crate::DynamoStore;
 use crate::errors::classify;
@@ -24,9 +24,18 @@ impl DynamoStore {
     }
 }
 
-impl TagStore for DynamoStore {
+/// Tags.
+impl DynamoStore {
+    /// Puts tags on a customer that still exists in its business, all or
+    /// nothing, each with its event. [`StoreError::NotFound`] when the customer
+    /// is gone; [`StoreError::LabelsTaken`] naming the tags whose labels it has.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, tags = tags.len()))]
-    async fn add_tags(&self, customer: &Customer, tags: &[Tag], events: &[CustomerEvent]) -> Result<(), StoreError> {
+    pub async fn add_tags(
+        &self,
+        customer: &Customer,
+        tags: &[Tag],
+        events: &[CustomerEvent],
+    ) -> Result<(), StoreError> {
         let mut writes = vec![self.customer_still_there(customer)];
         for (tag, event) in tags.iter().zip(events) {
             writes.push(Write::put(&self.table, tag_item(tag, customer)?).condition("attribute_not_exists(pk)"));
@@ -47,8 +56,9 @@ impl TagStore for DynamoStore {
         }
     }
 
+    /// A customer's tags, in no particular order.
     #[tracing::instrument(skip_all, fields(customer_id = %customer))]
-    async fn tags_of(&self, customer: CustomerId) -> Result<Vec<Tag>, StoreError> {
+    pub async fn tags_of(&self, customer: CustomerId) -> Result<Vec<Tag>, StoreError> {
         let mut tags = Vec::new();
         let mut start = None;
         loop {
@@ -74,13 +84,15 @@ impl TagStore for DynamoStore {
         }
     }
 
+    /// The tag with this id, if there is one.
     #[tracing::instrument(skip_all, fields(tag_id = %id))]
-    async fn tag(&self, id: TagId) -> Result<Option<Tag>, StoreError> {
+    pub async fn tag(&self, id: TagId) -> Result<Option<Tag>, StoreError> {
         self.get_item(keys::tag_by_id(id)).await?.map(tag_from).transpose()
     }
 
+    /// Takes a tag off its customer, with its event; [`StoreError::NotFound`] if it is gone.
     #[tracing::instrument(skip_all, fields(tag_id = %tag.id, customer_id = %tag.customer_id))]
-    async fn remove_tag(&self, tag: &Tag, event: &CustomerEvent) -> Result<(), StoreError> {
+    pub async fn remove_tag(&self, tag: &Tag, event: &CustomerEvent) -> Result<(), StoreError> {
         let id = AttributeValue::S(tag.id.to_string());
         let writes = vec![
             Write::delete(&self.table, keys::tag(tag.customer_id, &tag.label.folded()))

@@ -1,0 +1,73 @@
+//! The one error vocabulary of the operations: what was refused and why, or
+//! what failed.
+
+use crate::lifecycle::InvalidTransition;
+use crate::store::{StoreError, UniqueField};
+use crate::validation::ValidationErrors;
+
+/// Why an operation on a customer, its tags, notes, avatar or statistics was
+/// refused or failed. Each boundary turns it into its own answer: a route into
+/// a problem+json status, the inbound function into a dropped or retried event.
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    /// The input is not valid.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// No such customer in the caller's business.
+    #[error("customer not found")]
+    NotFound,
+    /// The body names a business other than the caller's.
+    #[error("the body names another business")]
+    ForeignBusiness,
+    /// Unique values already used by another customer of the business.
+    #[error("already used by another customer of this business: {0:?}")]
+    Taken(Vec<UniqueField>),
+    /// `If-Match` named a version that is no longer current.
+    #[error("the customer changed since the given version")]
+    PreconditionFailed,
+    /// Too many updates of this customer in the current window.
+    #[error("too many updates; retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// When the window ends.
+        retry_after_seconds: u64,
+    },
+    /// Other writers kept changing the customer; nothing was written.
+    #[error("the customer is being changed concurrently")]
+    Contended,
+    /// A page cursor that was not issued for this query.
+    #[error("invalid page cursor")]
+    InvalidCursor,
+    /// No such tag on a customer of the caller's business.
+    #[error("tag not found")]
+    TagNotFound,
+    /// Labels the customer already has, by their place in the request.
+    #[error("the customer already has these labels")]
+    LabelsTaken(Vec<usize>),
+    /// No such note about a customer of the caller's business.
+    #[error("note not found")]
+    NoteNotFound,
+    /// The customer's status does not allow the action.
+    #[error(transparent)]
+    InvalidTransition(#[from] InvalidTransition),
+    /// The customer has no avatar.
+    #[error("the customer has no avatar")]
+    NoAvatar,
+    /// The caller may not do this to something another principal made.
+    #[error("{0}")]
+    NotYours(&'static str),
+    /// Storage failed; nothing was written.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for OperationError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => OperationError::NotFound,
+            StoreError::Taken(fields) => OperationError::Taken(fields),
+            StoreError::InvalidCursor => OperationError::InvalidCursor,
+            StoreError::LabelsTaken(indexes) => OperationError::LabelsTaken(indexes),
+            other => OperationError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Reading a request's query string, refusing with 400 every offending
+//! parameter at once: a bad value, a repeated one, an unknown one.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use lambda_http::RequestExt;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::request::Parts;
+
+use crate::problem::{ApiError, FieldProblem, Location};
+
+/// Reads a request's query parameters, recording every problem; an
+/// extractor, so a handler takes it as an argument.
+#[derive(Debug)]
+pub struct QueryReader {
+    params: QueryMap,
+    errors: Vec<FieldProblem>,
+    seen: BTreeSet<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryReader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::new(parts.query_string_parameters()))
+    }
+}
+
+impl QueryReader {
+    /// Starts reading these parameters.
+    pub fn new(params: QueryMap) -> Self {
+        Self {
+            params,
+            errors: Vec::new(),
+            seen: BTreeSet::new(),
+        }
+    }
+
+    fn push(&mut self, name: &str, detail: impl Into<String>) {
+        self.errors.push(FieldProblem::new(name, Location::Query, detail));
+    }
+
+    /// A parameter given at most once, parsed.
+    pub fn optional<T, E: fmt::Display>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+        let values = self.params.all(name).unwrap_or_default();
+        match values.as_slice() {
+            [] => None,
+            [value] => match parse(value) {
+                Ok(parsed) => Some(parsed),
+                Err(e) => {
+                    self.push(name, e.to_string());
+                    None
+                }
+            },
+            _ => {
+                self.push(name, "must be given at most once");
+                None
+            }
+        }
+    }
+
+    /// Refuses every parameter not in `known`.
+    pub fn refuse_unknown(&mut self, known: &[&str]) {
+        let unknown: Vec<String> = self
+            .params
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| !known.contains(name))
+            .map(str::to_owned)
+            .collect();
+        for name in unknown {
+            if self.seen.insert(name.clone()) {
+                self.push(&name, "is not a known parameter");
+            }
+        }
+    }
+
+    /// 400 naming every offending parameter, if any.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::InvalidParameters(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn reader(query: &[(&str, &str)]) -> QueryReader {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in query {
+            map.entry((*k).to_owned()).or_default().push((*v).to_owned());
+        }
+        QueryReader::new(map.into())
+    }
+
+    #[test]
+    fn reports_repeated_unknown_and_invalid_parameters_together() {
+        let mut reader = reader(&[("limit", "x"), ("status", "a"), ("status", "b"), ("colour", "red")]);
+        assert_eq!(reader.optional("limit", str::parse::<u32>), None);
+        assert_eq!(reader.optional("status", |s| Ok::<_, String>(s.to_owned())), None);
+        assert_eq!(reader.optional("cursor", |s| Ok::<_, String>(s.to_owned())), None);
+        reader.refuse_unknown(&["limit", "status", "cursor"]);
+        let Err(ApiError::InvalidParameters(errors)) = reader.finish() else {
+            panic!("three problems were given");
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["limit", "status", "colour"]);
+        assert!(errors.iter().all(|e| e.location == Location::Query));
+    }
+
+    #[test]
+    fn a_good_query_reads_its_values() {
+        let mut reader = reader(&[("limit", "7")]);
+        assert_eq!(reader.optional("limit", str::parse::<u32>), Some(7));
+        reader.refuse_unknown(&["limit"]);
+        assert!(reader.finish().is_ok());
+    }
+}

@@ -1,0 +1,393 @@
+//! Route tables. A route group declares each route once, as data next to its
+//! handlers: the method, the path as API Gateway writes it
+//! (`/api/customers/{customer_id}/stats`), what the caller needs, and the
+//! handler. The same table is what the function serves (an axum `Router`
+//! inside `lambda_http`) and what the contract test, the test harness and
+//! the docs read, so none of them keeps a copy.
+//!
+//! Every route answers the same way around its handler:
+//! - a path no route has: 404; a known path with another method: 405 with
+//!   `Allow` (HEAD included: API Gateway routes only the methods declared);
+//! - a path with or without one trailing slash is the same path;
+//! - a route's gate finds the caller (401, or 503 when credentials cannot be
+//!   checked now) and checks its access (403) before the handler reads
+//!   anything; no handler checks a role itself.
+//!
+//! All of them are problem+json.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use axum::Router;
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use clientele_auth::Access;
+use clientele_core::ClientReader;
+use clientele_startup::{ConfigError, Lookup};
+use lambda_http::http::uri::{PathAndQuery, Uri};
+use tower::ServiceExt;
+
+use crate::auth::{Authenticator, require};
+use crate::problem::ApiError;
+
+/// The methods a route may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verb {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+/// `GET`.
+pub const GET: Verb = Verb::Get;
+/// `POST`.
+pub const POST: Verb = Verb::Post;
+/// `PUT`.
+pub const PUT: Verb = Verb::Put;
+/// `PATCH`.
+pub const PATCH: Verb = Verb::Patch;
+/// `DELETE`.
+pub const DELETE: Verb = Verb::Delete;
+
+impl Verb {
+    /// Every method, in the order `Allow` lists them.
+    pub const ALL: [Verb; 5] = [GET, POST, PUT, PATCH, DELETE];
+
+    /// The method's name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    fn filter(&self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One route, as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// Its method.
+    pub method: Verb,
+    /// Its path as API Gateway writes it: `{name}` for a parameter.
+    pub path: &'static str,
+    /// The access its caller needs; `None` for a public route, which takes
+    /// no credentials at all.
+    pub access: Option<Access>,
+}
+
+impl RouteSpec {
+    /// Whether a request for `method` and `path` reaches this route.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.method.as_str() == method && self.matches_path(path)
+    }
+
+    /// Whether `path` is this route's path: a `{parameter}` stands for any
+    /// one segment that is not empty, and one trailing slash is ignored.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let wanted: Vec<&str> = normalised(self.path).split('/').collect();
+        let given: Vec<&str> = normalised(path).split('/').collect();
+        wanted.len() == given.len()
+            && wanted.iter().zip(&given).all(|(w, g)| {
+                if w.starts_with('{') && w.ends_with('}') {
+                    !g.is_empty()
+                } else {
+                    w == g
+                }
+            })
+    }
+}
+
+/// A path without its one trailing slash, if it has one.
+fn normalised(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => trimmed,
+        _ => path,
+    }
+}
+
+/// A route group's routes: the table, and the handlers it dispatches to.
+/// `S` is the state every handler is given (the function's clients and
+/// settings).
+pub struct Routes<S> {
+    specs: Vec<RouteSpec>,
+    paths: BTreeMap<&'static str, (Vec<Verb>, MethodRouter<S>)>,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
+    fn default() -> Self {
+        Self {
+            specs: Vec::new(),
+            paths: BTreeMap::new(),
+        }
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    /// No routes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A route for callers with `access`: its gate finds the caller and
+    /// checks the access before `handler` reads anything.
+    pub fn route<H, T>(self, method: Verb, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        let gated = handler.layer(from_fn(move |request: Request, next: Next| gate(access, request, next)));
+        self.add(
+            RouteSpec {
+                method,
+                path,
+                access: Some(access),
+            },
+            gated,
+        )
+    }
+
+    /// A route anyone may call, without credentials.
+    pub fn public<H, T>(self, method: Verb, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        self.add(
+            RouteSpec {
+                method,
+                path,
+                access: None,
+            },
+            handler,
+        )
+    }
+
+    fn add<H, T>(mut self, spec: RouteSpec, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        let (verbs, endpoint) = self
+            .paths
+            .entry(normalised(spec.path))
+            .or_insert_with(|| (Vec::new(), MethodRouter::new()));
+        verbs.push(spec.method);
+        *endpoint = std::mem::take(endpoint).on(spec.method.filter(), handler);
+        self.specs.push(spec);
+        self
+    }
+
+    /// The routes, in the order they were declared.
+    pub fn specs(&self) -> &[RouteSpec] {
+        &self.specs
+    }
+
+    /// The function that serves these routes with `state`, its callers found
+    /// as the environment says ([`Authenticator::from_env`]), client
+    /// credentials checked against `clients`.
+    pub async fn serve_from_env<C: ClientReader + 'static>(
+        self,
+        state: S,
+        clients: C,
+        env: &impl Lookup,
+        sdk: &SdkConfig,
+    ) -> Result<HttpFunction, ConfigError> {
+        Ok(self.serve(state, Authenticator::from_env(env, sdk, clients).await?))
+    }
+
+    /// The function that serves these routes with `state`, its callers found
+    /// by `auth`.
+    pub fn serve(self, state: S, auth: Authenticator) -> HttpFunction {
+        let mut router = Router::new();
+        for (path, (mut verbs, mut endpoint)) in self.paths {
+            verbs.sort();
+            verbs.dedup();
+            let allowed = verbs.iter().map(Verb::as_str).collect::<Vec<_>>().join(", ");
+            if verbs.contains(&GET) {
+                endpoint = endpoint.on(MethodFilter::HEAD, not_allowed(allowed.clone()));
+            }
+            router = router.route(path, endpoint.fallback(not_allowed(allowed)));
+        }
+        HttpFunction {
+            router: router.fallback(not_found).with_state(state),
+            auth,
+            routes: self.specs.into(),
+        }
+    }
+}
+
+/// The handler answering 405 for a path whose methods are `allowed`.
+fn not_allowed(allowed: String) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move || {
+        std::future::ready(
+            ApiError::MethodNotAllowed {
+                allowed: allowed.clone(),
+            }
+            .into_response(),
+        )
+    }
+}
+
+/// The path a request asked for, before its trailing slash was trimmed.
+#[derive(Debug, Clone)]
+struct RequestedPath(String);
+
+async fn not_found(request: Request) -> Response {
+    let path = match request.extensions().get::<RequestedPath>() {
+        Some(RequestedPath(path)) => path.clone(),
+        None => request.uri().path().to_owned(),
+    };
+    ApiError::NotFound(format!("There is no route {path}.")).into_response()
+}
+
+/// A route's gate: the caller, and the access the route needs, before its
+/// handler reads anything.
+async fn gate(access: Access, mut request: Request, next: Next) -> Response {
+    let Some(auth) = request.extensions().get::<Authenticator>().cloned() else {
+        return ApiError::Internal("the route's function has no authenticator".into()).into_response();
+    };
+    let principal = match auth.principal(request.headers(), request.extensions()).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused.into_response(),
+    };
+    if let Err(forbidden) = require(&principal, access) {
+        return forbidden.into_response();
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// A route group ready to serve: what a function's `main` hands to the
+/// Lambda runtime, and what the tests call with a request built from an API
+/// Gateway event.
+#[derive(Clone)]
+pub struct HttpFunction {
+    router: Router,
+    auth: Authenticator,
+    routes: Arc<[RouteSpec]>,
+}
+
+impl fmt::Debug for HttpFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpFunction")
+            .field("auth", &self.auth)
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpFunction {
+    /// Answers one request.
+    pub async fn handle(&self, mut request: lambda_http::Request) -> Response {
+        let requested = request.uri().path().to_owned();
+        trim_trailing_slash(&mut request);
+        request.extensions_mut().insert(self.auth.clone());
+        request.extensions_mut().insert(RequestedPath(requested));
+        match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`HttpFunction::handle`], in the shape the Lambda runtime wants.
+    pub async fn serve(&self, request: lambda_http::Request) -> Result<Response, Infallible> {
+        Ok(self.handle(request).await)
+    }
+
+    /// The routes it serves.
+    pub fn routes(&self) -> &[RouteSpec] {
+        &self.routes
+    }
+}
+
+/// Takes one trailing slash off the request's path, keeping its query.
+fn trim_trailing_slash<B>(request: &mut lambda_http::http::Request<B>) {
+    let path = request.uri().path();
+    let trimmed = normalised(path);
+    if trimmed.len() == path.len() {
+        return;
+    }
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(path_and_query) = PathAndQuery::try_from(rebuilt) {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_matches_its_path_with_any_parameter_and_an_optional_trailing_slash() {
+        let spec = RouteSpec {
+            method: GET,
+            path: "/api/customers/{customer_id}/stats",
+            access: Some(Access::Read),
+        };
+        assert!(spec.matches("GET", "/api/customers/abc/stats"));
+        assert!(spec.matches("GET", "/api/customers/abc/stats/"));
+        assert!(!spec.matches("POST", "/api/customers/abc/stats"));
+        assert!(!spec.matches_path("/api/customers//stats"));
+        assert!(!spec.matches_path("/api/customers/abc"));
+        let collection = RouteSpec {
+            method: POST,
+            path: "/api/customers/",
+            access: Some(Access::Write),
+        };
+        assert!(collection.matches_path("/api/customers"));
+        assert!(collection.matches_path("/api/customers/"));
+        assert!(!collection.matches_path("/api/customersx"));
+    }
+
+    #[test]
+    fn one_trailing_slash_is_trimmed_and_the_query_kept() {
+        let mut request = lambda_http::http::Request::builder()
+            .uri("/api/customers/?limit=2")
+            .body(())
+            .unwrap();
+        trim_trailing_slash(&mut request);
+        assert_eq!(request.uri().path(), "/api/customers");
+        assert_eq!(request.uri().query(), Some("limit=2"));
+        let mut root = lambda_http::http::Request::builder().uri("/").body(()).unwrap();
+        trim_trailing_slash(&mut root);
+        assert_eq!(root.uri().path(), "/");
+    }
+}

@@ -1,0 +1,104 @@
+//! Creating, reading, listing, changing and deleting customers.
+
+use clientele_avatars::AvatarBucket;
+use clientele_core::{
+    BusinessId, Customer, CustomerEvent, CustomerId, CustomerPatch, CustomerQuery, NewCustomer, OperationError, Page,
+    Precondition, Rate, StoreError,
+};
+use clientele_store::DynamoStore;
+
+use crate::Actor;
+use crate::change::read_decide_write;
+
+/// Creates a customer in the actor's business.
+pub async fn create(store: &DynamoStore, actor: &Actor, body: NewCustomer) -> Result<Customer, OperationError> {
+    if body.business_id.is_some_and(|named| named != actor.business) {
+        return Err(OperationError::ForeignBusiness);
+    }
+    let customer = body.into_customer(actor.business, actor.at);
+    store
+        .insert_customer(&customer, &CustomerEvent::created(&customer))
+        .await?;
+    Ok(customer)
+}
+
+/// One customer of `business`.
+pub async fn get(store: &DynamoStore, business: BusinessId, id: CustomerId) -> Result<Customer, OperationError> {
+    store.customer(business, id).await?.ok_or(OperationError::NotFound)
+}
+
+/// A page of `business`'s customers.
+pub async fn list(
+    store: &DynamoStore,
+    business: BusinessId,
+    query: &CustomerQuery,
+) -> Result<Page<Customer>, OperationError> {
+    Ok(store.list_customers(business, query).await?)
+}
+
+/// What guards a change besides the domain's own rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guards<'a> {
+    /// The versions the caller expects the customer to be at (`If-Match`).
+    pub precondition: Option<&'a Precondition>,
+    /// The rate of changes allowed per customer, counted in the change's own
+    /// transaction (`CUSTOMER_PATCH_RATE`).
+    pub rate: Option<&'a Rate>,
+}
+
+/// Applies a merge patch to a customer of the actor's business. A patch that
+/// changes nothing writes nothing and answers the customer as it is.
+pub async fn update(
+    store: &DynamoStore,
+    actor: &Actor,
+    id: CustomerId,
+    patch: &CustomerPatch,
+    guards: Guards<'_>,
+) -> Result<Customer, OperationError> {
+    read_decide_write(
+        guards.precondition,
+        || get(store, actor.business, id),
+        |current| async move {
+            let (next, changed) = patch.apply(&current, actor.at);
+            if changed.is_empty() {
+                return Ok(current);
+            }
+            let event = CustomerEvent::updated(&next, &changed);
+            let window = guards.rate.map(|rate| rate.window(actor.at));
+            match store.update_customer(&current, &next, &event, window.as_ref()).await {
+                Ok(()) => Ok(next),
+                Err(StoreError::RateLimited) => Err(OperationError::RateLimited {
+                    retry_after_seconds: window.map_or(1, |w| w.retry_after(actor.at)),
+                }),
+                Err(other) => Err(other.into()),
+            }
+        },
+    )
+    .await
+}
+
+/// Deletes a customer of the actor's business, everything stored under it,
+/// and its avatar image.
+pub async fn delete(
+    store: &DynamoStore,
+    files: &AvatarBucket,
+    actor: &Actor,
+    id: CustomerId,
+    precondition: Option<&Precondition>,
+) -> Result<(), OperationError> {
+    let deleted = read_decide_write(
+        precondition,
+        || get(store, actor.business, id),
+        |current| async move {
+            store
+                .delete_customer(&current, &CustomerEvent::deleted(&current, actor.at))
+                .await?;
+            Ok(current)
+        },
+    )
+    .await?;
+    if let Some(key) = &deleted.avatar_key {
+        files.forget(key, "the avatar of a deleted customer").await;
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! How every function starts, HTTP or event: read its settings once from the
+//! environment (failing with the variable's name), configure the AWS SDK,
+//! start telemetry, then hand requests or events to the Lambda runtime.
+//!
+//! A function's `main` is a few lines:
+//!
+//! ```ignore
+//! use clientele_startup::service_fn;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), clientele_startup::Error> {
+//!     let app = clientele_startup::start(inbound::App::from_env).await?;
+//!     clientele_startup::run_events(service_fn(|event| inbound::serve(&app, event))).await
+//! }
+//! ```
+//!
+//! The `runtime` feature brings [`start`] and [`run_events`], the `http`
+//! feature `run_http` too; a library that only reads settings ([`env`],
+//! [`aws`]) takes neither, and no event function depends on HTTP code.
+
+pub mod aws;
+pub mod env;
+#[cfg(feature = "runtime")]
+mod run;
+#[cfg(feature = "runtime")]
+pub mod telemetry;
+
+pub use env::{ConfigError, Lookup, ProcessEnv, parsed_or, required};
+#[cfg(feature = "runtime")]
+pub use run::*;

@@ -1,0 +1,57 @@
+//! Starting a function and handing it to the Lambda runtime.
+
+use std::fmt;
+use std::future::Future;
+
+use aws_config::SdkConfig;
+use bytes::Bytes;
+use futures_core::Stream;
+use lambda_runtime::{Diagnostic, IntoFunctionResponse, Service};
+use serde::{Deserialize, Serialize};
+
+use crate::env::{ConfigError, ProcessEnv};
+use crate::{aws, telemetry};
+
+pub use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+/// Starts telemetry, loads the AWS SDK's configuration and builds the
+/// function from the process environment with `build`. A setting that is
+/// missing or invalid stops the start-up here, naming the variable.
+pub async fn start<T>(build: impl AsyncFnOnce(&ProcessEnv, &SdkConfig) -> Result<T, ConfigError>) -> Result<T, Error> {
+    telemetry::init();
+    let sdk = aws::sdk_config().await;
+    build(&ProcessEnv, &sdk).await.map_err(|error| {
+        tracing::error!(%error, "the function cannot start");
+        Error::from(error)
+    })
+}
+
+/// Serves the events Lambda hands the function, one invocation at a time
+/// (`lambda_runtime::run`).
+pub async fn run_events<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
+where
+    F: Service<LambdaEvent<A>, Response = R>,
+    F::Future: Future<Output = Result<R, F::Error>>,
+    F::Error: Into<Diagnostic> + fmt::Debug,
+    A: for<'de> Deserialize<'de>,
+    R: IntoFunctionResponse<B, S>,
+    B: Serialize,
+    S: Stream<Item = Result<D, E>> + Unpin + Send + 'static,
+    D: Into<Bytes> + Send,
+    E: Into<Error> + Send + fmt::Debug,
+{
+    lambda_runtime::run(handler).await
+}
+
+/// Serves the HTTP requests API Gateway hands the function
+/// (`lambda_http::run`).
+#[cfg(feature = "http")]
+pub async fn run_http<'a, R, F, E>(handler: F) -> Result<(), Error>
+where
+    F: Service<lambda_http::Request, Response = R, Error = E>,
+    F::Future: Send + 'a,
+    R: lambda_http::IntoResponse,
+    E: fmt::Debug + Into<Diagnostic>,
+{
+    lambda_http::run(handler).await
+}
