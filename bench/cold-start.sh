@@ -20,7 +20,8 @@
 #    The times of every function include the local services' answers.
 #
 # Columns: the stripped binary's size; init (process start -> the runtime's
-# first `next`: SDK setup, secrets, the first DynamoDB connection); first
+# first `next`: SDK setup, secrets, the first DynamoDB connection), its median
+# and its range over the cold starts; first
 # response (process start -> the first answer: the cold start as a caller
 # sees it, minus Lambda's own sandbox start and code download); the median of
 # the warm invocations; peak RSS (VmHWM) after every invocation. Medians over
@@ -37,7 +38,10 @@
 #
 # Usage: bench/cold-start.sh [function ...]   (default: every function)
 #   BENCH_COLD=3 BENCH_WARM=20 BENCH_GDPR_NOTES=4400 as above; BENCH_BUILD=0
-#   uses the binaries already built. Needs JWT_SIGNING_KEY (make bench sets
+#   uses the binaries already built. BENCH_BEFORE=<folder> compares with the
+#   binaries of another build in that folder (same names): each function's
+#   cold starts alternate between the two (before, after, before, ...), so a
+#   machine that speeds up or slows down favours neither, and each gets a row. Needs JWT_SIGNING_KEY (make bench sets
 #   the local key) and `make tools`. Function logs go to .local/logs/bench/.
 # Every server is stopped, by its process id, on exit.
 set -euo pipefail
@@ -171,14 +175,14 @@ memory_of() { # <function>: its MemorySize in infra/template.yaml (Globals' unle
 
 invoke() { # <function> <event> <invocations> <output> <log> [runtime_api.py options]: one process, from cold
     spec "$1" # its variables (before the locals: spec sets `event` too)
-    local function=$1 event=$2 count=$3 output=$4 log=$5
+    local function=$1 event=$2 count=$3 output=$4 log=$5 binary=${binary:-$target/release/$1}
     shift 5
     env -i "${base_env[@]}" "${vars[@]}" \
         AWS_LAMBDA_FUNCTION_NAME="clientele-$function" AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$(memory_of "$function")" \
         AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/clientele-$function" \
         AWS_LAMBDA_LOG_STREAM_NAME="2026/11/25/[\$LATEST]bench" \
         "$python" bench/runtime_api.py --event "$event" --invocations "$count" "$@" \
-        -- "$target/release/$function" >>"$output" 2>"$log" &
+        -- "$binary" >>"$output" 2>"$log" &
     pids+=($!)
     wait $! || true
     unset 'pids[-1]' # it has ended (and has stopped its function)
@@ -188,10 +192,22 @@ measure() { # <row> <function>: BENCH_COLD cold starts, each followed by BENCH_W
     local row=$1 function=$2 round
     spec "$function"
     local options=("${vary[@]}")
+    local before=${BENCH_BEFORE:+$BENCH_BEFORE/$function}
+    [[ -n $before && ! -x $before ]] && before=""
     echo "$function" >"$work/$row.function"
     stat -c %s "$target/release/$function" >"$work/$row.size"
+    if [[ -n $before ]]; then
+        echo "$function" >"$work/$row-before.function"
+        stat -c %s "$before" >"$work/$row-before.size"
+        rows+=("$row-before")
+    fi
     rows+=("$row")
     for round in $(seq 1 "$cold"); do
+        if [[ -n $before ]]; then
+            say "$row (before): cold start $round of $cold, then $warm warm invocations"
+            binary=$before invoke "$function" "$event" $((warm + 1)) "$work/$row-before.runs" \
+                "$logs/$row-before-$round.log" "${options[@]}"
+        fi
         say "$row: cold start $round of $cold, then $warm warm invocations"
         invoke "$function" "$event" $((warm + 1)) "$work/$row.runs" "$logs/$row-$round.log" "${options[@]}"
     done
@@ -269,7 +285,7 @@ def verdict(function, answer):
     return "ok" if 200 <= status < 300 else f"HTTP {status}: {body.get('body', '')[:120]}"
 
 
-header = ("function", "binary bytes", "init ms", "first response ms", "warm median ms", "cold CPU ms",
+header = ("function", "binary bytes", "init ms", "init range", "first response ms", "first range", "warm median ms", "cold CPU ms",
           "warm CPU ms", "peak RSS MiB", "check")
 rows, failed = [header], False
 for row in rows_measured:
@@ -279,19 +295,21 @@ for row in rows_measured:
     warm = all(r["warm_ms"] for r in runs)
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
-        rows.append((row, size, "-", "-", "-", "-", "-", "-", errors[0][:120]))
+        rows.append((row, size, "-", "-", "-", "-", "-", "-", "-", "-", errors[0][:120]))
         failed = True
         continue
     check = verdict(function, runs[0]["first_answer"])
     failed |= check != "ok"
-    if row != function:  # the large export: how large, and the response Lambda returns for it
+    if row.startswith("gdpr-large"):  # the large export: how large, and the response Lambda returns for it
         exported = len(json.loads(runs[0]["first_answer"]).get("body", "").encode())
         row = f"{row} ({exported / 1e6:.1f} MB export, {len(runs[0]['first_answer'].encode()) / 1e6:.1f} MB response)"
     rows.append((
         row,
         size,
         f"{statistics.median(r['init_ms'] for r in runs):.1f}",
+        f"{min(r['init_ms'] for r in runs):.1f}–{max(r['init_ms'] for r in runs):.1f}",
         f"{statistics.median(r['first_ms'] for r in runs):.1f}",
+        f"{min(r['first_ms'] for r in runs):.1f}–{max(r['first_ms'] for r in runs):.1f}",
         f"{statistics.median(ms for r in runs for ms in r['warm_ms']):.2f}" if warm else "-",
         f"{statistics.median(r['cold_cpu_ms'] for r in runs):.1f}",
         f"{statistics.median((r['cpu_ms'] - r['cold_cpu_ms']) / len(r['warm_ms']) for r in runs):.2f}" if warm else "-",

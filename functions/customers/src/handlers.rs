@@ -229,67 +229,54 @@ pub async fn avatar(
     Ok(with_header(response, CACHE_CONTROL, "no-store"))
 }
 
-/// `POST /api/customers/{customer_id}/validate`: pending → active; 409 from
-/// any other status.
-pub async fn validate(
-    app: State<Arc<App>>,
-    caller: Caller,
-    id: PathId<CustomerId>,
-    precondition: IfMatch,
-    body: OptionalJsonObject<MAX_BODY_BYTES>,
-) -> Result<Response, ApiError> {
-    lifecycle_step(app, caller, id, precondition, body, |reader| {
-        reader.refuse_unknown(&[]);
+/// A step of the lifecycle, as its route's body asks for it.
+pub trait Step {
+    /// The action the body asks for, reading its fields (and refusing others).
+    fn read(body: &mut ObjectReader<'_>) -> Option<Action>;
+}
+
+/// `validate`: pending → active; no body, or `{}`.
+pub struct Validate;
+/// `suspend`: active → suspended; `{"reason": ...}`.
+pub struct Suspend;
+/// `reactivate`: suspended → active; no body, or `{}`.
+pub struct Reactivate;
+
+impl Step for Validate {
+    fn read(body: &mut ObjectReader<'_>) -> Option<Action> {
+        body.refuse_unknown(&[]);
         Some(Action::Validate)
-    })
-    .await
+    }
 }
 
-/// `POST /api/customers/{customer_id}/suspend` with `{"reason": ...}`:
-/// active → suspended; 409 from any other status.
-pub async fn suspend(
-    app: State<Arc<App>>,
-    caller: Caller,
-    id: PathId<CustomerId>,
-    precondition: IfMatch,
-    body: OptionalJsonObject<MAX_BODY_BYTES>,
-) -> Result<Response, ApiError> {
-    lifecycle_step(app, caller, id, precondition, body, |reader| {
-        let reason = reader.required("reason", Reason::parse);
-        reader.refuse_unknown(&["reason"]);
+impl Step for Suspend {
+    fn read(body: &mut ObjectReader<'_>) -> Option<Action> {
+        let reason = body.required("reason", Reason::parse);
+        body.refuse_unknown(&["reason"]);
         reason.map(Action::Suspend)
-    })
-    .await
+    }
 }
 
-/// `POST /api/customers/{customer_id}/reactivate`: suspended → active; 409
-/// from any other status.
-pub async fn reactivate(
-    app: State<Arc<App>>,
-    caller: Caller,
-    id: PathId<CustomerId>,
-    precondition: IfMatch,
-    body: OptionalJsonObject<MAX_BODY_BYTES>,
-) -> Result<Response, ApiError> {
-    lifecycle_step(app, caller, id, precondition, body, |reader| {
-        reader.refuse_unknown(&[]);
+impl Step for Reactivate {
+    fn read(body: &mut ObjectReader<'_>) -> Option<Action> {
+        body.refuse_unknown(&[]);
         Some(Action::Reactivate)
-    })
-    .await
+    }
 }
 
-/// One step of the lifecycle, the action read from the (optional) body.
+/// `POST /api/customers/{customer_id}/validate`, `/suspend` and
+/// `/reactivate`: the step `S`, if the customer's status allows it (409
+/// otherwise). 200 with the customer.
 #[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
-async fn lifecycle_step(
+pub async fn lifecycle_step<S: Step>(
     State(app): State<Arc<App>>,
     Caller(caller): Caller,
     PathId(id): PathId<CustomerId>,
     IfMatch(precondition): IfMatch,
     OptionalJsonObject(body): OptionalJsonObject<MAX_BODY_BYTES>,
-    read: impl FnOnce(&mut ObjectReader<'_>) -> Option<Action>,
 ) -> Result<Response, ApiError> {
     let mut reader = ObjectReader::new(&body);
-    let action = read(&mut reader);
+    let action = S::read(&mut reader);
     let action = reader.finish().into_result(|| action)?;
     let actor = app.context.actor(caller.business_id, &caller.id);
     let customer = lifecycle::apply(&app.context.store, &actor, id, &action, precondition.as_ref()).await?;

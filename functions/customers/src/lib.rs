@@ -12,29 +12,25 @@ use aws_config::SdkConfig;
 use clientele_auth::Access;
 use clientele_core::Rate;
 use clientele_http::{DELETE, GET, HttpFunction, PATCH, POST, Routes};
-use clientele_operations::{AvatarBucket, Context};
+use clientele_operations::FileContext;
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 
-/// The routes of the group.
+/// The routes of the group: one a line, as a table.
+#[rustfmt::skip]
 pub fn routes() -> Routes<Arc<App>> {
     use handlers::*;
     Routes::new()
-        .route(GET, "/api/customers/", Access::Read, list)
-        .route(POST, "/api/customers/", Access::Write, create)
-        .route(GET, "/api/customers/{customer_id}", Access::Read, get)
-        .route(PATCH, "/api/customers/{customer_id}", Access::Write, update)
-        .route(DELETE, "/api/customers/{customer_id}", Access::Admin, delete)
-        .route(GET, "/api/customers/{customer_id}/stats", Access::Read, stats)
-        .route(POST, "/api/customers/{customer_id}/avatar", Access::Write, set_avatar)
-        .route(GET, "/api/customers/{customer_id}/avatar", Access::Read, avatar)
-        .route(POST, "/api/customers/{customer_id}/validate", Access::Admin, validate)
-        .route(POST, "/api/customers/{customer_id}/suspend", Access::Admin, suspend)
-        .route(
-            POST,
-            "/api/customers/{customer_id}/reactivate",
-            Access::Admin,
-            reactivate,
-        )
+        .route(GET,    "/api/customers/",                         Access::Read,  list)
+        .route(POST,   "/api/customers/",                         Access::Write, create)
+        .route(GET,    "/api/customers/{customer_id}",            Access::Read,  get)
+        .route(PATCH,  "/api/customers/{customer_id}",            Access::Write, update)
+        .route(DELETE, "/api/customers/{customer_id}",            Access::Admin, delete)
+        .route(GET,    "/api/customers/{customer_id}/stats",      Access::Read,  stats)
+        .route(POST,   "/api/customers/{customer_id}/avatar",     Access::Write, set_avatar)
+        .route(GET,    "/api/customers/{customer_id}/avatar",     Access::Read,  avatar)
+        .route(POST,   "/api/customers/{customer_id}/validate",   Access::Admin, lifecycle_step::<Validate>)
+        .route(POST,   "/api/customers/{customer_id}/suspend",    Access::Admin, lifecycle_step::<Suspend>)
+        .route(POST,   "/api/customers/{customer_id}/reactivate", Access::Admin, lifecycle_step::<Reactivate>)
 }
 
 /// The group's own settings.
@@ -67,33 +63,14 @@ impl Default for Settings {
     }
 }
 
-/// Everything a request needs, built once per process.
-#[derive(Debug)]
-pub struct App {
-    /// The table and the clock.
-    pub context: Context,
-    /// Where avatar images are kept.
-    pub files: AvatarBucket,
-    /// The group's own settings.
-    pub settings: Settings,
-}
-
-impl App {
-    /// Builds the group from its environment: `TABLE_NAME`, `AVATAR_BUCKET`
-    /// and its [`Settings`].
-    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            settings: Settings::from_env(env)?,
-            files: AvatarBucket::from_env(env, sdk)?,
-            context: Context::from_env(env, sdk).await?,
-        })
-    }
-}
+/// Everything a request needs, built once per process: the table, the
+/// bucket and the group's [`Settings`].
+pub type App = FileContext<Settings>;
 
 /// The function, built from its environment: the group's routes over its
 /// [`App`], callers found as the environment says (`JWT_SECRET_ID`).
 pub async fn function(env: &impl Lookup, sdk: &SdkConfig) -> Result<HttpFunction, ConfigError> {
-    let app = App::from_env(env, sdk).await?;
+    let app = App::from_env(env, sdk, Settings::from_env(env)?).await?;
     let clients = app.context.store.clone();
     routes().serve_from_env(Arc::new(app), clients, env, sdk).await
 }

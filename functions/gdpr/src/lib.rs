@@ -31,13 +31,14 @@ use clientele_core::gdpr::{ErasureReceipt, GdprRequest};
 use clientele_http::body::JSON;
 use clientele_http::response::{json, with_header};
 use clientele_http::{ApiError, Caller, HttpFunction, JsonObject, POST, Response, Routes, State};
+use clientele_operations::FileContext;
 use clientele_operations::erasure::{self, Erasure, export_prefix};
-use clientele_operations::{AvatarBucket, Context};
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 
 use crate::export::{Avatar, Export};
 
-/// The routes of the group.
+/// The routes of the group: one a line, as a table.
+#[rustfmt::skip]
 pub fn routes() -> Routes<Arc<App>> {
     Routes::new()
         .route(POST, "/api/gdpr/export", Access::Admin, export)
@@ -75,33 +76,14 @@ impl Default for Settings {
     }
 }
 
-/// Everything a request needs, built once per process.
-#[derive(Debug)]
-pub struct App {
-    /// The table and the clock.
-    pub context: Context,
-    /// The bucket of avatar images and large exports.
-    pub files: AvatarBucket,
-    /// The group's own settings.
-    pub settings: Settings,
-}
-
-impl App {
-    /// Builds the group from its environment: `TABLE_NAME`, `AVATAR_BUCKET`
-    /// and its [`Settings`].
-    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            settings: Settings::from_env(env)?,
-            files: AvatarBucket::from_env(env, sdk)?,
-            context: Context::from_env(env, sdk).await?,
-        })
-    }
-}
+/// Everything a request needs, built once per process: the table, the
+/// bucket and the group's [`Settings`].
+pub type App = FileContext<Settings>;
 
 /// The function, built from its environment: the group's routes over its
 /// [`App`], callers found as the environment says (`JWT_SECRET_ID`).
 pub async fn function(env: &impl Lookup, sdk: &SdkConfig) -> Result<HttpFunction, ConfigError> {
-    let app = App::from_env(env, sdk).await?;
+    let app = App::from_env(env, sdk, Settings::from_env(env)?).await?;
     let clients = app.context.store.clone();
     routes().serve_from_env(Arc::new(app), clients, env, sdk).await
 }

@@ -125,16 +125,18 @@ fn settle(error: OperationError) -> Result<Outcome, TryAgain> {
     }
 }
 
-/// The customer an inbound event names, in the business it names (if any).
+/// The customer an inbound event names, in the business it names (if any);
+/// otherwise the event's outcome: dropped, or tried again.
 async fn customer_of(
     store: &DynamoStore,
     id: CustomerId,
     business: Option<BusinessId>,
-) -> Result<Option<Customer>, OperationError> {
-    Ok(store
-        .find_customer(id)
-        .await?
-        .filter(|c| business.is_none_or(|b| b == c.business_id)))
+) -> Result<Customer, Result<Outcome, TryAgain>> {
+    match store.find_customer(id).await {
+        Ok(Some(customer)) if business.is_none_or(|b| b == customer.business_id) => Ok(customer),
+        Ok(_) => Err(dropped("no such customer")),
+        Err(error) => Err(settle(error.into())),
+    }
 }
 
 impl App {
@@ -189,9 +191,8 @@ impl App {
 
     async fn admin_action(&self, request: &AdminAction, now: Timestamp) -> Result<Outcome, TryAgain> {
         let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
-            Ok(Some(customer)) => customer,
-            Ok(None) => return dropped("no such customer"),
-            Err(error) => return settle(error),
+            Ok(customer) => customer,
+            Err(outcome) => return outcome,
         };
         let admin = Actor {
             business: customer.business_id,
@@ -204,9 +205,8 @@ impl App {
 
     async fn update(&self, request: &UpdateRequest, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
         let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
-            Ok(Some(customer)) => customer,
-            Ok(None) => return dropped("no such customer"),
-            Err(error) => return settle(error),
+            Ok(customer) => customer,
+            Err(outcome) => return outcome,
         };
         let requester = Actor {
             business: customer.business_id,

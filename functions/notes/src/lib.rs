@@ -13,18 +13,14 @@ use clientele_http::{DELETE, GET, HttpFunction, POST, Routes};
 use clientele_operations::Context;
 use clientele_startup::{ConfigError, Lookup};
 
-/// The routes of the group.
+/// The routes of the group: one a line, as a table.
+#[rustfmt::skip]
 pub fn routes() -> Routes<Context> {
     use handlers::*;
     Routes::new()
-        .route(POST, "/api/customers/{customer_id}/notes", Access::Write, add)
-        .route(GET, "/api/customers/{customer_id}/notes", Access::Read, list)
-        .route(
-            DELETE,
-            "/api/customers/{customer_id}/notes/{note_id}",
-            Access::Write,
-            remove,
-        )
+        .route(POST,   "/api/customers/{customer_id}/notes",            Access::Write, add)
+        .route(GET,    "/api/customers/{customer_id}/notes",            Access::Read,  list)
+        .route(DELETE, "/api/customers/{customer_id}/notes/{note_id}",  Access::Write, remove)
 }
 
 /// The function, built from its environment (`TABLE_NAME`, and

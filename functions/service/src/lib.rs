@@ -15,8 +15,11 @@ pub const NAME: &str = "clientele";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The routes of the group: public, no credentials.
+#[rustfmt::skip]
 pub fn routes() -> Routes<()> {
-    Routes::new().public(GET, "/", root).public(GET, "/health", health)
+    Routes::new()
+        .public(GET, "/",       root)
+        .public(GET, "/health", health)
 }
 
 /// The function: its routes, and a 404 for any other path.

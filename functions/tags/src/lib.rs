@@ -12,20 +12,16 @@ use clientele_http::{DELETE, GET, HttpFunction, POST, Routes};
 use clientele_operations::Context;
 use clientele_startup::{ConfigError, Lookup};
 
-/// The routes of the group.
+/// The routes of the group: one a line, as a table.
+#[rustfmt::skip]
 pub fn routes() -> Routes<Context> {
     use handlers::*;
     Routes::new()
-        .route(POST, "/api/customers/tags/", Access::Write, create)
-        .route(GET, "/api/customers/tags/customer/{customer_id}", Access::Read, list_of)
-        .route(DELETE, "/api/customers/tags/{tag_id}", Access::Admin, remove)
-        .route(POST, "/api/customers/{customer_id}/tags", Access::Write, add_to)
-        .route(
-            DELETE,
-            "/api/customers/{customer_id}/tags/{tag_id}",
-            Access::Admin,
-            remove_from,
-        )
+        .route(POST,   "/api/customers/tags/",                          Access::Write, create)
+        .route(GET,    "/api/customers/tags/customer/{customer_id}",    Access::Read,  list_of)
+        .route(DELETE, "/api/customers/tags/{tag_id}",                  Access::Admin, remove)
+        .route(POST,   "/api/customers/{customer_id}/tags",             Access::Write, add_to)
+        .route(DELETE, "/api/customers/{customer_id}/tags/{tag_id}",    Access::Admin, remove_from)
 }
 
 /// The function, built from its environment (`TABLE_NAME`, and

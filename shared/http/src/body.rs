@@ -30,7 +30,7 @@ fn media_type_is(headers: &HeaderMap, accepted: &[&str]) -> bool {
 }
 
 /// 415 unless the request's media type is one of `accepted`.
-pub fn check_media_type(headers: &HeaderMap, accepted: &'static [&'static str]) -> Result<(), ApiError> {
+fn check_media_type(headers: &HeaderMap, accepted: &'static [&'static str]) -> Result<(), ApiError> {
     if media_type_is(headers, accepted) {
         return Ok(());
     }

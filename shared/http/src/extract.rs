@@ -189,7 +189,6 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for JsonObject<LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        body::check_media_type(request.headers(), &[JSON])?;
         let (parts, bytes) = body_bytes(request).await?;
         body::json_object(&parts.headers, &bytes, &[JSON], LIMIT).map(JsonObject)
     }
@@ -221,10 +220,8 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for MergePatch<LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        const ACCEPTED: &[&str] = &[JSON, MERGE_PATCH_JSON];
-        body::check_media_type(request.headers(), ACCEPTED)?;
         let (parts, bytes) = body_bytes(request).await?;
-        body::json_object(&parts.headers, &bytes, ACCEPTED, LIMIT).map(MergePatch)
+        body::json_object(&parts.headers, &bytes, &[JSON, MERGE_PATCH_JSON], LIMIT).map(MergePatch)
     }
 }
 
@@ -236,7 +233,6 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for JsonValue<LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        body::check_media_type(request.headers(), &[JSON])?;
         let (parts, bytes) = body_bytes(request).await?;
         body::json_value(&parts.headers, &bytes, &[JSON], LIMIT).map(JsonValue)
     }

@@ -83,3 +83,26 @@ pub struct Actor {
     /// When.
     pub at: Timestamp,
 }
+
+/// What a route group that also keeps files needs: the table and the clock,
+/// the bucket, and the group's own settings.
+#[derive(Debug)]
+pub struct FileContext<S> {
+    /// The table and the clock.
+    pub context: Context,
+    /// The bucket of avatar images and stored exports.
+    pub files: AvatarBucket,
+    /// The group's own settings.
+    pub settings: S,
+}
+
+impl<S> FileContext<S> {
+    /// The table (`TABLE_NAME`), the bucket (`AVATAR_BUCKET`) and `settings`.
+    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig, settings: S) -> Result<Self, ConfigError> {
+        Ok(Self {
+            files: AvatarBucket::from_env(env, sdk)?,
+            context: Context::from_env(env, sdk).await?,
+            settings,
+        })
+    }
+}
