@@ -87,7 +87,10 @@ unset JWT_SIGNING_KEY
 DEAD_LETTER_QUEUE_URL=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
 export DEAD_LETTER_QUEUE_URL
 
-"$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${dev_build[@]}" &
+# cargo lambda watch routes by the template's routes (clientele local-router).
+"$clientele" local-router >"$local_dir/router.toml"
+"$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
+    --global "$local_dir/router.toml" "${dev_build[@]}" &
 pids+=($!)
 
 # Lambda's event source mapping, locally: the stream to the publisher.

@@ -11,7 +11,6 @@
 //! the template and every resource its crate.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use clientele_auth::Access;
 use clientele_stack::Template;
@@ -59,24 +58,20 @@ fn contract_routes() -> Routes {
     routes
 }
 
-/// `make run`'s router: path → function, from the workspace's metadata.
+/// `make run`'s router: path → function, read back from the file
+/// `clientele local-router` writes (`"path" = "binary"` lines under
+/// `[watch.router]`).
 fn local_router() -> BTreeMap<String, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let manifest = project_root().join("Cargo.toml");
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--locked",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .output()
-        .unwrap();
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
-    serde_json::from_value(metadata["metadata"]["lambda"]["watch"]["router"].clone()).unwrap()
+    let text = Template::bundled().unwrap().watch_router_toml();
+    let (_, table) = text.split_once("[watch.router]\n").unwrap();
+    table
+        .lines()
+        .map(|line| {
+            let (path, binary) = line.split_once(" = ").unwrap();
+            let string = |quoted: &str| serde_json::from_str::<String>(quoted).unwrap();
+            (string(path), string(binary))
+        })
+        .collect()
 }
 
 /// A concrete path for a template: every `{parameter}` a fresh UUID.

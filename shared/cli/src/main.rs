@@ -11,7 +11,8 @@
 //!   the publisher and a tap: a queue every published event reaches.
 //! - `clientele local-stream` feeds the table's stream to the publisher that
 //!   `cargo lambda watch` serves; `clientele local-events` prints what reached
-//!   the tap (`make events`).
+//!   the tap (`make events`); `clientele local-router` prints the router
+//!   `cargo lambda watch` routes by, made from the template.
 
 mod client;
 mod local_events;
@@ -107,6 +108,9 @@ enum Command {
         #[arg(long)]
         state: std::path::PathBuf,
     },
+    /// Print `cargo lambda watch`'s router, made from infra/template.yaml:
+    /// each route's path to its function, anything else to the catch-all's.
+    LocalRouter,
     /// Print the events that reached the local tap queue since last asked.
     LocalEvents {
         /// The tap queue.
@@ -224,6 +228,9 @@ async fn main() -> ExitCode {
         }
         Command::LocalStream { table, port, state } => local_events::feed_stream(&table, port, &state).await,
         Command::LocalEvents { queue, follow } => local_events::print_events(&queue, follow).await,
+        Command::LocalRouter => Template::bundled()
+            .map(|template| print!("{}", template.watch_router_toml()))
+            .map_err(|e| e.to_string()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,16 @@
 //! The parts of `infra/template.yaml` the local stack is made from. The
 //! template is compiled in, so the CLI and the tests always use the same one.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_norway::Value;
 
 use crate::StackError;
+
+/// Where `cargo lambda watch` sends what no route matches, as API Gateway's
+/// `$default` route does.
+pub const CATCH_ALL: &str = "/{*path}";
 
 /// The project's template, as built.
 pub const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
@@ -191,6 +197,32 @@ impl Template {
                 }
             })
             .collect()
+    }
+
+    /// What `cargo lambda watch` routes where, as API Gateway does: each
+    /// route's path to its function's binary, and the catch-all (`$default`,
+    /// `/{*path}` locally) to the function that has it. Path → binary.
+    pub fn watch_router(&self) -> BTreeMap<String, String> {
+        let mut router = BTreeMap::new();
+        for function in self.functions() {
+            for (_, path) in function.routes {
+                let path = if path == "$default" { CATCH_ALL.to_owned() } else { path };
+                router.insert(path, function.binary.clone());
+            }
+        }
+        router
+    }
+
+    /// [`Template::watch_router`] as cargo-lambda's configuration file
+    /// (`cargo lambda watch --global <file>`).
+    pub fn watch_router_toml(&self) -> String {
+        let mut text = String::from(
+            "# Written by `clientele local-router` from infra/template.yaml: edit the template, not this.\n[watch.router]\n",
+        );
+        for (path, binary) in self.watch_router() {
+            text.push_str(&format!("{path:?} = {binary:?}\n"));
+        }
+        text
     }
 
     /// Whether the template defines an event bus.
