@@ -49,8 +49,8 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 		TABLE_NAME=$(TABLE_NAME) EVENT_BUS_NAME=$(EVENT_BUS_NAME) JWT_SECRET_ID=$(JWT_SECRET_ID) AVATAR_BUCKET=$(AVATAR_BUCKET) \
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
 
-events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching).
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow)
+events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching; QUEUE=clientele-data-responses for data responses).
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow) $(if $(QUEUE),--queue $(QUEUE))
 
 test: tools lint checks unit smoke ## Every check and test: formatting, clippy, the template's checks, unit, integration and smoke tests.
 

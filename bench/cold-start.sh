@@ -61,7 +61,7 @@ mkdir -p "$logs"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-all=(customers tags notes gdpr service auth-check publisher inbound)
+all=(customers tags notes gdpr service auth-check publisher inbound sweeper)
 if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
 python=$local_dir/venv/bin/python
 if [[ ! -x $python || ! -f $local_dir/dynamodb/DynamoDBLocal.jar ]]; then
@@ -125,6 +125,7 @@ export TABLE_NAME=clientele EVENT_BUS_NAME=clientele JWT_SECRET_ID=clientele/jwt
 export AVATAR_BUCKET=clientele-avatars EVENT_SOURCE=clientele.customers
 "$target/debug/clientele" local-setup >"$logs/setup.log"
 dead_letters=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
+data_responses=$(sed -n 's/^data responses queue: //p' "$logs/setup.log")
 
 # ---- 3. Each function -----------------------------------------------------
 
@@ -156,9 +157,10 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
         inbound) event=events/inbound/order-completed.json
             # A new order every time: a repeated one is only a duplicate check.
             vary=(--vary /id --vary /detail/orderId)
-            vars=(TABLE_NAME="$TABLE_NAME" EVENT_BUS_NAME="$EVENT_BUS_NAME" EVENT_SOURCE="$EVENT_SOURCE"
-                ALLOWED_EVENT_SOURCES=platform.admin,platform.orders,platform.appointments,platform.profiles
-                DATA_REQUEST_FIELDS='{"platform.profiles": ["id", "full_name", "email", "customer_type", "status"]}') ;;
+            vars=(TABLE_NAME="$TABLE_NAME" EVENT_SOURCE="$EVENT_SOURCE" CUSTOMER_PATCH_RATE=5/minute
+                DATA_REQUESTERS="{\"platform.profiles\": {\"fields\": [\"id\", \"email\"], \"deliver_to\": \"$data_responses\"}}") ;;
+        sweeper) event=events/sweeper/tombstone.json
+            vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
         *) say "no such function: $1 (one of ${all[*]})"; exit 1 ;;
     esac
 }

@@ -21,12 +21,7 @@ mkdir -p "$data/dynamodb" "$logs"
 : "${TABLE_NAME:=clientele}" "${EVENT_BUS_NAME:=clientele}" "${JWT_SECRET_ID:=clientele/jwt-signing-key}"
 : "${AVATAR_BUCKET:=clientele-avatars}" "${EVENT_SOURCE:=clientele.customers}"
 : "${LOCAL_EVENTS_QUEUE:=clientele-local-events}" "${DEAD_LETTER_QUEUE_NAME:=clientele-publisher-dead-letters}"
-# The inbound function reads events from these sources only.
-: "${ALLOWED_EVENT_SOURCES:=platform.admin,platform.orders,platform.appointments,platform.profiles}"
-# Who may ask for which customer fields (customer.data.request).
-if [[ -z "${DATA_REQUEST_FIELDS:-}" ]]; then
-    DATA_REQUEST_FIELDS='{"platform.profiles": ["id", "full_name", "email", "customer_type", "status"]}'
-fi
+: "${DATA_RESPONSES_QUEUE_NAME:=clientele-data-responses}"
 : "${JWT_SIGNING_KEY:?set JWT_SIGNING_KEY (the Makefile sets the local key)}"
 
 say() { printf 'run: %s\n' "$*" >&2; }
@@ -73,7 +68,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://127.0.0.1:$DYNAMODB_PORT"
 export TABLE_NAME EVENT_BUS_NAME JWT_SECRET_ID AVATAR_BUCKET EVENT_SOURCE LOCAL_EVENTS_QUEUE DEAD_LETTER_QUEUE_NAME
-export ALLOWED_EVENT_SOURCES DATA_REQUEST_FIELDS
+export DATA_RESPONSES_QUEUE_NAME
 export AWS_LAMBDA_LOG_LEVEL=${AWS_LAMBDA_LOG_LEVEL:-INFO}
 
 # One build of every function and the command, with the features the tests
@@ -86,6 +81,14 @@ clientele=${CARGO_TARGET_DIR:-$root/target}/debug/clientele
 unset JWT_SIGNING_KEY
 DEAD_LETTER_QUEUE_URL=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
 export DEAD_LETTER_QUEUE_URL
+# Who may ask for which customer fields (customer.data.request), and where
+# the answers go: platform.profiles, answered on a local queue of its own
+# (`make events QUEUE=clientele-data-responses` prints it).
+if [[ -z "${DATA_REQUESTERS:-}" ]]; then
+    answers=$(sed -n 's/^data responses queue: //p' "$logs/setup.log")
+    DATA_REQUESTERS=$(printf '{"platform.profiles": {"fields": ["id", "full_name", "email", "customer_type", "status"], "deliver_to": "%s"}}' "$answers")
+fi
+export DATA_REQUESTERS
 
 # cargo lambda watch routes by the template's routes (clientele local-router).
 "$clientele" local-router >"$local_dir/router.toml"
@@ -93,8 +96,8 @@ export DEAD_LETTER_QUEUE_URL
     --global "$local_dir/router.toml" "${dev_build[@]}" &
 pids+=($!)
 
-# Lambda's event source mapping, locally: the stream to the publisher.
-"$clientele" local-stream --port "$API_PORT" --state "$data/stream-positions.json" >"$logs/stream.log" 2>&1 &
+# Lambda's event source mappings, locally: the stream to the publisher and the sweeper.
+"$clientele" local-stream --port "$API_PORT" --state "$data" >"$logs/stream.log" 2>&1 &
 pids+=($!)
 
 say "serving http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMODB_PORT, moto :$MOTO_PORT); logs in $logs"

@@ -69,9 +69,10 @@ async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
             .bytes(&TINY_PNG),
     )
     .await;
-    let detail = json!({"orderId": "order-1", "customerId": id, "amount": 25.5});
-    let fact = Fact::from_detail(FactKind::OrderCompleted, &detail, Timestamp::now()).unwrap();
-    clientele_operations::facts::record(&app.store, &fact, Timestamp::now())
+    let detail = json!({"orderId": "order-1", "customerId": id, "businessId": app.business, "amount": 25.5});
+    let now = Timestamp::now();
+    let fact = Fact::from_detail(FactKind::OrderCompleted, &detail, now, now).unwrap();
+    clientele_operations::facts::record(&app.store, &fact, now)
         .await
         .unwrap();
     Person {

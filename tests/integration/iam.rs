@@ -18,49 +18,53 @@ use clientele_stack::Template;
 use clientele_store::DynamoStore;
 use clientele_tests::app::{basic, dynamodb_client, fresh_bucket, fresh_table, sdk_config, verifier_through};
 use clientele_tests::clock::TestClock;
+use clientele_tests::cloudformation::Deployed;
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::iam::{RecordedMoto, Recorder, recorded_dynamodb};
-use clientele_tests::services::project_root;
-use clientele_tests::services::{dynamodb_endpoint, moto_endpoint};
+use clientele_tests::services::{dynamodb_endpoint, moto_endpoint, project_root};
 use clientele_tests::{Call, TestResponse, customer_body};
 use serde_json::{Value, json};
 
 /// Actions a policy grants that this run does not see called, and why.
 const NOT_REACHED: &[(&str, &str, &str)] = &[
-    (
-        "customers",
-        "dynamodb:BatchWriteItem",
-        "a delete's sweep, only when items were added under the customer while it ran",
-    ),
     ("publisher", "dynamodb:DescribeStream", STREAM),
     ("publisher", "dynamodb:GetRecords", STREAM),
     ("publisher", "dynamodb:GetShardIterator", STREAM),
     ("publisher", "dynamodb:ListStreams", STREAM),
+    ("sweeper", "dynamodb:DescribeStream", SWEEPER_STREAM),
+    ("sweeper", "dynamodb:GetRecords", SWEEPER_STREAM),
+    ("sweeper", "dynamodb:GetShardIterator", SWEEPER_STREAM),
+    ("sweeper", "dynamodb:ListStreams", SWEEPER_STREAM),
 ];
+
+/// The sweeper's mapping reads the same stream, as the sweeper.
+const SWEEPER_STREAM: &str = "the stream mapping reads the table's stream as the sweeper";
 
 /// Lambda's event source mapping reads the stream with the function's role.
 const STREAM: &str = "the stream mapping reads the table's stream as the publisher";
 
-/// The DynamoDB actions each function's inline policy grants.
+/// The actions each function's inline policies allow, in the template as
+/// deployed with a requester's queue and bus for data responses.
 fn granted() -> BTreeMap<String, BTreeSet<String>> {
-    let text = std::fs::read_to_string(project_root().join("infra/template.yaml")).unwrap();
-    let document: serde_norway::Value = serde_norway::from_str(&text).unwrap();
-    let functions = Template::bundled().unwrap().functions();
+    let template = Deployed::template(&[
+        ("DataResponseQueueArns", "arn:aws:sqs:us-east-1:210987654321:answers"),
+        (
+            "DataResponseBusArns",
+            "arn:aws:events:us-east-1:210987654321:event-bus/answers",
+        ),
+    ]);
     let mut granted = BTreeMap::new();
-    for function in functions {
-        let policies = &document["Resources"][function.resource.as_str()]["Properties"]["Policies"];
+    for function in Template::bundled().unwrap().functions() {
         let mut actions = BTreeSet::new();
-        for policy in policies.as_sequence().into_iter().flatten() {
-            for statement in policy["Statement"].as_sequence().into_iter().flatten() {
-                let listed = match &statement["Action"] {
-                    serde_norway::Value::String(one) => vec![one.clone()],
-                    serde_norway::Value::Sequence(many) => {
-                        many.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect()
+        for statement in template.function_statements(&function.resource) {
+            if statement["Effect"] == "Allow" {
+                match &statement["Action"] {
+                    Value::String(one) => {
+                        actions.insert(one.clone());
                     }
-                    _ => Vec::new(),
-                };
-                let effect = statement["Effect"].as_str().unwrap_or("Allow");
-                actions.extend(listed.into_iter().filter(|_| effect == "Allow"));
+                    Value::Array(many) => actions.extend(many.iter().filter_map(|a| a.as_str().map(str::to_owned))),
+                    _ => {}
+                }
             }
         }
         granted.insert(function.binary, actions);
@@ -171,6 +175,15 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .await,
         "avatar",
     );
+    ok(
+        customer(
+            Call::post(&format!("{path}/avatar"))
+                .header("content-type", "image/png")
+                .bytes(&TINY_PNG),
+        )
+        .await,
+        "avatar replaced",
+    );
     ok(customer(Call::get(&format!("{path}/avatar"))).await, "avatar link");
     ok(customer(Call::post(&format!("{path}/validate"))).await, "validate");
     ok(
@@ -228,16 +241,39 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
 
     // The inbound function: a fact, an admin action, an update and a data request.
     let events = recorded(&table).await;
-    let events_app = inbound::App {
+    let answers_queue = clientele_stack::create_queue(&aws_sdk_sqs::Client::new(&moto), &format!("{bus}-answers"))
+        .await
+        .unwrap();
+    let answers_bus = format!("{bus}-answers");
+    clientele_stack::create_event_bus(&aws_sdk_eventbridge::Client::new(&moto), &answers_bus)
+        .await
+        .unwrap();
+    let answering = |deliver_to: &str| inbound::App {
         context: context(&events),
-        publisher: clientele_bus::Publisher::new(events.moto.eventbridge(), &bus, clientele_bus::DEFAULT_SOURCE),
+        answers: inbound::answers::Answers::new(
+            events.moto.eventbridge(),
+            events.moto.sqs(),
+            clientele_bus::DEFAULT_SOURCE,
+        ),
         settings: inbound::Settings {
-            allowed_sources: ["platform.admin", "platform.orders", "platform.profiles"]
-                .map(str::to_owned)
-                .into(),
-            data_policy: DataPolicy::parse(r#"{"platform.profiles": ["id"]}"#).unwrap(),
+            data_policy: DataPolicy::parse(
+                &json!({"platform.profiles": {"fields": ["id"], "deliver_to": deliver_to}}).to_string(),
+            )
+            .unwrap(),
+            patch_rate: clientele_core::Rate::DEFAULT_UPDATE_RATE,
         },
     };
+    let events_app = answering(&answers_queue);
+    let to_a_bus = answering(&format!(
+        "arn:aws:events:us-east-1:123456789012:event-bus/{answers_bus}"
+    ));
+    assert_eq!(
+        to_a_bus
+            .handle(&inbound("data-request.json", &id, business))
+            .await
+            .unwrap(),
+        inbound::Outcome::Done
+    );
     for name in [
         "order-completed.json",
         "admin-customer-action-suspend.json",
@@ -293,6 +329,33 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     );
     ok(customer(Call::delete(&path)).await, "delete");
 
+    // The sweeper: the deleted customer's tombstone, from the table's stream.
+    let sweeper = recorded(&table).await;
+    let sweeper_app = sweeper::App {
+        context: context(&sweeper),
+        files: AvatarBucket::with_client(sweeper.moto.s3(), bucket.name()),
+    };
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
+    let mut stream = clientele_stack::stream::StreamReader::open(&dynamodb, streams, &table, Default::default())
+        .await
+        .unwrap();
+    let app = &sweeper_app;
+    while stream
+        .feed(10, |event| async move { Ok(sweeper::handle(app, &event).await) })
+        .await
+        .unwrap()
+        > 0
+    {}
+    assert!(
+        app.context
+            .store
+            .tombstone(id.parse().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "swept"
+    );
+
     // The publisher: everything the run recorded, from the table's stream,
     // with a poison record for its dead-letter queue.
     dynamodb
@@ -332,6 +395,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
         ("publisher", publisher.recorder.actions()),
+        ("sweeper", sweeper.recorder.actions()),
     ]);
     let granted = granted();
     for (function, used) in &used {

@@ -5,37 +5,49 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use clientele_auth::Role;
+use clientele_core::{Clock, Rate};
 use clientele_operations::Context;
 use clientele_operations::data::DataPolicy;
+use clientele_stack::{create_event_bus, create_queue, create_tap};
 use clientele_store::DynamoStore;
-use clientele_tests::delivery::{EventFlow, assert_matches_schema};
+use clientele_tests::delivery::{EventFlow, SOURCE, assert_matches_schema};
 use clientele_tests::proxy::FaultyProxy;
-use clientele_tests::services::{dynamodb_endpoint, project_root};
+use clientele_tests::services::{dynamodb_endpoint, moto_endpoint, project_root};
 use clientele_tests::{Call, TestApp, customer_body};
-use inbound::Outcome;
+use inbound::answers::Answers;
+use inbound::{Dropped, Outcome};
 use serde_json::{Value, json};
 
 /// The ids the fixtures name: the demo business and customer of `make run`.
 const FIXTURE_BUSINESS: &str = "123e4567-e89b-12d3-a456-426614174001";
 const FIXTURE_CUSTOMER: &str = "123e4567-e89b-12d3-a456-426614174002";
 
-fn function(app: &TestApp, flow: &EventFlow) -> inbound::App {
-    inbound::App {
+/// The requester's own queue, where its answers go, and the function.
+async fn function(app: &TestApp, flow: &EventFlow) -> (inbound::App, String) {
+    let answers = create_queue(flow.sqs(), &format!("{}-answers", flow.bus))
+        .await
+        .expect("moto creates the queue");
+    let policy = json!({"platform.profiles": {
+        "fields": ["id", "email", "status", "customer_type"],
+        "deliver_to": answers,
+    }});
+    let function = inbound::App {
         context: app.context(),
-        publisher: flow.publisher.publisher.clone(),
+        answers: Answers::new(
+            aws_sdk_eventbridge::Client::new(&moto().await),
+            flow.sqs().clone(),
+            SOURCE,
+        ),
         settings: inbound::Settings {
-            allowed_sources: [
-                "platform.admin",
-                "platform.orders",
-                "platform.appointments",
-                "platform.profiles",
-            ]
-            .map(str::to_owned)
-            .into(),
-            data_policy: DataPolicy::parse(r#"{"platform.profiles": ["id", "email", "status", "customer_type"]}"#)
-                .unwrap(),
+            data_policy: DataPolicy::parse(&policy.to_string()).unwrap(),
+            patch_rate: Rate::DEFAULT_UPDATE_RATE,
         },
-    }
+    };
+    (function, answers)
+}
+
+async fn moto() -> aws_config::SdkConfig {
+    clientele_tests::app::sdk_config(moto_endpoint()).await
 }
 
 /// A fixture, about `customer` of `app`'s business.
@@ -52,13 +64,15 @@ struct Setup {
     app: TestApp,
     flow: EventFlow,
     function: inbound::App,
+    /// The requester's own queue.
+    answers: String,
     customer: String,
 }
 
 async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let flow = EventFlow::new(&app).await;
-    let function = function(&app, &flow);
+    let (function, answers) = function(&app, &flow).await;
     let customer = app.created(&customer_body("Ines Inbound")).await["id"]
         .as_str()
         .unwrap()
@@ -67,17 +81,25 @@ async fn setup() -> Setup {
         app,
         flow,
         function,
+        answers,
         customer,
     }
 }
 
 impl Setup {
     async fn handle(&self, name: &str) -> Outcome {
-        let event = fixture(name, &self.app, &self.customer);
+        self.send(fixture(name, &self.app, &self.customer)).await
+    }
+
+    async fn send(&self, event: EventBridgeEvent<Value>) -> Outcome {
         self.function
             .handle(&event)
             .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .unwrap_or_else(|e| panic!("{} from {}: {e}", event.detail_type, event.source))
+    }
+
+    fn event(&self, name: &str) -> EventBridgeEvent<Value> {
+        fixture(name, &self.app, &self.customer)
     }
 
     async fn customer(&self) -> Value {
@@ -97,23 +119,43 @@ impl Setup {
         assert_eq!(response.status, 200);
         response.json()
     }
+
+    /// What reached the requester's own queue.
+    async fn answers(&self) -> Vec<Value> {
+        self.flow.received(&self.answers).await
+    }
 }
 
 fn dropped(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Dropped(_))
+    matches!(outcome, Outcome::Dropped(..))
+}
+
+fn dropped_as(outcome: &Outcome, why: Dropped) -> bool {
+    matches!(outcome, Outcome::Dropped(reason, _) if *reason == why)
+}
+
+/// A time `hours` before the test's clock, as an event would write it.
+fn hours_ago(app: &TestApp, hours: i64) -> String {
+    app.clock.now().plus_seconds(-hours * 3_600).to_string()
 }
 
 #[tokio::test]
 async fn order_and_appointment_facts_keep_the_statistics_and_count_once() {
     let s = setup().await;
-    assert_eq!(s.handle("order-completed.json").await, Outcome::Done);
+    let ordered_at = hours_ago(&s.app, 26);
+    let mut completed = s.event("order-completed.json");
+    completed.detail["occurredAt"] = json!(ordered_at);
+    assert_eq!(s.send(completed.clone()).await, Outcome::Done);
     assert_eq!(
-        s.handle("order-completed.json").await,
+        s.send(completed).await,
         Outcome::AlreadyDone,
         "EventBridge delivered it twice"
     );
     assert_eq!(s.handle("order-returned.json").await, Outcome::Done);
-    assert_eq!(s.handle("appointment-booked.json").await, Outcome::Done);
+    let booked_at = hours_ago(&s.app, 3);
+    let mut booked = s.event("appointment-booked.json");
+    booked.detail["occurredAt"] = json!(booked_at);
+    assert_eq!(s.send(booked).await, Outcome::Done);
     assert_eq!(s.handle("appointment-cancelled.json").await, Outcome::Done);
     assert_eq!(s.handle("appointment-cancelled.json").await, Outcome::AlreadyDone);
 
@@ -134,18 +176,41 @@ async fn order_and_appointment_facts_keep_the_statistics_and_count_once() {
     assert_eq!(find("total_appointments"), 1);
     assert_eq!(find("cancelled_appointments"), 1);
     assert_eq!(find("last_order_date"), find("first_order_date"));
-    assert!(
-        find("last_order_date")
-            .as_str()
+    let same_second = |found: Value, sent: &str| found.as_str().unwrap()[..19] == sent[..19];
+    assert!(same_second(find("last_order_date"), &ordered_at), "{flat}");
+    assert!(same_second(find("first_appointment_date"), &booked_at), "{flat}");
+}
+
+#[tokio::test]
+async fn a_fact_from_the_future_or_older_than_its_marker_is_dropped_and_never_counted() {
+    let s = setup().await;
+    let items = s.app.items().await.len();
+    let before = s.stats().await;
+    for (order, at) in [
+        ("order-9999", "9999-12-31T23:59:59Z".to_owned()),
+        ("order-tomorrow", s.app.clock.now().plus_seconds(86_400).to_string()),
+        ("order-old", hours_ago(&s.app, 31 * 24)),
+    ] {
+        let mut forged = s.event("order-completed.json");
+        forged.detail["orderId"] = json!(order);
+        forged.detail["occurredAt"] = json!(at);
+        assert!(dropped_as(&s.send(forged).await, Dropped::Malformed), "{order} at {at}");
+    }
+    // The envelope's time stands in for a missing occurredAt, bounded alike.
+    let mut late = s.event("order-completed.json");
+    late.time = Some(
+        chrono::DateTime::parse_from_rfc3339("9999-01-01T00:00:00Z")
             .unwrap()
-            .starts_with("2026-11-25T09:58:12")
+            .into(),
     );
-    assert!(
-        find("first_appointment_date")
-            .as_str()
-            .unwrap()
-            .starts_with("2026-11-25T10:15:00")
-    );
+    assert!(dropped_as(&s.send(late).await, Dropped::Malformed));
+    assert_eq!(s.app.items().await.len(), items, "no marker, nothing counted");
+    assert_eq!(s.stats().await, before);
+
+    // Within the clock skew it counts.
+    let mut early = s.event("order-completed.json");
+    early.detail["occurredAt"] = json!(s.app.clock.now().plus_seconds(60).to_string());
+    assert_eq!(s.send(early).await, Outcome::Done);
 }
 
 #[tokio::test]
@@ -154,7 +219,10 @@ async fn admin_actions_drive_the_lifecycle_state_machine() {
     assert_eq!(s.handle("admin-customer-action-validate.json").await, Outcome::Done);
     assert_eq!(s.customer().await["status"], "active");
     assert!(
-        dropped(&s.handle("admin-customer-action-reactivate.json").await),
+        dropped_as(
+            &s.handle("admin-customer-action-reactivate.json").await,
+            Dropped::Refused
+        ),
         "an active customer cannot be reactivated"
     );
     assert_eq!(s.handle("admin-customer-action-suspend.json").await, Outcome::Done);
@@ -179,10 +247,93 @@ async fn admin_actions_drive_the_lifecycle_state_machine() {
 }
 
 #[tokio::test]
+async fn a_source_may_send_only_its_own_detail_types() {
+    let s = setup().await;
+    s.flow.deliver().await;
+    let items = s.app.items().await.len();
+    let before = s.customer().await;
+    // Every pair but the allowed ones: the orders service cannot suspend,
+    // the admin service cannot count orders, nobody can pass for us.
+    let names = [
+        "admin-customer-action-suspend.json",
+        "customer-update-request.json",
+        "data-request.json",
+        "order-completed.json",
+        "appointment-booked.json",
+    ];
+    let mut tried = 0;
+    for source in [
+        "platform.admin",
+        "platform.profiles",
+        "platform.orders",
+        "platform.appointments",
+        SOURCE,
+        "somebody.else",
+    ] {
+        for name in names {
+            let mut event = s.event(name);
+            if clientele_core::inbound::may_send(source, &event.detail_type) {
+                continue;
+            }
+            event.source = source.to_owned();
+            let outcome = s.send(event).await;
+            assert!(
+                dropped_as(&outcome, Dropped::NotAllowed),
+                "{source} sent {name}: {outcome:?}"
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 20, "only {tried} pairs tried");
+    assert_eq!(s.app.items().await.len(), items, "no item written");
+    assert_eq!(s.customer().await, before);
+    assert!(s.answers().await.is_empty(), "nothing answered");
+    assert!(s.flow.deliver().await.is_empty(), "nothing published");
+}
+
+#[tokio::test]
+async fn every_request_must_name_the_customers_own_business() {
+    let s = setup().await;
+    s.flow.deliver().await;
+    let items = s.app.items().await.len();
+    let before = s.customer().await;
+    for name in [
+        "admin-customer-action-suspend.json",
+        "customer-update-request.json",
+        "data-request.json",
+        "order-completed.json",
+        "appointment-booked.json",
+    ] {
+        let mut without = s.event(name);
+        without.detail.as_object_mut().unwrap().remove("businessId");
+        assert!(
+            dropped_as(&s.send(without).await, Dropped::Malformed),
+            "{name} without a business"
+        );
+        let mut elsewhere = s.event(name);
+        elsewhere.detail["businessId"] = json!(clientele_core::BusinessId::random().to_string());
+        assert!(
+            dropped_as(&s.send(elsewhere).await, Dropped::NoCustomer),
+            "{name} naming another business"
+        );
+    }
+    assert_eq!(s.app.items().await.len(), items, "no item written");
+    assert_eq!(s.customer().await, before);
+    assert!(
+        s.answers().await.is_empty(),
+        "nothing answered about another business's customer"
+    );
+    assert!(s.flow.deliver().await.is_empty(), "nothing published");
+}
+
+#[tokio::test]
 async fn an_update_request_applies_as_patch_would_and_a_server_owned_field_is_refused() {
     let s = setup().await;
     let before = s.customer().await;
-    assert!(dropped(&s.handle("update-request-server-owned-field.json").await));
+    assert!(dropped_as(
+        &s.handle("update-request-server-owned-field.json").await,
+        Dropped::Malformed
+    ));
     assert_eq!(s.customer().await, before, "nothing changed");
 
     assert_eq!(s.handle("customer-update-request.json").await, Outcome::Done);
@@ -199,16 +350,80 @@ async fn an_update_request_applies_as_patch_would_and_a_server_owned_field_is_re
 }
 
 #[tokio::test]
-async fn a_data_request_is_answered_with_only_the_fields_the_requester_may_see() {
+async fn an_update_request_naming_a_stale_version_changes_nothing() {
+    let s = setup().await;
+    let before = s.customer().await;
+    let version = before["version"].as_u64().unwrap();
+    let mut stale = s.event("customer-update-request.json");
+    stale.detail["expectedVersion"] = json!(version + 7);
+    assert!(dropped_as(&s.send(stale).await, Dropped::Refused));
+    assert_eq!(s.customer().await, before);
+    let mut current = s.event("customer-update-request.json");
+    current.detail["expectedVersion"] = json!(version);
+    assert_eq!(s.send(current).await, Outcome::Done);
+    assert_eq!(s.customer().await["version"], version + 1);
+    let mut not_a_version = s.event("customer-update-request.json");
+    not_a_version.detail["expectedVersion"] = json!("latest");
+    assert!(dropped_as(&s.send(not_a_version).await, Dropped::Malformed));
+}
+
+#[tokio::test]
+async fn update_requests_share_patchs_rate_limit_and_are_dropped_not_retried_past_it() {
+    let s = setup().await;
+    let limit = Rate::DEFAULT_UPDATE_RATE.limit;
+    let path = format!("/api/customers/{}", s.customer);
+    // One PATCH counts in the same window as the requests.
+    let patched = s
+        .app
+        .send(
+            Call::patch(&path)
+                .json(&json!({"full_name": "Ines I. Inbound"}))
+                .bearer(&s.app.token(Role::Admin)),
+        )
+        .await;
+    patched.success("PATCH");
+    for n in 1..limit {
+        let mut request = s.event("customer-update-request.json");
+        request.detail["changes"] = json!({"phone": format!("+40 723 456 78{n}")});
+        assert_eq!(s.send(request).await, Outcome::Done, "request {n}");
+    }
+    let before = s.customer().await;
+    let mut one_more = s.event("customer-update-request.json");
+    one_more.detail["changes"] = json!({"phone": "+40 700 000 000"});
+    let outcome = s.function.handle(&one_more).await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Dropped(Dropped::RateLimited, _))),
+        "dropped, not failed into the dead-letter queue: {outcome:?}"
+    );
+    assert_eq!(s.customer().await, before);
+    let refused = s
+        .app
+        .send(
+            Call::patch(&path)
+                .json(&json!({"full_name": "Ines Again"}))
+                .bearer(&s.app.token(Role::Admin)),
+        )
+        .await;
+    assert_eq!(refused.status, 429, "the requests used PATCH's window too");
+}
+
+#[tokio::test]
+async fn a_data_request_is_answered_to_the_requester_alone_with_only_the_fields_it_may_see() {
     let s = setup().await;
     s.flow.deliver().await;
     assert_eq!(s.handle("data-request.json").await, Outcome::Done);
-    let answers = s.flow.published().await;
+    assert!(
+        s.flow.published().await.is_empty(),
+        "nothing on the shared bus, where any rule on our source would receive it"
+    );
+    let answers = s.answers().await;
     assert_eq!(answers.len(), 1, "{answers:#?}");
     let answer = &answers[0];
     assert_eq!(answer["detail-type"], "customer.data.response");
+    assert_eq!(answer["source"], SOURCE);
     assert_matches_schema(answer);
     let detail = &answer["detail"];
+    assert_eq!(answer["id"], detail["eventId"]);
     assert_eq!(detail["requestId"], "profiles-req-0002");
     assert_eq!(detail["requester"], "platform.profiles");
     assert_eq!(detail["found"], true);
@@ -223,16 +438,56 @@ async fn a_data_request_is_answered_with_only_the_fields_the_requester_may_see()
     assert!(data["email"].as_str().unwrap().starts_with("ines.inbound."));
 
     assert_eq!(s.handle("data-request.json").await, Outcome::Done, "delivered again");
-    let again = s.flow.published().await;
+    let again = s.answers().await;
     assert_eq!(
         again[0]["detail"]["eventId"], detail["eventId"],
         "the answer to a request delivered twice is a duplicate a consumer can drop"
     );
 
+    // The same request id about another customer: another answer, whose id
+    // a sender cannot have taken first by asking about someone else.
+    let other = s.app.created(&customer_body("Olga Other")).await;
+    let mut about_other = s.event("data-request.json");
+    about_other.detail["customerId"] = other["id"].clone();
+    assert_eq!(s.send(about_other).await, Outcome::Done);
+    let other_answer = s.answers().await;
+    assert_eq!(other_answer[0]["detail"]["customerId"], other["id"]);
+    assert_ne!(other_answer[0]["detail"]["eventId"], detail["eventId"]);
+
     assert_eq!(s.handle("customer-data-request.json").await, Outcome::Done);
-    let everything = s.flow.published().await;
+    let everything = s.answers().await;
     let data = everything[0]["detail"]["data"].as_object().unwrap();
     assert_eq!(data.len(), 4, "no fields named: every allowed field: {data:?}");
+}
+
+#[tokio::test]
+async fn a_requester_with_a_bus_of_its_own_gets_its_answers_there() {
+    let s = setup().await;
+    s.flow.deliver().await;
+    let moto = moto().await;
+    let events = aws_sdk_eventbridge::Client::new(&moto);
+    let bus = format!("{}-profiles", s.flow.bus);
+    create_event_bus(&events, &bus).await.unwrap();
+    let inbox = create_tap(&events, s.flow.sqs(), &bus, SOURCE, &format!("{bus}-inbox"))
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:events:us-east-1:123456789012:event-bus/{bus}");
+    let policy = json!({"platform.profiles": {"fields": ["status"], "deliver_to": arn}});
+    let function = inbound::App {
+        settings: inbound::Settings {
+            data_policy: DataPolicy::parse(&policy.to_string()).unwrap(),
+            patch_rate: Rate::DEFAULT_UPDATE_RATE,
+        },
+        ..function(&s.app, &s.flow).await.0
+    };
+    let outcome = function.handle(&s.event("data-request.json")).await.unwrap();
+    assert_eq!(outcome, Outcome::Done);
+    let received = s.flow.received(&inbox).await;
+    assert_eq!(received.len(), 1, "{received:#?}");
+    assert_eq!(received[0]["detail-type"], "customer.data.response");
+    assert_eq!(received[0]["detail"]["data"], json!({"status": "pending"}));
+    assert!(s.flow.published().await.is_empty(), "not on the shared bus");
+    assert!(s.answers().await.is_empty(), "not on the other destination");
 }
 
 #[tokio::test]
@@ -250,20 +505,23 @@ async fn malformed_unknown_and_unallowed_events_are_dropped_and_change_nothing()
     ] {
         assert!(dropped(&s.handle(name).await), "{name}");
     }
-    // Facts and actions about a customer this business does not have.
-    let mut stranger = fixture("order-completed.json", &s.app, &s.customer);
-    stranger.detail["businessId"] = json!(clientele_core::BusinessId::random().to_string());
-    assert!(dropped(&s.function.handle(&stranger).await.unwrap()));
-    let mut missing = fixture("admin-customer-action-validate.json", &s.app, &s.customer);
+    let mut missing = s.event("admin-customer-action-validate.json");
     missing.detail["customerId"] = json!(clientele_core::CustomerId::random().to_string());
-    assert!(dropped(&s.function.handle(&missing).await.unwrap()));
-    // A data request from a source with no fields allowed.
-    let mut nosy = fixture("data-request.json", &s.app, &s.customer);
-    nosy.source = "platform.orders".to_owned();
-    assert!(dropped(&s.function.handle(&nosy).await.unwrap()));
+    assert!(dropped_as(&s.send(missing).await, Dropped::NoCustomer));
+    // A data request the policy does not answer: no fields for anyone else.
+    let function = inbound::App {
+        settings: inbound::Settings {
+            data_policy: DataPolicy::default(),
+            patch_rate: Rate::DEFAULT_UPDATE_RATE,
+        },
+        ..function(&s.app, &s.flow).await.0
+    };
+    let unanswered = function.handle(&s.event("data-request.json")).await.unwrap();
+    assert!(dropped_as(&unanswered, Dropped::NotAnswered), "{unanswered:?}");
 
     assert_eq!(s.app.items().await.len(), items, "no item written");
     assert_eq!(s.customer().await, before);
+    assert!(s.answers().await.is_empty(), "nothing answered");
     assert!(s.flow.deliver().await.is_empty(), "nothing published");
 }
 
@@ -277,7 +535,7 @@ async fn with_the_table_unavailable_an_event_fails_so_that_lambda_retries_it() {
             store: DynamoStore::new(client, s.app.table.clone()),
             clock: Arc::new(clientele_core::SystemClock),
         },
-        ..function(&s.app, &s.flow)
+        ..function(&s.app, &s.flow).await.0
     };
     proxy.fail("TransactWriteItems");
     let event = fixture("order-completed.json", &s.app, &s.customer);

@@ -1,6 +1,6 @@
 //! The local stack is made from infra/template.yaml, and making it twice is harmless.
 
-use clientele_stack::{Template, create_event_bus, create_table, put_secret};
+use clientele_stack::{SecretState, Template, create_event_bus, create_table, keep_secret, put_secret};
 use clientele_tests::app::{dynamodb_client, sdk_config};
 use clientele_tests::services::moto_endpoint;
 
@@ -65,4 +65,21 @@ async fn the_bus_and_secret_are_created_once_and_the_secret_follows_its_value() 
         .unwrap();
     let value = secrets.get_secret_value().secret_id(&id).send().await.unwrap();
     assert_eq!(value.secret_string(), Some("second-value-of-the-signing-secret"));
+}
+
+#[tokio::test]
+async fn local_set_up_never_overwrites_a_secret_that_is_there() {
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(moto_endpoint()).await);
+    let id = format!("clientele/{}", uuid::Uuid::new_v4().simple());
+    let first = "the-first-local-signing-key-of-this-test";
+    assert_eq!(keep_secret(&secrets, &id, first).await.unwrap(), SecretState::Created);
+    assert_eq!(keep_secret(&secrets, &id, first).await.unwrap(), SecretState::Same);
+    assert_eq!(
+        keep_secret(&secrets, &id, "another-key-somebody-else-set-up")
+            .await
+            .unwrap(),
+        SecretState::KeptAnother
+    );
+    let value = secrets.get_secret_value().secret_id(&id).send().await.unwrap();
+    assert_eq!(value.secret_string(), Some(first));
 }

@@ -22,6 +22,7 @@ mod local_stack;
 mod notes;
 mod outage;
 mod read;
+mod senders;
 mod signing_keys;
 mod tags;
 mod update;

@@ -186,6 +186,7 @@ async fn another_businesss_notes_are_not_found() {
 #[tokio::test]
 async fn deleting_a_customer_deletes_its_notes() {
     let app = TestApp::spawn().await;
+    let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
     let id = customer(&app).await;
     for i in 0..3 {
         write(&app, &id, &staff(&app, "w"), &format!("n{i}")).await;
@@ -194,9 +195,48 @@ async fn deleting_a_customer_deletes_its_notes() {
         .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
         .await;
     assert_eq!(deleted.status, 204);
+    assert!(sweeps.run().await);
     assert!(app.items_of("Note").await.is_empty());
     let listed = app
         .send(Call::get(&format!("/api/customers/{id}/notes")).bearer(&app.token(Role::Viewer)))
         .await;
     assert_eq!(listed.status, 404);
+}
+
+#[tokio::test]
+async fn a_customer_has_at_most_a_thousand_notes() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    let writer = staff(&app, "w");
+    assert_eq!(write(&app, &id, &writer, "the first").await.status, 201);
+    let counts = app.items_of("Counts").await;
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0]["notes"].as_n().unwrap(), "1", "counted with the note");
+    // As if 998 more had been written.
+    let mut full = counts[0].clone();
+    full.insert(
+        "notes".to_owned(),
+        aws_sdk_dynamodb::types::AttributeValue::N("999".to_owned()),
+    );
+    app.dynamodb
+        .put_item()
+        .table_name(&app.table)
+        .set_item(Some(full))
+        .send()
+        .await
+        .unwrap();
+    let last = write(&app, &id, &writer, "the thousandth").await;
+    assert_eq!(last.status, 201);
+    let notes = app.items_of("Note").await.len();
+    let over = write(&app, &id, &writer, "one too many").await;
+    assert_eq!((over.status, over.problem()), (409, "conflict".to_owned()));
+    assert!(over.json()["detail"].as_str().unwrap().contains("1000 notes"));
+    assert_eq!(app.items_of("Note").await.len(), notes, "nothing written");
+
+    let note = last.json()["id"].as_str().unwrap().to_owned();
+    let deleted = app
+        .send(Call::delete(&format!("/api/customers/{id}/notes/{note}")).authorized_as(&writer))
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(write(&app, &id, &writer, "room again").await.status, 201);
 }

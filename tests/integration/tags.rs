@@ -317,6 +317,7 @@ async fn customers_with_a_tag_list_newest_first_in_pages() {
 #[tokio::test]
 async fn deleting_a_customer_removes_its_tags_everywhere() {
     let app = TestApp::spawn().await;
+    let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
     let id = customer(&app, "Gone Gail").await;
     let tag = add(&app, &id, &json!([{"label": "VIP"}, {"label": "Late"}]))
         .await
@@ -328,6 +329,9 @@ async fn deleting_a_customer_removes_its_tags_everywhere() {
         .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
         .await;
     assert_eq!(deleted.status, 204);
+    let (listed_before_the_sweep, _) = listed(&app, "tag=VIP").await;
+    assert!(listed_before_the_sweep.is_empty(), "a deleted customer is never listed");
+    assert!(sweeps.run().await);
     assert!(app.items_of("Tag").await.is_empty());
     assert!(app.items_of("TagById").await.is_empty());
     let (listed, _) = listed(&app, "tag=VIP").await;
@@ -336,4 +340,35 @@ async fn deleting_a_customer_removes_its_tags_everywhere() {
         .send(Call::delete(&format!("/api/customers/tags/{tag}")).authorized_as(&staff_of(app.business)))
         .await;
     assert_eq!(by_id.status, 403, "staff may not delete tags");
+}
+
+#[tokio::test]
+async fn a_customer_has_at_most_a_hundred_tags() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app, "Many Tags").await;
+    for batch in 0..4 {
+        let labels: Vec<Value> = (0..25).map(|n| json!({"label": format!("t{batch}-{n}")})).collect();
+        assert_eq!(add(&app, &id, &Value::Array(labels)).await.status, 201, "batch {batch}");
+    }
+    let items = app.items().await.len();
+    let over = add(&app, &id, &json!({"label": "one too many"})).await;
+    assert_eq!((over.status, over.problem()), (409, "conflict".to_owned()));
+    assert!(over.json()["detail"].as_str().unwrap().contains("100 tags"));
+    let over_by_list = add(&app, &id, &json!([{"label": "x"}, {"label": "y"}])).await;
+    assert_eq!(over_by_list.status, 409);
+    assert_eq!(app.items().await.len(), items, "nothing written");
+    assert_eq!(tags_of(&app, &id).await.len(), 100);
+
+    let first = app
+        .send(Call::get(&format!("/api/customers/tags/customer/{id}")).bearer(&app.token(Role::Viewer)))
+        .await
+        .json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let removed = app
+        .send(Call::delete(&format!("/api/customers/{id}/tags/{first}")).bearer(&app.token(Role::Admin)))
+        .await;
+    assert_eq!(removed.status, 204);
+    assert_eq!(add(&app, &id, &json!({"label": "room again"})).await.status, 201);
 }

@@ -119,6 +119,17 @@ impl EventFlow {
         self.drain(&self.dead_letters).await
     }
 
+    /// What reached any other queue since last asked (a requester's own,
+    /// say), each message's body as JSON.
+    pub async fn received(&self, queue: &str) -> Vec<Value> {
+        self.drain(queue).await
+    }
+
+    /// The SQS client of the flow's queues (moto).
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
+    }
+
     /// Pumps the stream, then takes what reached the tap.
     pub async fn deliver(&self) -> Vec<Value> {
         self.pump().await;

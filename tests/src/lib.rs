@@ -6,12 +6,14 @@
 pub mod app;
 pub mod call;
 pub mod clock;
+pub mod cloudformation;
 pub mod delivery;
 pub mod fixtures;
 pub mod iam;
 pub mod logs;
 pub mod proxy;
 pub mod services;
+pub mod sweeps;
 
 pub use app::{TestApp, basic, customer_body, token};
 pub use call::{Call, TestResponse};

@@ -24,6 +24,8 @@ struct Faults {
     failing: HashSet<String>,
     /// `PutEvents` calls that still get their first entry refused.
     refuse_first_entry: usize,
+    /// Operations that pass this many more calls, then fail until healed.
+    fail_after: std::collections::HashMap<String, usize>,
 }
 
 type Failing = Arc<Mutex<Faults>>;
@@ -69,9 +71,21 @@ impl FaultyProxy {
             .insert(operation.to_owned());
     }
 
+    /// Let the next `calls` calls of this operation through, then answer it
+    /// with a 500 until healed: a failure halfway through a long job.
+    pub fn fail_after(&self, operation: &str, calls: usize) {
+        self.failing
+            .lock()
+            .expect("not poisoned")
+            .fail_after
+            .insert(operation.to_owned(), calls);
+    }
+
     /// From now on, answer this operation as the upstream does.
     pub fn heal(&self, operation: &str) {
-        self.failing.lock().expect("not poisoned").failing.remove(operation);
+        let mut faults = self.failing.lock().expect("not poisoned");
+        faults.failing.remove(operation);
+        faults.fail_after.remove(operation);
     }
 
     /// For the next `calls` `PutEvents` calls: pass on every entry but the
@@ -129,6 +143,13 @@ async fn forward(
         let refuse = operation == "PutEvents" && faults.refuse_first_entry > 0;
         if refuse {
             faults.refuse_first_entry -= 1;
+        }
+        if let Some(left) = faults.fail_after.get_mut(&operation) {
+            if *left == 0 {
+                faults.failing.insert(operation.clone());
+            } else {
+                *left -= 1;
+            }
         }
         refuse
     };

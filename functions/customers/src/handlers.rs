@@ -173,7 +173,7 @@ pub async fn delete(
     IfMatch(precondition): IfMatch,
 ) -> Result<Response, ApiError> {
     let actor = app.context.actor(caller.business_id, &caller.id);
-    customers::delete(&app.context.store, &app.files, &actor, id, precondition.as_ref()).await?;
+    customers::delete(&app.context.store, &actor, id, precondition.as_ref()).await?;
     tracing::info!(customer_id = %id, "customer deleted");
     Ok(empty(StatusCode::NO_CONTENT))
 }

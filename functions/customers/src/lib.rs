@@ -41,16 +41,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The update rate when `CUSTOMER_PATCH_RATE` is not set: five a minute.
-    pub const DEFAULT_PATCH_RATE: Rate = Rate {
-        limit: 5,
-        period_seconds: 60,
-    };
-
     /// Reads the settings.
     pub fn from_env(env: &impl Lookup) -> Result<Self, ConfigError> {
         Ok(Self {
-            patch_rate: parsed_or(env, "CUSTOMER_PATCH_RATE", Self::DEFAULT_PATCH_RATE)?,
+            patch_rate: parsed_or(env, "CUSTOMER_PATCH_RATE", Rate::DEFAULT_UPDATE_RATE)?,
         })
     }
 }
@@ -58,7 +52,7 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            patch_rate: Self::DEFAULT_PATCH_RATE,
+            patch_rate: Rate::DEFAULT_UPDATE_RATE,
         }
     }
 }

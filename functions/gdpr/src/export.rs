@@ -24,6 +24,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::EVENT, "history"),
     (entity::FACT, "facts_counted"),
     (entity::RATE_WINDOW, "rate_limit_windows"),
+    (entity::COUNTS, "counts"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -81,6 +82,8 @@ pub struct Export<'a> {
     pub facts_counted: Vec<Value>,
     /// Rate-limit windows of recent updates.
     pub rate_limit_windows: Vec<Value>,
+    /// How many tags and notes the customer has, as their caps count them.
+    pub counts: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -141,6 +144,7 @@ impl<'a> Export<'a> {
             history,
             facts_counted: attributes(&[entity::FACT]),
             rate_limit_windows: attributes(&[entity::RATE_WINDOW]),
+            counts: attributes(&[entity::COUNTS]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

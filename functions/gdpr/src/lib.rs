@@ -26,12 +26,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use clientele_auth::Access;
-use clientele_core::StoreError;
 use clientele_core::gdpr::{ErasureReceipt, GdprRequest};
+use clientele_core::{OperationError, StoreError};
 use clientele_http::body::JSON;
 use clientele_http::response::{json, with_header};
 use clientele_http::{ApiError, Caller, HttpFunction, JsonObject, POST, Response, Routes, State};
 use clientele_operations::FileContext;
+use clientele_operations::deletion;
 use clientele_operations::erasure::{self, Erasure, export_prefix};
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 
@@ -88,11 +89,9 @@ pub async fn function(env: &impl Lookup, sdk: &SdkConfig) -> Result<HttpFunction
     routes().serve_from_env(Arc::new(app), clients, env, sdk).await
 }
 
-fn no_such_customer(error: clientele_core::OperationError) -> ApiError {
+fn no_such_customer(error: OperationError) -> ApiError {
     match error {
-        clientele_core::OperationError::NotFound => {
-            ApiError::NotFound("Nothing is stored about this customer.".to_owned())
-        }
+        OperationError::NotFound => ApiError::NotFound("Nothing is stored about this customer.".to_owned()),
         other => other.into(),
     }
 }
@@ -106,9 +105,16 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let asked = GdprRequest::from_json(&body)?;
     let store = &app.context.store;
-    let customer = erasure::subject(store, caller.business_id, &asked)
-        .await
-        .map_err(no_such_customer)?;
+    let customer = match erasure::subject(store, caller.business_id, &asked).await {
+        Ok(customer) => customer,
+        Err(OperationError::NotFound) => {
+            // Deleted, but not all of it swept yet: finish that, so that
+            // what the export would have found is gone, then say so.
+            deletion::finish_if_pending(store, &app.files, caller.business_id, &asked.subject).await?;
+            return Err(no_such_customer(OperationError::NotFound));
+        }
+        Err(other) => return Err(no_such_customer(other)),
+    };
     let holdings = store.holdings(&customer).await?;
     let avatar = match &customer.avatar_key {
         Some(key) => Some(Avatar {
@@ -127,7 +133,7 @@ pub async fn export(
     let response = if size <= app.settings.max_inline_bytes {
         with_header(Response::new(text.into()), CONTENT_TYPE, JSON)
     } else {
-        let key = format!("{}{now}.json", export_prefix(&customer));
+        let key = format!("{}{now}.json", export_prefix(customer.business_id, customer.id));
         app.files.put(&key, text.into_bytes(), JSON).await?;
         let link = app.files.link(&key).await?;
         json(

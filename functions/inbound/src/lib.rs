@@ -1,33 +1,69 @@
 //! The inbound function: what other services send, on an EventBridge rule.
 //!
-//! | detail-type               | what it does |
-//! |---------------------------|--------------|
-//! | `admin.customer.action`   | validates, suspends or reactivates (the lifecycle routes' state machine) |
-//! | `customer.update.request` | applies `changes` as `PATCH` would |
-//! | `customer.data.request`   | answers with `customer.data.response`, only the fields the requester may see |
-//! | `order.completed`, `order.returned`, `appointment.booked`, `appointment.cancelled` | keep the customer's statistics, each fact once |
+//! | sender | detail-type | what it does |
+//! |--------|-------------|--------------|
+//! | `platform.admin` | `admin.customer.action` | validates, suspends or reactivates (the lifecycle routes' state machine) |
+//! | `platform.profiles` | `customer.update.request` | applies `changes` as `PATCH` would: the same validation, rate limit and (with `expectedVersion`) precondition |
+//! | `platform.profiles` | `customer.data.request` | answers with `customer.data.response`, only the fields the requester may see, delivered to the requester alone |
+//! | `platform.orders`, `platform.appointments` | `order.completed`, `order.returned`, `appointment.booked`, `appointment.cancelled` | keep the customer's statistics, each fact once |
 //!
-//! Only events from `ALLOWED_EVENT_SOURCES` are read. Anything malformed,
-//! unknown, or about a customer that does not exist is logged and dropped:
-//! retrying cannot fix it. Only a failure that may pass (DynamoDB or the bus
-//! unavailable) fails the invocation, so Lambda retries it and, after its
-//! last retry, sends it to the function's dead-letter queue.
+//! Each source may send only its own detail-types
+//! (`clientele_core::inbound::SENDERS`), and every event names the
+//! customer's business: a customer of another business is never found.
+//! Anything else, anything malformed, about a customer that does not exist,
+//! refused by the rules or past the rate limit, is logged with its reason and
+//! dropped: retrying cannot fix it. Only a failure that may pass (DynamoDB or
+//! a destination unavailable) fails the invocation, so Lambda retries it and,
+//! after its last retry, sends it to the function's dead-letter queue.
 
-use std::collections::HashSet;
+pub mod answers;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use clientele_bus::{Delivery, Outgoing, Publisher};
 use clientele_core::facts::{Fact, FactKind};
-use clientele_core::inbound::{AdminAction, DATA_RESPONSE, DataRequest, UpdateRequest};
-use clientele_core::{BusinessId, Customer, CustomerId, OperationError, StoreError, Timestamp};
+use clientele_core::inbound::{AdminAction, DataRequest, UpdateRequest, may_send};
+use clientele_core::{BusinessId, Customer, CustomerId, OperationError, Precondition, Rate, StoreError, Timestamp};
 use clientele_operations::customers::Guards;
 use clientele_operations::data::DataPolicy;
 use clientele_operations::facts::Counted;
 use clientele_operations::{Actor, Context, DynamoStore, customers, data, facts, lifecycle};
-use clientele_startup::{ConfigError, Lookup, required};
+use clientele_startup::{ConfigError, Lookup, parsed_or};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
+
+use crate::answers::Answers;
+
+/// Why an event was dropped: the kinds the function counts, one log field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// Its source may not send its detail-type (or any).
+    NotAllowed,
+    /// Its detail does not fit, or a fact's time is out of range.
+    Malformed,
+    /// No such customer in the business it names.
+    NoCustomer,
+    /// The rules refuse it: a lifecycle step the status does not allow, an
+    /// invalid or conflicting change, a stale expected version.
+    Refused,
+    /// The customer's update rate is used up.
+    RateLimited,
+    /// A data request from a requester the policy does not name.
+    NotAnswered,
+}
+
+impl Dropped {
+    /// The reason's name in the log.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Dropped::NotAllowed => "not_allowed",
+            Dropped::Malformed => "malformed",
+            Dropped::NoCustomer => "no_customer",
+            Dropped::Refused => "refused",
+            Dropped::RateLimited => "rate_limited",
+            Dropped::NotAnswered => "not_answered",
+        }
+    }
+}
 
 /// What became of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +72,8 @@ pub enum Outcome {
     Done,
     /// It was a duplicate of a fact already counted.
     AlreadyDone,
-    /// It was dropped, and why (logged).
-    Dropped(String),
+    /// It was dropped: why, and what exactly (logged).
+    Dropped(Dropped, String),
 }
 
 /// A failure that may pass: the invocation fails so that Lambda retries it.
@@ -57,29 +93,27 @@ impl From<TryAgain> for lambda_runtime::Diagnostic {
 /// The function's own settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The sources whose events are read (`ALLOWED_EVENT_SOURCES`, comma-separated).
-    pub allowed_sources: HashSet<String>,
-    /// Who may ask for which fields (`DATA_REQUEST_FIELDS`, a JSON object of
-    /// source → field names; nobody when unset).
+    /// Who may ask for which fields, and where each one's answers go
+    /// (`DATA_REQUESTERS`; nobody when unset).
     pub data_policy: DataPolicy,
+    /// Update requests allowed per customer, counted with `PATCH`'s
+    /// (`CUSTOMER_PATCH_RATE`, default `5/minute`).
+    pub patch_rate: Rate,
 }
 
 impl Settings {
     /// Reads the settings.
     pub fn from_env(env: &impl Lookup) -> Result<Self, ConfigError> {
-        let allowed_sources = required(env, "ALLOWED_EVENT_SOURCES")?
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        let data_policy = DataPolicy::parse(&env.get("DATA_REQUEST_FIELDS").unwrap_or_else(|| "{}".to_owned()))
-            .map_err(|e| ConfigError::Invalid {
-                name: "DATA_REQUEST_FIELDS",
-                reason: e.to_string(),
+        let data_policy =
+            DataPolicy::parse(&env.get("DATA_REQUESTERS").unwrap_or_else(|| "{}".to_owned())).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "DATA_REQUESTERS",
+                    reason: e.to_string(),
+                }
             })?;
         Ok(Self {
-            allowed_sources,
             data_policy,
+            patch_rate: parsed_or(env, "CUSTOMER_PATCH_RATE", Rate::DEFAULT_UPDATE_RATE)?,
         })
     }
 }
@@ -89,19 +123,19 @@ impl Settings {
 pub struct App {
     /// The table and the clock.
     pub context: Context,
-    /// Sends data responses.
-    pub publisher: Publisher,
+    /// Delivers data responses to their requesters.
+    pub answers: Answers,
     /// The function's own settings.
     pub settings: Settings,
 }
 
 impl App {
-    /// Builds the function from its environment: `TABLE_NAME`,
-    /// `EVENT_BUS_NAME`, `EVENT_SOURCE` and its [`Settings`].
+    /// Builds the function from its environment: `TABLE_NAME`, `EVENT_SOURCE`
+    /// and its [`Settings`].
     pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             settings: Settings::from_env(env)?,
-            publisher: Publisher::from_env(env, sdk)?,
+            answers: Answers::from_env(env, sdk),
             context: Context::from_env(env, sdk).await?,
         })
     }
@@ -111,8 +145,8 @@ impl App {
     }
 }
 
-fn dropped(why: impl Into<String>) -> Result<Outcome, TryAgain> {
-    Ok(Outcome::Dropped(why.into()))
+fn dropped(why: Dropped, detail: impl Into<String>) -> Result<Outcome, TryAgain> {
+    Ok(Outcome::Dropped(why, detail.into()))
 }
 
 /// An operation's error as an outcome: what may pass is tried again; the
@@ -121,20 +155,25 @@ fn settle(error: OperationError) -> Result<Outcome, TryAgain> {
     match error {
         OperationError::Store(StoreError::Unavailable(e)) => Err(TryAgain(e.to_string())),
         OperationError::Contended => Err(TryAgain("the customer is being changed".to_owned())),
-        other => dropped(other.to_string()),
+        OperationError::NotFound => dropped(Dropped::NoCustomer, "no such customer"),
+        OperationError::RateLimited { retry_after_seconds } => dropped(
+            Dropped::RateLimited,
+            format!("the customer's update rate is used up for {retry_after_seconds} s"),
+        ),
+        other => dropped(Dropped::Refused, other.to_string()),
     }
 }
 
-/// The customer an inbound event names, in the business it names (if any);
-/// otherwise the event's outcome: dropped, or tried again.
+/// The customer an inbound event names, in the business it names; otherwise
+/// the event's outcome: dropped, or tried again.
 async fn customer_of(
     store: &DynamoStore,
     id: CustomerId,
-    business: Option<BusinessId>,
+    business: BusinessId,
 ) -> Result<Customer, Result<Outcome, TryAgain>> {
     match store.find_customer(id).await {
-        Ok(Some(customer)) if business.is_none_or(|b| b == customer.business_id) => Ok(customer),
-        Ok(_) => Err(dropped("no such customer")),
+        Ok(Some(customer)) if customer.business_id == business => Ok(customer),
+        Ok(_) => Err(dropped(Dropped::NoCustomer, "no such customer in the business named")),
         Err(error) => Err(settle(error.into())),
     }
 }
@@ -144,8 +183,9 @@ impl App {
     pub async fn handle(&self, event: &EventBridgeEvent<Value>) -> Result<Outcome, TryAgain> {
         let outcome = self.dispatch(event).await;
         match &outcome {
-            Ok(Outcome::Dropped(why)) => {
-                tracing::warn!(source = %event.source, detail_type = %event.detail_type, id = ?event.id, reason = %why, "dropped an event");
+            Ok(Outcome::Dropped(why, detail)) => {
+                tracing::warn!(source = %event.source, detail_type = %event.detail_type, id = ?event.id,
+                    dropped = why.as_str(), %detail, "dropped an event");
             }
             Ok(done) => {
                 tracing::info!(source = %event.source, detail_type = %event.detail_type, ?done, "handled an event")
@@ -158,33 +198,34 @@ impl App {
     }
 
     async fn dispatch(&self, event: &EventBridgeEvent<Value>) -> Result<Outcome, TryAgain> {
-        if !self.settings.allowed_sources.contains(&event.source) {
-            return dropped(format!("source {:?} is not allowed", event.source));
+        let (source, detail_type) = (event.source.as_str(), event.detail_type.as_str());
+        if !may_send(source, detail_type) {
+            return dropped(Dropped::NotAllowed, format!("{source:?} may not send {detail_type:?}"));
         }
         let now = self.context.clock.now();
         let detail = &event.detail;
-        match event.detail_type.as_str() {
+        match detail_type {
             "admin.customer.action" => match AdminAction::from_detail(detail) {
                 Ok(action) => self.admin_action(&action, now).await,
-                Err(errors) => dropped(errors.to_string()),
+                Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             "customer.update.request" => match UpdateRequest::from_detail(detail) {
-                Ok(request) => self.update(&request, &event.source, now).await,
-                Err(errors) => dropped(errors.to_string()),
+                Ok(request) => self.update(&request, source, now).await,
+                Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             "customer.data.request" => match DataRequest::from_detail(detail) {
-                Ok(request) => self.answer(&request, &event.source, now).await,
-                Err(errors) => dropped(errors.to_string()),
+                Ok(request) => self.answer(&request, source, now).await,
+                Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             other => match other.parse::<FactKind>() {
                 Ok(kind) => {
                     let sent_at = event.time.map(Timestamp::from).unwrap_or(now);
-                    match Fact::from_detail(kind, detail, sent_at) {
+                    match Fact::from_detail(kind, detail, sent_at, now) {
                         Ok(fact) => self.count(&fact, now).await,
-                        Err(errors) => dropped(errors.to_string()),
+                        Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
                     }
                 }
-                Err(_) => dropped(format!("detail-type {other:?} is not one this service reads")),
+                Err(_) => dropped(Dropped::NotAllowed, format!("{other:?} is not read here")),
             },
         }
     }
@@ -203,6 +244,9 @@ impl App {
         applied.map(|_| Outcome::Done).or_else(settle)
     }
 
+    /// An update request, by `PATCH`'s rules: its validation, its rate limit
+    /// (refused updates are dropped, not retried) and, when the request names
+    /// the version it expects, its precondition.
     async fn update(&self, request: &UpdateRequest, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
         let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
             Ok(customer) => customer,
@@ -213,35 +257,43 @@ impl App {
             id: sender.to_owned(),
             at: now,
         };
-        let updated = customers::update(self.store(), &requester, customer.id, &request.patch, Guards::default()).await;
+        let precondition = request.expected_version.map(|v| Precondition::Versions(vec![v]));
+        let guards = Guards {
+            precondition: precondition.as_ref(),
+            rate: Some(&self.settings.patch_rate),
+        };
+        let updated = customers::update(self.store(), &requester, customer.id, &request.patch, guards).await;
         updated.map(|_| Outcome::Done).or_else(settle)
     }
 
     async fn answer(&self, request: &DataRequest, requester: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
-        let response = match data::answer(self.store(), request, requester, &self.settings.data_policy, now).await {
-            Ok(Some(response)) => response,
-            Ok(None) => return dropped(format!("{requester} may not ask for customer data")),
+        let policy = &self.settings.data_policy;
+        let (response, destination) = match data::answer(self.store(), request, requester, policy, now).await {
+            Ok(Some(response)) => match policy.requester(requester) {
+                Some(allowed) => (response, &allowed.deliver_to),
+                None => {
+                    return dropped(
+                        Dropped::NotAnswered,
+                        format!("{requester} may not ask for customer data"),
+                    );
+                }
+            },
+            Ok(None) => {
+                return dropped(
+                    Dropped::NotAnswered,
+                    format!("{requester} may not ask for customer data"),
+                );
+            }
             Err(error) => return settle(error),
         };
-        let detail = serde_json::to_string(&response).map_err(|e| TryAgain(e.to_string()))?;
-        let outgoing = Outgoing {
-            event_id: response.event_id.to_string(),
-            detail_type: DATA_RESPONSE.to_owned(),
-            detail,
-            time: now,
-        };
-        match self.publisher.publish(&[outgoing]).await.first() {
-            Some(Delivery::Sent) => Ok(Outcome::Done),
-            Some(Delivery::Rejected { code }) => dropped(format!("EventBridge refused the response: {code}")),
-            other => Err(TryAgain(format!("the response was not sent: {other:?}"))),
-        }
+        self.answers.deliver(&response, destination, now).await
     }
 
     async fn count(&self, fact: &Fact, now: Timestamp) -> Result<Outcome, TryAgain> {
         match facts::record(self.store(), fact, now).await {
             Ok(Counted::Now(_)) => Ok(Outcome::Done),
             Ok(Counted::Already) => Ok(Outcome::AlreadyDone),
-            Ok(Counted::NoCustomer) => dropped("no such customer"),
+            Ok(Counted::NoCustomer) => dropped(Dropped::NoCustomer, "no such customer in the business named"),
             Err(error) => settle(error),
         }
     }

@@ -1,6 +1,7 @@
 //! The local event flow of `make run`: the table's stream fed to the
-//! publisher function that `cargo lambda watch` serves, as Lambda's event
-//! source mapping feeds it in the cloud, and the local tap queue printed.
+//! publisher and sweeper functions that `cargo lambda watch` serves, as
+//! Lambda's event source mappings feed them in the cloud, and the local tap
+//! queue printed.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -70,30 +71,48 @@ fn save_positions(path: &Path, positions: &HashMap<String, String>) -> Result<()
         .map_err(|e| format!("saving stream positions in {}: {e}", path.display()))
 }
 
-/// Feeds the table's stream to the `publisher` function on `port`, for ever,
-/// keeping the positions reached in `state` so that a restart goes on where
-/// the last run stopped. Records the publisher reports failed are handed to
-/// it again, after a pause that grows while it keeps failing.
+/// Feeds the table's stream, for ever, to every function the template hands
+/// it to (the publisher and the sweeper), each from its own position, as
+/// each has its own event source mapping in the cloud. Positions are kept in
+/// `state` (`stream-positions-<function>.json`), so that a restart goes on
+/// where the last run stopped. Records a function reports failed are handed
+/// to it again, after a pause that grows while it keeps failing.
 pub async fn feed_stream(table: &str, port: u16, state: &Path) -> Result<(), String> {
+    let template = clientele_stack::Template::bundled().map_err(|e| e.to_string())?;
+    let functions: Vec<String> = template
+        .functions()
+        .into_iter()
+        .filter(|f| f.reads_stream)
+        .map(|f| f.binary)
+        .collect();
+    let feeds = functions.iter().map(|function| feed_one(table, port, state, function));
+    futures_util::future::try_join_all(feeds).await.map(|_| ())
+}
+
+async fn feed_one(table: &str, port: u16, state: &Path, function: &str) -> Result<(), String> {
+    let positions = state.join(format!("stream-positions-{function}.json"));
     let sdk = clientele_startup::aws::sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
-    let mut reader = StreamReader::open(&dynamodb, streams, table, load_positions(state))
+    let mut reader = StreamReader::open(&dynamodb, streams, table, load_positions(&positions))
         .await
         .map_err(|e| e.to_string())?;
-    let invoker = Invoker::new(port, "publisher");
-    eprintln!("local-stream: feeding {} to the publisher", reader.arn());
+    let invoker = Invoker::new(port, function);
+    eprintln!("local-stream: feeding {} to the {function}", reader.arn());
     let mut pause = Duration::from_millis(500);
     loop {
         match reader.feed(BATCH_SIZE, |event| invoker.invoke(event)).await {
             Ok(0) => pause = Duration::from_millis(500),
             Ok(_) => {
-                save_positions(state, reader.positions())?;
+                save_positions(&positions, reader.positions())?;
                 pause = Duration::ZERO;
             }
             Err(error) => {
                 pause = (pause * 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
-                eprintln!("local-stream: {error}; trying again in {} s", pause.as_secs());
+                eprintln!(
+                    "local-stream: {function}: {error}; trying again in {} s",
+                    pause.as_secs()
+                );
             }
         }
         tokio::time::sleep(pause).await;

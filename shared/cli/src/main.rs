@@ -5,27 +5,29 @@
 //! - `clientele client create|rotate|deactivate|show` manages external-system
 //!   clients in the table named by `TABLE_NAME`.
 //! - `clientele local-setup` creates the table, the event bus, the signing
-//!   secret and the avatar bucket of `infra/template.yaml` on the endpoints named by the AWS SDK's
-//!   standard variables, and the demo data the README's examples use (`make run`
-//!   runs it against DynamoDB Local and moto), with a dead-letter queue for
-//!   the publisher and a tap: a queue every published event reaches.
-//! - `clientele local-stream` feeds the table's stream to the publisher that
-//!   `cargo lambda watch` serves; `clientele local-events` prints what reached
+//!   secret and the avatar bucket of `infra/template.yaml` on the local
+//!   endpoints named by the AWS SDK's standard variables (and refuses any
+//!   other), and the demo data the README's examples use (`make run` runs it
+//!   against DynamoDB Local and moto), with a dead-letter queue for the
+//!   publisher, a queue for a local requester's data responses, and a tap: a
+//!   queue every published event reaches.
+//! - `clientele local-stream` feeds the table's stream to the publisher and
+//!   the sweeper that `cargo lambda watch` serves; `clientele local-events` prints what reached
 //!   the tap (`make events`); `clientele local-router` prints the router
 //!   `cargo lambda watch` routes by, made from the template.
 
 mod client;
 mod local_events;
+mod local_setup;
 mod token;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use clientele_auth::SigningKey;
-use clientele_stack::{
-    Template, create_bucket, create_event_bus, create_queue, create_table, create_tap, local_s3, put_secret,
-};
+use clientele_stack::Template;
 use clientele_store::DynamoStore;
+
+use crate::local_setup::LocalStack;
 
 #[derive(Parser)]
 #[command(name = "clientele", version, about = "Clientele's developer and operator command")]
@@ -94,9 +96,13 @@ enum Command {
             default_value = "clientele-publisher-dead-letters"
         )]
         dead_letter_queue: String,
+        /// The queue a local requester's data responses are delivered to.
+        #[arg(long, env = "DATA_RESPONSES_QUEUE_NAME", default_value = "clientele-data-responses")]
+        data_responses_queue: String,
     },
-    /// Feed the table's stream to the publisher function served on 127.0.0.1,
-    /// as Lambda's event source mapping does in the cloud.
+    /// Feed the table's stream to the functions that read it (the publisher,
+    /// the sweeper) served on 127.0.0.1, as Lambda's event source mappings do
+    /// in the cloud.
     LocalStream {
         /// The table.
         #[arg(long, env = "TABLE_NAME")]
@@ -104,7 +110,7 @@ enum Command {
         /// The port `cargo lambda watch` serves on.
         #[arg(long, env = "API_PORT", default_value_t = 9000)]
         port: u16,
-        /// Where to keep the positions reached in the stream.
+        /// The folder where each function's position in the stream is kept.
         #[arg(long)]
         state: std::path::PathBuf,
     },
@@ -120,73 +126,6 @@ enum Command {
         #[arg(long)]
         follow: bool,
     },
-}
-
-/// The local stack's names for what `local-setup` creates.
-struct LocalStack<'a> {
-    table: &'a str,
-    bus: &'a str,
-    secret_id: &'a str,
-    key: &'a str,
-    bucket: &'a str,
-    event_source: &'a str,
-    tap_queue: &'a str,
-    dead_letter_queue: &'a str,
-}
-
-fn said(created: bool) -> &'static str {
-    if created { "created" } else { "already there" }
-}
-
-async fn local_setup(stack: &LocalStack<'_>) -> Result<(), String> {
-    let LocalStack {
-        table,
-        bus,
-        secret_id,
-        key,
-        bucket,
-        ..
-    } = *stack;
-    SigningKey::new(key.as_bytes()).map_err(|e| e.to_string())?;
-    let template = Template::bundled().map_err(|e| e.to_string())?;
-    let sdk = clientele_startup::aws::sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let definition = template.table().map_err(|e| e.to_string())?;
-    let created = create_table(&dynamodb, table, &definition)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("table {table}: {}", said(created));
-    let created = create_event_bus(&aws_sdk_eventbridge::Client::new(&sdk), bus)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("event bus {bus}: {}", said(created));
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let tap = create_tap(
-        &aws_sdk_eventbridge::Client::new(&sdk),
-        &sqs,
-        bus,
-        stack.event_source,
-        stack.tap_queue,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    println!("events from {} on {bus} reach the queue {tap}", stack.event_source);
-    let dead_letters = create_queue(&sqs, stack.dead_letter_queue)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("dead-letter queue: {dead_letters}");
-    put_secret(&aws_sdk_secretsmanager::Client::new(&sdk), secret_id, key)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("secret {secret_id}: holds the local signing key");
-    let created = create_bucket(&local_s3(&sdk), bucket)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("bucket {bucket}: {}", said(created));
-    for line in clientele_stack::demo::ensure(&DynamoStore::new(dynamodb, table)).await? {
-        println!("{line}");
-    }
-    Ok(())
 }
 
 #[tokio::main]
@@ -213,8 +152,9 @@ async fn main() -> ExitCode {
             event_source,
             tap_queue,
             dead_letter_queue,
+            data_responses_queue,
         } => {
-            local_setup(&LocalStack {
+            local_setup::run(&LocalStack {
                 table: &table,
                 bus: &bus,
                 secret_id: &secret_id,
@@ -223,6 +163,7 @@ async fn main() -> ExitCode {
                 event_source: &event_source,
                 tap_queue: &tap_queue,
                 dead_letter_queue: &dead_letter_queue,
+                data_responses_queue: &data_responses_queue,
             })
             .await
         }

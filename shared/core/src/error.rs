@@ -52,6 +52,14 @@ pub enum OperationError {
     /// The customer has no avatar.
     #[error("the customer has no avatar")]
     NoAvatar,
+    /// The customer already has as many tags (or notes) as it may.
+    #[error("a customer may have at most {limit} {what}")]
+    LimitReached {
+        /// Of what: `tags` or `notes`.
+        what: &'static str,
+        /// How many it may have.
+        limit: usize,
+    },
     /// The caller may not do this to something another principal made.
     #[error("{0}")]
     NotYours(&'static str),

@@ -39,6 +39,13 @@ impl FactKind {
 
 /// Longest fact id accepted.
 pub const FACT_ID_MAX_CHARS: usize = 128;
+/// How long a fact is remembered as counted (its marker's lifetime), in
+/// days: a duplicate arriving later would count again, so a fact older than
+/// this is not counted at all.
+pub const FACT_MARKER_DAYS: i64 = 30;
+/// How far ahead of this service's clock a fact's time may be, in seconds:
+/// clocks differ a little; a fact from the future is refused.
+pub const FACT_CLOCK_SKEW_SECONDS: i64 = 300;
 /// Largest amount accepted.
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
@@ -52,8 +59,8 @@ pub struct Fact {
     pub id: String,
     /// The customer.
     pub customer_id: CustomerId,
-    /// The customer's business, when the sender names it.
-    pub business_id: Option<BusinessId>,
+    /// The customer's business.
+    pub business_id: BusinessId,
     /// The order's amount (required for a completed order).
     pub amount: Option<Decimal>,
     /// When it happened.
@@ -93,8 +100,15 @@ fn amount(value: &Value) -> Result<Decimal, &'static str> {
 
 impl Fact {
     /// Reads a fact from an event's detail; `sent_at` (the event's time) is
-    /// used unless the detail says `occurredAt`. Names every offending field.
-    pub fn from_detail(kind: FactKind, detail: &Value, sent_at: Timestamp) -> Result<Self, ValidationErrors> {
+    /// used unless the detail says `occurredAt`. The fact's time must lie
+    /// between [`FACT_MARKER_DAYS`] before `now` and
+    /// [`FACT_CLOCK_SKEW_SECONDS`] after it. Names every offending field.
+    pub fn from_detail(
+        kind: FactKind,
+        detail: &Value,
+        sent_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let customer_id = text(detail, "customerId", &mut errors).and_then(|t| match CustomerId::parse(t) {
             Ok(id) => Some(id),
@@ -112,16 +126,7 @@ impl Fact {
                 Some(t.to_owned())
             }
         });
-        let business_id = match detail.get("businessId") {
-            None | Some(Value::Null) => None,
-            Some(v) => match v.as_str().map(BusinessId::parse) {
-                Some(Ok(b)) => Some(b),
-                _ => {
-                    errors.push("businessId", "must be a UUID");
-                    None
-                }
-            },
-        };
+        let business_id = crate::inbound::business_id(detail, &mut errors);
         let amount = match (detail.get("amount"), kind) {
             (None | Some(Value::Null), FactKind::OrderCompleted) => {
                 errors.push("amount", "is required");
@@ -146,12 +151,31 @@ impl Fact {
                 }
             },
         };
+        let at = at.filter(|at| {
+            let field = if detail.get("occurredAt").is_some() {
+                "occurredAt"
+            } else {
+                "time"
+            };
+            if *at > now.plus_seconds(FACT_CLOCK_SKEW_SECONDS) {
+                errors.push(field, "is in the future");
+                false
+            } else if *at < now.plus_seconds(-FACT_MARKER_DAYS * 86_400) {
+                errors.push(
+                    field,
+                    format!("is more than {FACT_MARKER_DAYS} days ago: too old to be counted once"),
+                );
+                false
+            } else {
+                true
+            }
+        });
         errors.into_result(|| {
             Some(Self {
                 kind,
                 id: id?,
                 customer_id: customer_id?,
-                business_id,
+                business_id: business_id?,
                 amount,
                 at: at?,
             })
@@ -219,8 +243,9 @@ mod tests {
         Timestamp::parse(text).unwrap()
     }
 
-    fn fact(kind: FactKind, detail: Value) -> Fact {
-        Fact::from_detail(kind, &detail, at("2026-11-25T10:00:00Z")).unwrap()
+    fn fact(kind: FactKind, mut detail: Value) -> Fact {
+        detail["businessId"] = json!(BusinessId::random().to_string());
+        Fact::from_detail(kind, &detail, at("2026-11-25T10:00:00Z"), at("2026-11-25T10:00:00Z")).unwrap()
     }
 
     #[test]
@@ -230,11 +255,11 @@ mod tests {
         let facts = [
             fact(
                 FactKind::OrderCompleted,
-                json!({"customerId": id, "orderId": "o-2", "amount": 12.5, "occurredAt": "2026-03-01T00:00:00Z"}),
+                json!({"customerId": id, "orderId": "o-2", "amount": 12.5, "occurredAt": "2026-11-21T00:00:00Z"}),
             ),
             fact(
                 FactKind::OrderCompleted,
-                json!({"customerId": id, "orderId": "o-1", "amount": "100.25", "occurredAt": "2026-01-01T00:00:00Z"}),
+                json!({"customerId": id, "orderId": "o-1", "amount": "100.25", "occurredAt": "2026-11-01T00:00:00Z"}),
             ),
             fact(
                 FactKind::OrderReturned,
@@ -254,10 +279,10 @@ mod tests {
         assert_eq!(after.stats.lifetime_value, Decimal::from_str("100.25").unwrap());
         assert_eq!(
             after.stats.last_order_date,
-            Some(at("2026-03-01T00:00:00Z")),
+            Some(at("2026-11-21T00:00:00Z")),
             "the later order, whatever the order of arrival"
         );
-        assert_eq!(after.history.first_order_date, Some(at("2026-01-01T00:00:00Z")));
+        assert_eq!(after.history.first_order_date, Some(at("2026-11-01T00:00:00Z")));
         assert_eq!(after.history.returned_orders, 1);
         assert_eq!(after.stats.total_appointments, 1);
         assert_eq!(
@@ -271,27 +296,62 @@ mod tests {
 
     #[test]
     fn a_bad_fact_names_every_field() {
+        let now = Timestamp::now();
         let errors = Fact::from_detail(
             FactKind::OrderCompleted,
             &json!({"customerId": "nope", "amount": -3, "businessId": 5, "occurredAt": "yesterday"}),
-            Timestamp::now(),
+            now,
+            now,
         )
         .unwrap_err();
         assert_eq!(
             errors.fields(),
             vec!["customerId", "orderId", "businessId", "amount", "occurredAt"]
         );
+        let business = BusinessId::random().to_string();
         for bad in [json!(1.23456), json!("ten"), json!(true), json!(2_000_000_000_000i64)] {
-            let detail = json!({"customerId": CustomerId::random().to_string(), "orderId": "o", "amount": bad});
+            let detail = json!({"customerId": CustomerId::random().to_string(), "businessId": business,
+                "orderId": "o", "amount": bad});
             assert!(
-                Fact::from_detail(FactKind::OrderCompleted, &detail, Timestamp::now()).is_err(),
+                Fact::from_detail(FactKind::OrderCompleted, &detail, now, now).is_err(),
                 "{bad}"
             );
         }
-        let no_amount = json!({"customerId": CustomerId::random().to_string(), "orderId": "o"});
+        let no_amount = json!({"customerId": CustomerId::random().to_string(), "businessId": business, "orderId": "o"});
         assert!(
-            Fact::from_detail(FactKind::OrderReturned, &no_amount, Timestamp::now()).is_ok(),
+            Fact::from_detail(FactKind::OrderReturned, &no_amount, now, now).is_ok(),
             "a return's amount is optional"
+        );
+        let no_business = json!({"customerId": CustomerId::random().to_string(), "orderId": "o"});
+        assert_eq!(
+            Fact::from_detail(FactKind::OrderReturned, &no_business, now, now)
+                .unwrap_err()
+                .fields(),
+            vec!["businessId"]
+        );
+    }
+
+    #[test]
+    fn a_fact_from_the_future_or_older_than_its_marker_is_refused() {
+        let now = at("2026-11-25T10:00:00Z");
+        let detail = |occurred: &str| {
+            json!({"customerId": CustomerId::random().to_string(), "businessId": BusinessId::random().to_string(),
+                "orderId": "o", "amount": 1, "occurredAt": occurred})
+        };
+        let read = |occurred: &str| Fact::from_detail(FactKind::OrderCompleted, &detail(occurred), now, now);
+        assert!(read("2026-11-25T10:04:00Z").is_ok(), "a little clock skew is fine");
+        assert_eq!(read("9999-01-01T00:00:00Z").unwrap_err().fields(), vec!["occurredAt"]);
+        assert_eq!(read("2026-11-25T10:06:00Z").unwrap_err().fields(), vec!["occurredAt"]);
+        assert!(read("2026-10-27T10:00:00Z").is_ok(), "29 days ago");
+        assert_eq!(read("2026-10-25T09:00:00Z").unwrap_err().fields(), vec!["occurredAt"]);
+        let from_the_envelope = json!({"customerId": CustomerId::random().to_string(),
+            "businessId": BusinessId::random().to_string(), "orderId": "o", "amount": 1});
+        let sent = at("2027-01-01T00:00:00Z");
+        assert_eq!(
+            Fact::from_detail(FactKind::OrderCompleted, &from_the_envelope, sent, now)
+                .unwrap_err()
+                .fields(),
+            vec!["time"]
         );
     }
 }

@@ -108,12 +108,14 @@ uuid_id!(
 );
 
 impl EventId {
-    /// The id of the answer to a request: the same for every delivery of the
-    /// request, so that an answer sent again is a duplicate a consumer drops.
-    pub fn answering(requester: &str, request_id: &str) -> Self {
+    /// The id of the answer to a request about a customer: the same for
+    /// every delivery of the request, so that an answer sent again is a
+    /// duplicate a consumer drops; and different for every customer, so that
+    /// a request id reused for another customer is another answer.
+    pub fn answering(requester: &str, customer: CustomerId, request_id: &str) -> Self {
         /// The namespace of answers' ids (a fixed random UUID).
         const ANSWERS: Uuid = Uuid::from_u128(0x3f0c_9a51_6d2e_4b7a_9c1f_5e8d_2a4b_7c60);
-        let name = format!("{}:{requester}:{request_id}", requester.len());
+        let name = format!("{}:{requester}:{customer}:{request_id}", requester.len());
         Self(Uuid::new_v5(&ANSWERS, name.as_bytes()))
     }
 }
@@ -193,10 +195,14 @@ mod tests {
         }
 
         #[test]
-        fn answers_ids_are_stable_and_tell_requests_apart(a in ".{0,20}", b in ".{0,20}", c in ".{0,20}") {
-            prop_assert_eq!(EventId::answering(&a, &b), EventId::answering(&a, &b));
+        fn answers_ids_are_stable_and_tell_requests_apart(a in ".{0,20}", b in ".{0,20}", c in ".{0,20}", x in any::<u128>(), y in any::<u128>()) {
+            let (one, other) = (CustomerId::from(Uuid::from_u128(x)), CustomerId::from(Uuid::from_u128(y)));
+            prop_assert_eq!(EventId::answering(&a, one, &b), EventId::answering(&a, one, &b));
             if a != c {
-                prop_assert_ne!(EventId::answering(&a, &b), EventId::answering(&c, &b));
+                prop_assert_ne!(EventId::answering(&a, one, &b), EventId::answering(&c, one, &b));
+            }
+            if x != y {
+                prop_assert_ne!(EventId::answering(&a, one, &b), EventId::answering(&a, other, &b));
             }
         }
 

@@ -1,6 +1,8 @@
-//! Requests other services send as events (the platform's event contract): admin actions, update
-//! requests and data requests. Fields they do not know are ignored, so a
-//! sender may add fields without breaking anything here.
+//! Requests other services send as events (the platform's event contract):
+//! admin actions, update requests and data requests; and who may send what.
+//! Fields this service does not know are ignored, so a sender may add fields
+//! without breaking anything here. Every request names the customer's
+//! business, and a customer of another business is never found.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -16,6 +18,64 @@ pub const FOREIGN_ID_MAX_CHARS: usize = 128;
 
 /// The detail-type of the answer to a data request.
 pub const DATA_RESPONSE: &str = "customer.data.response";
+
+/// One service that sends events to this one: its source, and the
+/// detail-types it alone may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sender {
+    /// The events' `source`.
+    pub source: &'static str,
+    /// The detail-types it may send.
+    pub detail_types: &'static [&'static str],
+}
+
+/// Who may send what. The bus's rule for the inbound function matches
+/// exactly these pairs (a test holds the template to them), the bus's policy
+/// lets only each source's own service put events under it, and the function
+/// drops anything else: an admin service cannot send facts, nor the orders
+/// service lifecycle steps.
+pub const SENDERS: &[Sender] = &[
+    Sender {
+        source: "platform.admin",
+        detail_types: &["admin.customer.action"],
+    },
+    Sender {
+        source: "platform.profiles",
+        detail_types: &["customer.update.request", "customer.data.request"],
+    },
+    Sender {
+        source: "platform.orders",
+        detail_types: &["order.completed", "order.returned"],
+    },
+    Sender {
+        source: "platform.appointments",
+        detail_types: &["appointment.booked", "appointment.cancelled"],
+    },
+];
+
+/// Whether `source` may send `detail_type`.
+pub fn may_send(source: &str, detail_type: &str) -> bool {
+    SENDERS
+        .iter()
+        .any(|sender| sender.source == source && sender.detail_types.contains(&detail_type))
+}
+
+/// The `businessId` every request must name: the customer's business.
+pub(crate) fn business_id(detail: &Value, errors: &mut ValidationErrors) -> Option<BusinessId> {
+    match detail.get("businessId") {
+        None | Some(Value::Null) => {
+            errors.push("businessId", "is required: the customer's business");
+            None
+        }
+        Some(v) => match v.as_str().map(BusinessId::parse) {
+            Some(Ok(b)) => Some(b),
+            _ => {
+                errors.push("businessId", "must be a UUID");
+                None
+            }
+        },
+    }
+}
 
 struct Reader<'a> {
     detail: &'a Value,
@@ -63,16 +123,7 @@ impl<'a> Reader<'a> {
     }
 
     fn business_id(&mut self) -> Option<BusinessId> {
-        match self.detail.get("businessId") {
-            None | Some(Value::Null) => None,
-            Some(v) => match v.as_str().map(BusinessId::parse) {
-                Some(Ok(b)) => Some(b),
-                _ => {
-                    self.errors.push("businessId", "must be a UUID");
-                    None
-                }
-            },
-        }
+        business_id(self.detail, &mut self.errors)
     }
 
     fn object(&mut self, field: &str, required: bool) -> Option<&'a Map<String, Value>> {
@@ -91,13 +142,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// `admin.customer.action`: the event contract's `{customerId, adminId, action, details}`.
+/// `admin.customer.action`: the event contract's `{customerId, adminId,
+/// action, details}`, and the customer's `businessId`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAction {
     /// The customer.
     pub customer_id: CustomerId,
-    /// Its business, when the sender names it.
-    pub business_id: Option<BusinessId>,
+    /// Its business.
+    pub business_id: BusinessId,
     /// The admin, as the sending service knows them.
     pub admin_id: String,
     /// What to do.
@@ -139,7 +191,7 @@ impl AdminAction {
         r.errors.into_result(|| {
             Some(Self {
                 customer_id: customer_id?,
-                business_id,
+                business_id: business_id?,
                 admin_id: admin_id?,
                 action: action?,
             })
@@ -147,17 +199,21 @@ impl AdminAction {
     }
 }
 
-/// `customer.update.request`: `{customerId, changes, requestedBy?}`, where
-/// `changes` is a JSON merge patch of the fields `PATCH` may change.
-/// `requestedBy` is the sender's own record: it is not read.
+/// `customer.update.request`: `{customerId, businessId, changes,
+/// expectedVersion?, requestedBy?}`, where `changes` is a JSON merge patch of
+/// the fields `PATCH` may change, and `expectedVersion` the version the
+/// sender last saw (as `If-Match` would name it). `requestedBy` is the
+/// sender's own record: it is not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateRequest {
     /// The customer.
     pub customer_id: CustomerId,
-    /// Its business, when the sender names it.
-    pub business_id: Option<BusinessId>,
+    /// Its business.
+    pub business_id: BusinessId,
     /// The changes, validated as `PATCH` validates them.
     pub patch: CustomerPatch,
+    /// The version the changes apply to, when the sender names one.
+    pub expected_version: Option<u64>,
 }
 
 impl UpdateRequest {
@@ -167,6 +223,17 @@ impl UpdateRequest {
         let customer_id = r.customer_id();
         let business_id = r.business_id();
         let changes = r.object("changes", true);
+        let expected_version = match detail.get("expectedVersion") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(version) if version >= 1 => Some(version),
+                _ => {
+                    r.errors
+                        .push("expectedVersion", "must be a version: a whole number from 1");
+                    None
+                }
+            },
+        };
         let mut errors = r.errors;
         let patch = changes.and_then(|c| match CustomerPatch::from_json(c) {
             Ok(patch) => Some(patch),
@@ -180,23 +247,25 @@ impl UpdateRequest {
         errors.into_result(|| {
             Some(Self {
                 customer_id: customer_id?,
-                business_id,
+                business_id: business_id?,
                 patch: patch?,
+                expected_version,
             })
         })
     }
 }
 
-/// `customer.data.request`: `{requestId, customerId, fields?}`. The requester
-/// is the event's source; it gets only the fields it is allowed.
+/// `customer.data.request`: `{requestId, customerId, businessId, fields?}`.
+/// The requester is the event's source; it gets only the fields it is
+/// allowed, delivered only to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataRequest {
     /// The sender's id for its request, echoed in the answer.
     pub request_id: String,
     /// The customer.
     pub customer_id: CustomerId,
-    /// Its business, when the sender names it.
-    pub business_id: Option<BusinessId>,
+    /// Its business.
+    pub business_id: BusinessId,
     /// The fields wanted; all the sender is allowed when absent.
     pub fields: Option<Vec<String>>,
 }
@@ -222,7 +291,7 @@ impl DataRequest {
             Some(Self {
                 request_id: request_id?,
                 customer_id: customer_id?,
-                business_id,
+                business_id: business_id?,
                 fields,
             })
         })
@@ -244,10 +313,10 @@ pub struct DataResponse {
     pub requester: String,
     /// The customer asked about.
     pub customer_id: CustomerId,
-    /// Its business, when it was found.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<BusinessId>,
-    /// Whether the customer was found.
+    /// Its business: the one the request named.
+    pub business_id: BusinessId,
+    /// Always `true`: a customer the request's business does not have gets
+    /// no answer. Kept for consumers that read it.
     pub found: bool,
     /// The fields given, by name.
     pub data: Map<String, Value>,
@@ -264,6 +333,7 @@ mod tests {
     fn the_contract_admin_action_example_reads() {
         let action = AdminAction::from_detail(&json!({
             "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001",
             "adminId": "admin-uuid",
             "action": "validate",
             "details": {"notes": "Validation après vérification des documents"},
@@ -278,13 +348,14 @@ mod tests {
 
     #[test]
     fn a_suspension_needs_a_reason_and_unknown_actions_are_named() {
-        let base = json!({"customerId": "123e4567-e89b-12d3-a456-426614174002", "adminId": "a", "action": "suspend"});
+        let base = json!({"customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001", "adminId": "a", "action": "suspend"});
         assert_eq!(
             AdminAction::from_detail(&base).unwrap_err().fields(),
             vec!["details.reason"]
         );
         let errors = AdminAction::from_detail(&json!({"customerId": 3, "action": "delete"})).unwrap_err();
-        assert_eq!(errors.fields(), vec!["customerId", "adminId", "action"]);
+        assert_eq!(errors.fields(), vec!["customerId", "businessId", "adminId", "action"]);
         assert_eq!(
             AdminAction::from_detail(&json!("text")).unwrap_err().fields()[0],
             "detail"
@@ -295,26 +366,49 @@ mod tests {
     fn update_requests_are_validated_as_patches() {
         let ok = UpdateRequest::from_detail(&json!({
             "customerId": "123e4567-e89b-12d3-a456-426614174002",
-            "changes": {"phone": "+40 712 345 678"}
+            "businessId": "123e4567-e89b-12d3-a456-426614174001",
+            "changes": {"phone": "+40 712 345 678"},
+            "expectedVersion": 3
         }))
         .unwrap();
         assert!(ok.patch.phone.is_some());
+        assert_eq!(ok.expected_version, Some(3));
         let errors = UpdateRequest::from_detail(&json!({
             "customerId": "123e4567-e89b-12d3-a456-426614174002",
-            "changes": {"status": "active", "email": "nope"}
+            "changes": {"status": "active", "email": "nope"},
+            "expectedVersion": "3"
         }))
         .unwrap_err();
-        assert_eq!(errors.fields(), vec!["changes.email", "changes.status"]);
+        assert_eq!(
+            errors.fields(),
+            vec!["businessId", "expectedVersion", "changes.email", "changes.status"]
+        );
     }
 
     #[test]
     fn data_requests_read_their_fields() {
         let request = DataRequest::from_detail(&json!({
-            "requestId": "r-1", "customerId": "123e4567-e89b-12d3-a456-426614174002", "fields": ["email", "status"]
+            "requestId": "r-1", "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001", "fields": ["email", "status"]
         }))
         .unwrap();
         assert_eq!(request.fields.unwrap(), ["email", "status"]);
         let errors = DataRequest::from_detail(&json!({"customerId": "x", "fields": "email"})).unwrap_err();
-        assert_eq!(errors.fields(), vec!["requestId", "customerId", "fields"]);
+        assert_eq!(errors.fields(), vec!["requestId", "customerId", "businessId", "fields"]);
+    }
+
+    #[test]
+    fn each_source_may_send_only_its_own_detail_types() {
+        assert!(may_send("platform.admin", "admin.customer.action"));
+        assert!(!may_send("platform.admin", "order.completed"));
+        assert!(!may_send("platform.orders", "admin.customer.action"));
+        assert!(!may_send("platform.profiles", "order.completed"));
+        assert!(!may_send("somebody.else", "order.completed"));
+        let mut pairs = std::collections::BTreeSet::new();
+        for sender in SENDERS {
+            for detail_type in sender.detail_types {
+                assert!(pairs.insert(*detail_type), "{detail_type} has two senders");
+            }
+        }
     }
 }

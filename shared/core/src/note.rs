@@ -9,6 +9,9 @@ use crate::validation::{ObjectReader, ValidationErrors};
 
 /// Longest note, in characters (not bytes).
 pub const NOTE_MAX_CHARS: usize = 500;
+/// Most notes one customer may have: with [`NOTE_MAX_CHARS`], what an export
+/// holds about them stays well under a megabyte.
+pub const MAX_NOTES_PER_CUSTOMER: usize = 1_000;
 
 /// A note's text: line breaks written `\n` (a `\r\n` is read as one), trimmed,
 /// 1 to 500 characters, and no control characters but line breaks.

@@ -71,6 +71,13 @@ pub struct RateWindow {
 }
 
 impl Rate {
+    /// A customer's update rate when `CUSTOMER_PATCH_RATE` is not set: five
+    /// a minute, shared by `PATCH`, avatar uploads and update requests.
+    pub const DEFAULT_UPDATE_RATE: Rate = Rate {
+        limit: 5,
+        period_seconds: 60,
+    };
+
     /// The window that contains `now`.
     pub fn window(&self, now: Timestamp) -> RateWindow {
         let period = i64::from(self.period_seconds);

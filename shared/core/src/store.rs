@@ -50,6 +50,9 @@ pub enum StoreError {
     /// Labels the customer already has, by their place among the tags given.
     #[error("the customer already has labels {0:?}")]
     LabelsTaken(Vec<usize>),
+    /// The customer already has as many items of this kind as it may.
+    #[error("the customer has as many of these as it may")]
+    LimitReached,
     /// A page cursor that this store did not issue for this query.
     #[error("the page cursor is not valid for this query")]
     InvalidCursor,

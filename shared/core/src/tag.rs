@@ -15,6 +15,8 @@ use crate::validation::{ObjectReader, ValidationErrors};
 pub const TAG_LABEL_MAX_CHARS: usize = 50;
 /// Most tags one request may add.
 pub const MAX_TAGS_PER_REQUEST: usize = 25;
+/// Most tags one customer may have: its tag list is one bounded read.
+pub const MAX_TAGS_PER_CUSTOMER: usize = 100;
 /// The priorities accepted.
 pub const PRIORITY_RANGE: std::ops::RangeInclusive<i64> = -1_000_000..=1_000_000;
 

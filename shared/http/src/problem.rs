@@ -319,6 +319,10 @@ impl From<OperationError> for ApiError {
             },
             OperationError::NoAvatar => ApiError::NotFound("The customer has no avatar.".to_owned()),
             OperationError::NotYours(why) => ApiError::Forbidden(why.to_owned()),
+            OperationError::LimitReached { what, limit } => ApiError::Conflict {
+                detail: format!("A customer may have at most {limit} {what}; remove some first."),
+                errors: ValidationErrors::new(),
+            },
             // The tags function names the offending labels; anywhere else the
             // conflict is all there is to say.
             OperationError::LabelsTaken(_) => ApiError::Conflict {

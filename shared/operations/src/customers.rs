@@ -1,11 +1,11 @@
 //! Creating, reading, listing, changing and deleting customers.
 
-use clientele_avatars::AvatarBucket;
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerPatch, CustomerQuery, NewCustomer, OperationError, Page,
     Precondition, Rate, StoreError,
 };
 use clientele_store::DynamoStore;
+use clientele_store::deletion::Tombstone;
 
 use crate::Actor;
 use crate::change::read_decide_write;
@@ -77,28 +77,30 @@ pub async fn update(
     .await
 }
 
-/// Deletes a customer of the actor's business, everything stored under it,
-/// and its avatar image.
+/// Deletes a customer of the actor's business: its record and claims go,
+/// with its event, and a tombstone is left. Everything stored under it (its
+/// items, its avatar images) is removed by the sweeper, which the tombstone's
+/// stream record starts ([`crate::deletion::finish`]).
 pub async fn delete(
     store: &DynamoStore,
-    files: &AvatarBucket,
     actor: &Actor,
     id: CustomerId,
     precondition: Option<&Precondition>,
 ) -> Result<(), OperationError> {
-    let deleted = read_decide_write(
+    read_decide_write(
         precondition,
         || get(store, actor.business, id),
         |current| async move {
+            let tombstone = Tombstone {
+                customer_id: current.id,
+                business_id: current.business_id,
+                deleted_at: actor.at,
+            };
             store
-                .delete_customer(&current, &CustomerEvent::deleted(&current, actor.at))
+                .delete_customer(&current, &CustomerEvent::deleted(&current, actor.at), &tombstone)
                 .await?;
-            Ok(current)
+            Ok(())
         },
     )
-    .await?;
-    if let Some(key) = &deleted.avatar_key {
-        files.forget(key, "the avatar of a deleted customer").await;
-    }
-    Ok(())
+    .await
 }

@@ -5,11 +5,14 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use clientele_core::event::SCHEMA_VERSION;
-use clientele_core::inbound::{DataRequest, DataResponse};
+use clientele_core::inbound::{DataRequest, DataResponse, may_send};
 use clientele_core::{EventId, OperationError, Timestamp};
 use clientele_store::DynamoStore;
 
 use crate::views::CustomerView;
+
+/// The detail-type of a data request.
+pub const DATA_REQUEST: &str = "customer.data.request";
 
 /// The customer fields a data request may be given: those of
 /// [`CustomerView`], the customer as the API shows it.
@@ -34,15 +37,53 @@ pub const SHAREABLE_FIELDS: &[&str] = &[
     "version",
 ];
 
-/// Which requester (an event source) may receive which fields
-/// (`DATA_REQUEST_FIELDS`, a JSON object of source → list of field names).
-/// A source not named may ask nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DataPolicy {
-    allowed: HashMap<String, BTreeSet<String>>,
+/// Where a requester's answers are delivered: to it alone, never on the
+/// shared bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// An SQS queue, by its URL.
+    Queue(String),
+    /// An EventBridge bus of the requester's, by its ARN.
+    Bus(String),
 }
 
-/// A policy that names a field no customer has, or is not a JSON object of lists.
+impl Destination {
+    /// A queue URL (`https://sqs...`, or a local `http://...`) or a bus ARN
+    /// (`arn:aws:events:...:event-bus/...`).
+    pub fn parse(text: &str) -> Result<Self, InvalidPolicy> {
+        if text.starts_with("https://") || text.starts_with("http://") {
+            Ok(Destination::Queue(text.to_owned()))
+        } else if text.starts_with("arn:") && text.contains(":events:") && text.contains(":event-bus/") {
+            Ok(Destination::Bus(text.to_owned()))
+        } else {
+            Err(InvalidPolicy(format!(
+                "{text:?} is neither an SQS queue URL nor an EventBridge bus ARN"
+            )))
+        }
+    }
+}
+
+/// What one requester may ask for, and where its answers go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    /// The customer fields it may receive.
+    pub fields: BTreeSet<String>,
+    /// Where its answers are delivered.
+    pub deliver_to: Destination,
+}
+
+/// Which requester (an event source) may receive which fields, and where
+/// (`DATA_REQUESTERS`: a JSON object of source →
+/// `{"fields": [...], "deliver_to": "<queue URL or bus ARN>"}`). A source
+/// not named may ask nothing, and only a source allowed to send
+/// `customer.data.request` may be named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataPolicy {
+    requesters: HashMap<String, Requester>,
+}
+
+/// A policy that is not a JSON object of requesters, names a field no
+/// customer has, a destination that is none, or a source that may not ask.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the data request policy is invalid: {0}")]
 pub struct InvalidPolicy(String);
@@ -54,11 +95,15 @@ impl DataPolicy {
         let object = value
             .as_object()
             .ok_or_else(|| InvalidPolicy("it must be a JSON object".into()))?;
-        let mut allowed = HashMap::new();
-        for (source, fields) in object {
-            let fields = fields
-                .as_array()
-                .ok_or_else(|| InvalidPolicy(format!("{source}: must be a list of field names")))?;
+        let mut requesters = HashMap::new();
+        for (source, entry) in object {
+            if !may_send(source, DATA_REQUEST) {
+                return Err(InvalidPolicy(format!("{source} may not send {DATA_REQUEST}")));
+            }
+            let fields = entry
+                .get("fields")
+                .and_then(Value::as_array)
+                .ok_or_else(|| InvalidPolicy(format!("{source}: fields must be a list of field names")))?;
             let mut set = BTreeSet::new();
             for field in fields {
                 match field.as_str() {
@@ -68,19 +113,38 @@ impl DataPolicy {
                     _ => return Err(InvalidPolicy(format!("{source}: {field} is not a customer field"))),
                 }
             }
-            allowed.insert(source.clone(), set);
+            let deliver_to = entry
+                .get("deliver_to")
+                .and_then(Value::as_str)
+                .ok_or_else(|| InvalidPolicy(format!("{source}: deliver_to must name its queue or bus")))
+                .and_then(Destination::parse)?;
+            if let Some(other) = entry
+                .as_object()
+                .and_then(|o| o.keys().find(|k| *k != "fields" && *k != "deliver_to"))
+            {
+                return Err(InvalidPolicy(format!("{source}: {other} is not a setting")));
+            }
+            requesters.insert(
+                source.clone(),
+                Requester {
+                    fields: set,
+                    deliver_to,
+                },
+            );
         }
-        Ok(Self { allowed })
+        Ok(Self { requesters })
     }
 
-    /// The fields a requester may receive, if it may ask at all.
-    pub fn fields_for(&self, requester: &str) -> Option<&BTreeSet<String>> {
-        self.allowed.get(requester)
+    /// What a requester may ask for and where its answers go, if it may ask at all.
+    pub fn requester(&self, source: &str) -> Option<&Requester> {
+        self.requesters.get(source)
     }
 }
 
 /// The answer to a data request from `requester`, or `None` when the policy
-/// lets it ask nothing.
+/// lets it ask nothing. A customer the request's business does not have is
+/// [`OperationError::NotFound`]: whether it exists in another business is
+/// never told.
 pub async fn answer(
     store: &DynamoStore,
     request: &DataRequest,
@@ -88,16 +152,16 @@ pub async fn answer(
     policy: &DataPolicy,
     now: Timestamp,
 ) -> Result<Option<DataResponse>, OperationError> {
-    let Some(allowed) = policy.fields_for(requester) else {
+    let Some(allowed) = policy.requester(requester).map(|r| &r.fields) else {
         return Ok(None);
     };
     let customer = store
         .find_customer(request.customer_id)
         .await?
-        .filter(|c| request.business_id.is_none_or(|b| b == c.business_id));
+        .filter(|c| c.business_id == request.business_id)
+        .ok_or(OperationError::NotFound)?;
     let mut data = Map::new();
-    let shown = customer.as_ref().map(|c| serde_json::to_value(CustomerView::from(c)));
-    if let Some(Ok(Value::Object(all))) = shown {
+    if let Ok(Value::Object(all)) = serde_json::to_value(CustomerView::from(&customer)) {
         for (name, value) in all {
             let wanted = request.fields.as_ref().is_none_or(|f| f.contains(&name));
             if allowed.contains(&name) && wanted {
@@ -106,13 +170,13 @@ pub async fn answer(
         }
     }
     Ok(Some(DataResponse {
-        event_id: EventId::answering(requester, &request.request_id),
+        event_id: EventId::answering(requester, request.customer_id, &request.request_id),
         schema_version: SCHEMA_VERSION,
         request_id: request.request_id.clone(),
         requester: requester.to_owned(),
         customer_id: request.customer_id,
-        business_id: customer.as_ref().map(|c| c.business_id),
-        found: customer.is_some(),
+        business_id: customer.business_id,
+        found: true,
         data,
         timestamp: now,
     }))
@@ -123,14 +187,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_policy_names_only_customer_fields() {
-        let policy =
-            DataPolicy::parse(r#"{"accounting-service": ["customer_type", "status"], "admin-service": []}"#).unwrap();
-        assert_eq!(policy.fields_for("accounting-service").unwrap().len(), 2);
-        assert!(policy.fields_for("admin-service").unwrap().is_empty());
-        assert!(policy.fields_for("anyone-else").is_none());
-        assert!(DataPolicy::parse(r#"{"x": ["password"]}"#).is_err());
-        assert!(DataPolicy::parse(r#"{"x": "email"}"#).is_err());
-        assert!(DataPolicy::parse("[]").is_err());
+    fn a_policy_names_only_customer_fields_and_a_destination_for_each_requester() {
+        let policy = DataPolicy::parse(
+            r#"{"platform.profiles": {"fields": ["customer_type", "status"],
+                "deliver_to": "https://sqs.eu-central-1.amazonaws.com/123456789012/profiles-answers"}}"#,
+        )
+        .unwrap();
+        let profiles = policy.requester("platform.profiles").unwrap();
+        assert_eq!(profiles.fields.len(), 2);
+        assert!(matches!(profiles.deliver_to, Destination::Queue(_)));
+        assert!(policy.requester("anyone-else").is_none());
+        let to_a_bus = r#"{"platform.profiles": {"fields": [],
+            "deliver_to": "arn:aws:events:eu-central-1:123456789012:event-bus/profiles"}}"#;
+        assert!(matches!(
+            DataPolicy::parse(to_a_bus)
+                .unwrap()
+                .requester("platform.profiles")
+                .unwrap()
+                .deliver_to,
+            Destination::Bus(_)
+        ));
+        for bad in [
+            r#"{"platform.profiles": {"fields": ["password"], "deliver_to": "https://q"}}"#,
+            r#"{"platform.profiles": {"fields": "email", "deliver_to": "https://q"}}"#,
+            r#"{"platform.profiles": {"fields": ["email"]}}"#,
+            r#"{"platform.profiles": {"fields": ["email"], "deliver_to": "the shared bus"}}"#,
+            r#"{"platform.profiles": {"fields": ["email"], "deliver_to": "https://q", "cc": "x"}}"#,
+            r#"{"platform.orders": {"fields": ["email"], "deliver_to": "https://q"}}"#,
+            r#"{"platform.profiles": ["email"]}"#,
+            "[]",
+        ] {
+            assert!(DataPolicy::parse(bad).is_err(), "{bad}");
+        }
     }
 }

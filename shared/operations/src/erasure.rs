@@ -10,17 +10,17 @@
 
 use clientele_avatars::AvatarBucket;
 use clientele_core::gdpr::{ErasureReceipt, GdprRequest, Subject};
-use clientele_core::{BusinessId, Customer, CustomerEvent, OperationError};
+use clientele_core::{BusinessId, Customer, CustomerEvent, CustomerId, OperationError};
 use clientele_store::DynamoStore;
 
 use crate::Actor;
-use crate::avatars;
 use crate::change::read_decide_write;
+use crate::deletion;
 
 /// Where a customer's exports too large to answer inline are stored: every
 /// key starts with this.
-pub fn export_prefix(customer: &Customer) -> String {
-    format!("exports/{}/{}/", customer.business_id, customer.id)
+pub fn export_prefix(business: BusinessId, customer: CustomerId) -> String {
+    format!("exports/{business}/{customer}/")
 }
 
 /// The customer of `business` a request names; [`OperationError::NotFound`]
@@ -64,10 +64,7 @@ pub async fn erase(
         || subject(store, actor.business, asked),
         |customer| async move {
             let holdings = store.holdings(&customer).await?;
-            let objects = files
-                .delete_under(&avatars::prefix(customer.business_id, customer.id))
-                .await?
-                + files.delete_under(&export_prefix(&customer)).await?;
+            let objects = deletion::delete_objects(files, customer.business_id, customer.id).await?;
             let receipt = ErasureReceipt {
                 customer_id: customer.id,
                 business_id: customer.business_id,
@@ -85,9 +82,42 @@ pub async fn erase(
     .await;
     match erased {
         Ok(receipt) => Ok(Erasure::Erased(receipt)),
-        Err(OperationError::NotFound) => nothing_left(store, actor.business, asked).await,
+        Err(OperationError::NotFound) => match erase_leftovers(store, files, actor, asked).await? {
+            Some(receipt) => Ok(Erasure::Erased(receipt)),
+            None => nothing_left(store, actor.business, asked).await,
+        },
         Err(other) => Err(other),
     }
+}
+
+/// A customer deleted but not yet swept: the sweep finished now, and a
+/// receipt for what it removed.
+async fn erase_leftovers(
+    store: &DynamoStore,
+    files: &AvatarBucket,
+    actor: &Actor,
+    asked: &GdprRequest,
+) -> Result<Option<ErasureReceipt>, OperationError> {
+    if asked.business_id.is_some_and(|b| b != actor.business) {
+        return Ok(None);
+    }
+    let Some(finished) = deletion::finish_if_pending(store, files, actor.business, &asked.subject).await? else {
+        return Ok(None);
+    };
+    let Subject::Customer(customer_id) = asked.subject else {
+        return Ok(None);
+    };
+    let receipt = ErasureReceipt {
+        customer_id,
+        business_id: actor.business,
+        erased_by: actor.id.clone(),
+        erased_at: actor.at,
+        items: finished.items.removed,
+        objects: finished.objects,
+    };
+    store.keep_receipt(&receipt).await?;
+    tracing::info!(%customer_id, items = ?receipt.items, objects = receipt.objects, "erased what a deletion left");
+    Ok(Some(receipt))
 }
 
 /// The receipt of an erasure of a customer already erased, named by its id.

@@ -25,7 +25,7 @@ pub async fn record(store: &DynamoStore, fact: &Fact, now: Timestamp) -> Result<
             store
                 .find_customer(fact.customer_id)
                 .await?
-                .filter(|c| fact.business_id.is_none_or(|b| b == c.business_id))
+                .filter(|c| c.business_id == fact.business_id)
                 .ok_or(OperationError::NotFound)
         },
         |current| async move {

@@ -18,6 +18,7 @@ pub mod avatars;
 pub mod change;
 pub mod customers;
 pub mod data;
+pub mod deletion;
 pub mod erasure;
 pub mod facts;
 pub mod lifecycle;

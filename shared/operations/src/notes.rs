@@ -1,11 +1,13 @@
 //! Writing notes about customers, reading them, deleting them.
 
-use clientele_core::{BusinessId, CustomerEvent, CustomerId, NewNote, Note, NoteId, OperationError, Page};
+use clientele_core::note::MAX_NOTES_PER_CUSTOMER;
+use clientele_core::{BusinessId, CustomerEvent, CustomerId, NewNote, Note, NoteId, OperationError, Page, StoreError};
 use clientele_store::DynamoStore;
 
 use crate::{Actor, customers};
 
-/// Writes a note about a customer of the actor's business.
+/// Writes a note about a customer of the actor's business, up to
+/// [`MAX_NOTES_PER_CUSTOMER`] about it.
 pub async fn add(
     store: &DynamoStore,
     actor: &Actor,
@@ -14,10 +16,15 @@ pub async fn add(
 ) -> Result<Note, OperationError> {
     let customer = customers::get(store, actor.business, customer_id).await?;
     let note = new.into_note(customer.id, actor.business, &actor.id, actor.at);
-    store
-        .add_note(&customer, &note, &CustomerEvent::note_added(&customer, &note))
-        .await?;
-    Ok(note)
+    let event = CustomerEvent::note_added(&customer, &note);
+    match store.add_note(&customer, &note, &event, MAX_NOTES_PER_CUSTOMER).await {
+        Ok(()) => Ok(note),
+        Err(StoreError::LimitReached) => Err(OperationError::LimitReached {
+            what: "notes",
+            limit: MAX_NOTES_PER_CUSTOMER,
+        }),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// A page of the notes about a customer of `business`, newest first.

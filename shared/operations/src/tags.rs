@@ -1,12 +1,13 @@
 //! Putting tags on customers, listing them, taking them off.
 
-use clientele_core::tag::sort_tags;
-use clientele_core::{BusinessId, CustomerEvent, CustomerId, NewTag, OperationError, Tag, TagId};
+use clientele_core::tag::{MAX_TAGS_PER_CUSTOMER, sort_tags};
+use clientele_core::{BusinessId, CustomerEvent, CustomerId, NewTag, OperationError, StoreError, Tag, TagId};
 use clientele_store::DynamoStore;
 
 use crate::{Actor, customers};
 
-/// Puts tags on a customer of the actor's business, all or nothing.
+/// Puts tags on a customer of the actor's business, all or nothing, up to
+/// [`MAX_TAGS_PER_CUSTOMER`] in all.
 pub async fn add(
     store: &DynamoStore,
     actor: &Actor,
@@ -22,8 +23,14 @@ pub async fn add(
         .iter()
         .map(|tag| CustomerEvent::tag_added(&customer, tag))
         .collect();
-    store.add_tags(&customer, &tags, &events).await?;
-    Ok(tags)
+    match store.add_tags(&customer, &tags, &events, MAX_TAGS_PER_CUSTOMER).await {
+        Ok(()) => Ok(tags),
+        Err(StoreError::LimitReached) => Err(OperationError::LimitReached {
+            what: "tags",
+            limit: MAX_TAGS_PER_CUSTOMER,
+        }),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// The tags of a customer of `business`, by priority then label.
@@ -33,7 +40,7 @@ pub async fn list(
     customer_id: CustomerId,
 ) -> Result<Vec<Tag>, OperationError> {
     customers::get(store, business, customer_id).await?;
-    let mut tags = store.tags_of(customer_id).await?;
+    let mut tags = store.tags_of(customer_id, MAX_TAGS_PER_CUSTOMER).await?;
     sort_tags(&mut tags);
     Ok(tags)
 }

@@ -8,7 +8,10 @@ pub mod provision;
 pub mod stream;
 pub mod template;
 
-pub use provision::{create_bucket, create_event_bus, create_queue, create_table, create_tap, local_s3, put_secret};
+pub use provision::{
+    SecretState, create_bucket, create_event_bus, create_queue, create_table, create_tap, keep_secret, local_s3,
+    put_secret, require_loopback,
+};
 pub use template::{FunctionDefinition, TableDefinition, Template};
 
 /// Why the local stack could not be made.
@@ -20,4 +23,7 @@ pub enum StackError {
     /// A local endpoint refused or failed.
     #[error("{0}")]
     Provision(String),
+    /// An endpoint is not on this machine: local set-up refuses to run.
+    #[error("local set-up only sets up services on this machine: {0}")]
+    NotLocal(String),
 }

@@ -168,6 +168,50 @@ pub async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value
     }
 }
 
+/// What [`keep_secret`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretState {
+    /// The secret was created with the value.
+    Created,
+    /// It was there with this value already.
+    Same,
+    /// It was there with another value, which was kept.
+    KeptAnother,
+}
+
+/// Creates a secret with `value` unless it exists; never overwrites one.
+pub async fn keep_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+    value: &str,
+) -> Result<SecretState, StackError> {
+    let created = client.create_secret().name(id).secret_string(value).send().await;
+    match created {
+        Ok(_) => Ok(SecretState::Created),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_exists_exception()) =>
+        {
+            let current = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
+                failed(
+                    "reading the secret",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e),
+                )
+            })?;
+            Ok(if current.secret_string() == Some(value) {
+                SecretState::Same
+            } else {
+                SecretState::KeptAnother
+            })
+        }
+        Err(error) => Err(failed(
+            "creating the secret",
+            aws_sdk_secretsmanager::error::DisplayErrorContext(&error),
+        )),
+    }
+}
+
 /// An S3 client for a local S3 (moto): buckets addressed by path.
 pub fn local_s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
@@ -251,4 +295,83 @@ pub async fn create_tap(
         .await
         .map_err(|e| failed("targeting a rule", aws_sdk_eventbridge::error::DisplayErrorContext(&e)))?;
     Ok(url)
+}
+
+/// The services local set-up calls, by the suffix of their endpoint
+/// variable (`AWS_ENDPOINT_URL_<SERVICE>`).
+const LOCAL_SERVICES: &[&str] = &["DYNAMODB", "EVENTBRIDGE", "SQS", "SECRETS_MANAGER", "S3"];
+
+/// Refuses unless every service's endpoint (its own variable, or
+/// `AWS_ENDPOINT_URL`, looked up with `env`) is set and on a loopback
+/// address: what sets up a local stack must never reach a real account.
+pub fn require_loopback(env: impl Fn(&str) -> Option<String>) -> Result<(), StackError> {
+    for service in LOCAL_SERVICES {
+        let own = format!("AWS_ENDPOINT_URL_{service}");
+        let Some(endpoint) = env(&own).or_else(|| env("AWS_ENDPOINT_URL")) else {
+            return Err(StackError::NotLocal(format!(
+                "set AWS_ENDPOINT_URL (or {own}) to a loopback address"
+            )));
+        };
+        if !is_loopback_url(&endpoint) {
+            return Err(StackError::NotLocal(format!(
+                "the {service} endpoint {endpoint:?} is not on this machine"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an `http(s)://host[:port][/...]` URL's host is a loopback address.
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn local_set_up_refuses_any_endpoint_off_this_machine() {
+        for local in [
+            &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:5050"),
+                ("AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000"),
+            ][..],
+            &[("AWS_ENDPOINT_URL", "http://[::1]:5050/")][..],
+        ] {
+            assert!(require_loopback(env(local)).is_ok(), "{local:?}");
+        }
+        for refused in [
+            &[][..],
+            &[("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")][..],
+            &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:5050"),
+                (
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                    "https://secretsmanager.eu-west-1.amazonaws.com",
+                ),
+            ][..],
+            &[("AWS_ENDPOINT_URL", "http://10.0.0.5:5050")][..],
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1.example.com:5050")][..],
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1@example.com")][..],
+            &[("AWS_ENDPOINT_URL", "127.0.0.1:5050")][..],
+        ] {
+            assert!(require_loopback(env(refused)).is_err(), "{refused:?}");
+        }
+    }
 }

@@ -109,6 +109,8 @@ pub struct FunctionDefinition {
     pub binary: String,
     /// `(method, path)` of each `HttpApi` event.
     pub routes: Vec<(String, String)>,
+    /// Whether a `DynamoDB` event hands it the table's stream.
+    pub reads_stream: bool,
 }
 
 /// The parsed template.
@@ -190,10 +192,15 @@ impl Template {
                         ))
                     })
                     .collect();
+                let reads_stream = events
+                    .into_iter()
+                    .flat_map(|events| events.values())
+                    .any(|event| event.get("Type").and_then(Value::as_str) == Some("DynamoDB"));
                 FunctionDefinition {
                     binary: text(body, &["Metadata", "BuildProperties", "Binary"]).unwrap_or_default(),
                     resource,
                     routes,
+                    reads_stream,
                 }
             })
             .collect()

@@ -22,8 +22,6 @@ pub const MAX_PAGE: usize = 100;
 const FILTERED_READ: i32 = 100;
 /// Queries per page at most, when filters drop most of what is read.
 const MAX_ROUNDS: usize = 5;
-/// Items per transaction, DynamoDB's limit.
-const MAX_TRANSACTION_ITEMS: usize = 100;
 /// Items per `BatchWriteItem`, DynamoDB's limit.
 const MAX_BATCH_ITEMS: usize = 25;
 /// Keys per `BatchGetItem`, DynamoDB's limit.
@@ -541,51 +539,38 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes the customer, its claims and everything stored under it, with
-    /// its event, if the stored version is still `customer.version`.
+    /// Deletes the customer and its claims, with its event and `tombstone`,
+    /// if the stored version is still `customer.version`. What is stored
+    /// under it stays until [`DynamoStore::sweep_deleted`] removes it; the
+    /// tombstone says so.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, version = customer.version))]
-    pub async fn delete_customer(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
-        let children = self.children_of(customer.id).await?;
+    pub async fn delete_customer(
+        &self,
+        customer: &Customer,
+        event: &CustomerEvent,
+        tombstone: &crate::deletion::Tombstone,
+    ) -> Result<(), StoreError> {
         let profile = Write::delete(&self.table, keys::customer(customer.id))
             .condition(SAME_VERSION)
             .value(":version", n(customer.version));
-        let mut writes = vec![
+        let writes = vec![
             profile,
             self.release_write(
                 keys::email_claim(customer.business_id, &customer.email.folded()),
                 customer.id,
             ),
             self.release_write(keys::user_claim(customer.business_id, customer.user_id), customer.id),
+            Write::put(&self.table, tombstone.to_item()?),
+            self.event_write(event)?,
         ];
-        let room = MAX_TRANSACTION_ITEMS - writes.len() - 1;
-        writes.extend(
-            children
-                .into_iter()
-                .take(room)
-                .map(|key| Write::delete(&self.table, key)),
-        );
-        writes.push(self.event_write(event)?);
         match transact(&self.client, writes).await? {
-            Ok(()) => {}
-            Err(cancelled) if cancelled.failed(0) => {
-                return Err(if cancelled.failed_but_exists(0) {
-                    StoreError::VersionMismatch
-                } else {
-                    StoreError::NotFound
-                });
-            }
-            Err(_) => return Err(StoreError::Unexpected("a claim is held by another customer".into())),
+            Ok(()) => Ok(()),
+            Err(cancelled) if cancelled.failed(0) => Err(if cancelled.failed_but_exists(0) {
+                StoreError::VersionMismatch
+            } else {
+                StoreError::NotFound
+            }),
+            Err(_) => Err(StoreError::Unexpected("a claim is held by another customer".into())),
         }
-        // The customer is gone, so nothing more can be added under it. What did
-        // not fit in the transaction, or was added while it ran, is now
-        // unreachable: read the partition again and remove it in batches.
-        let swept = match self.children_of(customer.id).await {
-            Ok(rest) => self.delete_in_batches(rest).await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = swept {
-            tracing::warn!(%error, "some unreachable items of a deleted customer remain");
-        }
-        Ok(())
     }
 }

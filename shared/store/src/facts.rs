@@ -3,17 +3,13 @@
 //! delivery of the same fact finds its marker and changes nothing.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use clientele_core::facts::Fact;
+use clientele_core::facts::{FACT_MARKER_DAYS, Fact};
 use clientele_core::{Customer, StoreError};
 
 use crate::DynamoStore;
 use crate::items::entity;
 use crate::keys::{self, attr};
 use crate::transact::{Write, transact};
-
-/// How long a fact's marker is kept: far longer than EventBridge retries a
-/// delivery (24 hours).
-pub const FACT_MARKER_DAYS: i64 = 30;
 
 /// Facts.
 impl DynamoStore {

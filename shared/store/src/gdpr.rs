@@ -114,7 +114,32 @@ struct ReceiptItem {
     receipt: String,
 }
 
+impl ReceiptItem {
+    fn of(receipt: &ErasureReceipt) -> Result<Self, StoreError> {
+        let key = keys::erasure_receipt(receipt.customer_id);
+        Ok(Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity: RECEIPT.to_owned(),
+            receipt: serde_json::to_string(receipt).map_err(|e| StoreError::Unexpected(Box::new(e)))?,
+        })
+    }
+}
+
 impl DynamoStore {
+    /// Keeps the receipt of an erasure that had no record left to remove
+    /// with it (a deleted customer's leftovers).
+    pub async fn keep_receipt(&self, receipt: &ErasureReceipt) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(to_item(&ReceiptItem::of(receipt)?)?))
+            .send()
+            .await
+            .map_err(crate::errors::classify)?;
+        Ok(())
+    }
+
     /// Everything the table holds about `customer`.
     pub async fn holdings(&self, customer: &Customer) -> Result<Holdings, StoreError> {
         let mut items = Vec::new();
@@ -174,12 +199,7 @@ impl DynamoStore {
         receipt: &ErasureReceipt,
     ) -> Result<(), StoreError> {
         self.delete_in_batches(holdings.dependents()).await?;
-        let receipt = ReceiptItem {
-            pk: keys::erasure_receipt(customer.id).pk,
-            sk: keys::erasure_receipt(customer.id).sk,
-            entity: RECEIPT.to_owned(),
-            receipt: serde_json::to_string(receipt).map_err(|e| StoreError::Unexpected(Box::new(e)))?,
-        };
+        let receipt = ReceiptItem::of(receipt)?;
         let mut writes = vec![
             Write::delete(&self.table, keys::customer(customer.id))
                 .condition("version = :version")

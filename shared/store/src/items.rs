@@ -40,6 +40,10 @@ pub mod entity {
     pub const NOTE: &str = "Note";
     /// The marker of a fact counted in a customer's statistics.
     pub const FACT: &str = "FactCounted";
+    /// How many tags and notes a customer has.
+    pub const COUNTS: &str = "Counts";
+    /// What a customer's deletion leaves until everything under it is gone.
+    pub const TOMBSTONE: &str = "Tombstone";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

@@ -146,6 +146,22 @@ pub fn erasure_receipt(customer: CustomerId) -> Key {
     }
 }
 
+/// How many tags and notes a customer has.
+pub fn counts(customer: CustomerId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: "COUNTS".to_owned(),
+    }
+}
+
+/// The tombstone a customer's deletion leaves until its sweep is done.
+pub fn tombstone(customer: CustomerId) -> Key {
+    Key {
+        pk: format!("DELETED#{customer}"),
+        sk: "TOMBSTONE".to_owned(),
+    }
+}
+
 /// The count of one action on one customer in the window starting at `starts_at`.
 pub fn rate_window(customer: CustomerId, action: &str, starts_at: i64) -> Key {
     Key {

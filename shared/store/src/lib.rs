@@ -6,8 +6,10 @@
 //! there is never a change without its event, nor an event without its change.
 
 pub mod clients;
+pub mod counts;
 pub mod cursor;
 pub mod customers;
+pub mod deletion;
 mod errors;
 pub mod facts;
 pub mod gdpr;

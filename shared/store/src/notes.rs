@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{Customer, CustomerEvent, CustomerId, Note, NoteId, Page, StoreError};
 
 use crate::DynamoStore;
+use crate::counts::Counter;
 use crate::cursor;
 use crate::errors::classify;
 use crate::items::{event_item, note_from, note_item};
@@ -20,15 +21,23 @@ impl DynamoStore {
     /// Stores a note about a customer that still exists in its business,
     /// with its event; [`StoreError::NotFound`] when the customer is gone.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, note_id = %note.id))]
-    pub async fn add_note(&self, customer: &Customer, note: &Note, event: &CustomerEvent) -> Result<(), StoreError> {
+    pub async fn add_note(
+        &self,
+        customer: &Customer,
+        note: &Note,
+        event: &CustomerEvent,
+        limit: usize,
+    ) -> Result<(), StoreError> {
         let writes = vec![
             self.customer_still_there(customer),
             Write::put(&self.table, note_item(note)?).condition("attribute_not_exists(pk)"),
             Write::put(&self.table, event_item(event)?),
+            self.count_write(customer.id, Counter::Notes, 1, Some(limit)),
         ];
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed(0) => Err(StoreError::NotFound),
+            Err(cancelled) if cancelled.failed(3) => Err(StoreError::LimitReached),
             Err(_) => Err(StoreError::Unexpected("a note id was used twice".into())),
         }
     }
@@ -96,24 +105,13 @@ impl DynamoStore {
     /// Deletes a note; [`StoreError::NotFound`] if it is gone.
     #[tracing::instrument(skip_all, fields(note_id = %note.id))]
     pub async fn remove_note(&self, note: &Note) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(keys::note(note.customer_id, note.id).to_attributes()))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::NotFound)
-            }
-            Err(error) => Err(classify(error)),
+        let writes = vec![
+            Write::delete(&self.table, keys::note(note.customer_id, note.id)).condition("attribute_exists(pk)"),
+            self.count_write(note.customer_id, Counter::Notes, -1, None),
+        ];
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::NotFound),
         }
     }
 }

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{Customer, CustomerEvent, CustomerId, StoreError, Tag, TagId};
 
 use crate::DynamoStore;
+use crate::counts::Counter;
 use crate::errors::classify;
 use crate::items::{event_item, tag_by_id_item, tag_from, tag_item};
 use crate::keys;
@@ -35,8 +36,13 @@ impl DynamoStore {
         customer: &Customer,
         tags: &[Tag],
         events: &[CustomerEvent],
+        limit: usize,
     ) -> Result<(), StoreError> {
-        let mut writes = vec![self.customer_still_there(customer)];
+        let added = i64::try_from(tags.len()).unwrap_or(i64::MAX);
+        let mut writes = vec![
+            self.customer_still_there(customer),
+            self.count_write(customer.id, Counter::Tags, added, Some(limit)),
+        ];
         for (tag, event) in tags.iter().zip(events) {
             writes.push(Write::put(&self.table, tag_item(tag, customer)?).condition("attribute_not_exists(pk)"));
             writes.push(Write::put(&self.table, tag_by_id_item(tag)?).condition("attribute_not_exists(pk)"));
@@ -45,8 +51,9 @@ impl DynamoStore {
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed(0) => Err(StoreError::NotFound),
+            Err(cancelled) if cancelled.failed(1) => Err(StoreError::LimitReached),
             Err(cancelled) => {
-                let taken: Vec<usize> = (0..tags.len()).filter(|i| cancelled.failed(1 + 3 * i)).collect();
+                let taken: Vec<usize> = (0..tags.len()).filter(|i| cancelled.failed(2 + 3 * i)).collect();
                 if taken.is_empty() {
                     Err(StoreError::Unexpected("a tag id was used twice".into()))
                 } else {
@@ -56,12 +63,15 @@ impl DynamoStore {
         }
     }
 
-    /// A customer's tags, in no particular order.
+    /// A customer's tags, in no particular order: at most `limit` of them,
+    /// so that the read is bounded even for a customer whose tags were
+    /// added before there was a cap.
     #[tracing::instrument(skip_all, fields(customer_id = %customer))]
-    pub async fn tags_of(&self, customer: CustomerId) -> Result<Vec<Tag>, StoreError> {
+    pub async fn tags_of(&self, customer: CustomerId, limit: usize) -> Result<Vec<Tag>, StoreError> {
         let mut tags = Vec::new();
         let mut start = None;
         loop {
+            let room = i32::try_from(limit.saturating_sub(tags.len())).unwrap_or(i32::MAX);
             let output = self
                 .client
                 .query()
@@ -70,6 +80,7 @@ impl DynamoStore {
                 .expression_attribute_values(":pk", AttributeValue::S(keys::customer_partition(customer)))
                 .expression_attribute_values(":prefix", AttributeValue::S(keys::TAG_PREFIX.to_owned()))
                 .consistent_read(true)
+                .limit(room.max(1))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -78,7 +89,8 @@ impl DynamoStore {
                 tags.push(tag_from(item)?);
             }
             start = output.last_evaluated_key;
-            if start.is_none() {
+            if start.is_none() || tags.len() >= limit {
+                tags.truncate(limit);
                 return Ok(tags);
             }
         }
@@ -102,6 +114,7 @@ impl DynamoStore {
                 .condition("id = :id")
                 .value(":id", id),
             Write::put(&self.table, event_item(event)?),
+            self.count_write(tag.customer_id, Counter::Tags, -1, None),
         ];
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),

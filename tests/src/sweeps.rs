@@ -1,0 +1,83 @@
+//! The sweeper as the cloud runs it: the test table's stream read as
+//! Lambda's event source mapping reads it (only new tombstones pass its
+//! filter, so the function sees everything here and ignores the rest),
+//! handed to the sweeper function; a failed record is handed back, as the
+//! mapping retries it.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use clientele_operations::Context;
+use clientele_stack::stream::StreamReader;
+use clientele_store::DynamoStore;
+use tokio::sync::Mutex;
+
+use crate::TestApp;
+use crate::app::sdk_config;
+use crate::services::dynamodb_endpoint;
+
+/// One test's sweeper and its place in the stream.
+pub struct Sweeps {
+    /// The sweeper function.
+    pub sweeper: sweeper::App,
+    stream: Mutex<StreamReader>,
+}
+
+impl Sweeps {
+    /// The sweeper over `app`'s table and bucket.
+    pub async fn new(app: &TestApp) -> Self {
+        Self::with_store(app, app.store.clone()).await
+    }
+
+    /// The sweeper reaching DynamoDB through `store` (a proxy in front of
+    /// DynamoDB Local, for tests that break it).
+    pub async fn with_store(app: &TestApp, store: DynamoStore) -> Self {
+        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
+        let stream = StreamReader::open(&app.dynamodb, streams, &app.table, HashMap::new())
+            .await
+            .expect("the table has a stream");
+        Self {
+            sweeper: sweeper::App {
+                context: Context {
+                    store,
+                    clock: app.clock.clone(),
+                },
+                files: app.avatars.clone(),
+            },
+            stream: Mutex::new(stream),
+        }
+    }
+
+    /// Hands the next batch of the stream to the sweeper: how many records
+    /// it moved past, and the sweeper's answer.
+    pub async fn feed_once(&self) -> (usize, DynamoDbEventResponse) {
+        let answer = std::sync::Mutex::new(DynamoDbEventResponse::default());
+        let slot = &answer;
+        let handled = self
+            .stream
+            .lock()
+            .await
+            .feed(10, |event| async move {
+                let response = sweeper::handle(&self.sweeper, &event).await;
+                *slot.lock().expect("not poisoned") = response.clone();
+                Ok(response)
+            })
+            .await
+            .expect("the stream can be read");
+        (handled, answer.into_inner().expect("not poisoned"))
+    }
+
+    /// Feeds the stream to the sweeper until it is drained or a batch
+    /// reports a failure; returns whether every sweep succeeded.
+    pub async fn run(&self) -> bool {
+        loop {
+            let (handled, answer) = self.feed_once().await;
+            if !answer.batch_item_failures.is_empty() {
+                return false;
+            }
+            if handled == 0 {
+                return true;
+            }
+        }
+    }
+}
