@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke bench build deploy token client reset clean
+.PHONY: help tools run events test lint checks unit smoke bench build deploy token client migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -61,10 +61,11 @@ lint: ## Formatting and clippy (warnings are errors).
 # The template's checks, installed by `make tools` into their own venv.
 CHECKS = $(LOCAL)/checks/bin
 
-checks: tools ## cfn-lint, sam validate --lint and checkov (skips justified in infra/checkov.yaml) on the template.
+checks: tools ## cfn-lint, sam validate --lint, checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template.
 	$(CHECKS)/cfn-lint infra/template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --lint --template infra/template.yaml
 	$(CHECKS)/checkov --config-file infra/checkov.yaml --file infra/template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/python infra/check_invoke_rights.py
 
 unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
 	@echo "unit: building the workspace and its tests (the first time takes several minutes; later stages reuse the build)"
@@ -95,6 +96,9 @@ token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 
 client: ## Manage clients in the local stack: make client ARGS="create --business <uuid> --name <text> --scope customers:read"
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- client $(ARGS)
+
+migrate: ## Bring the local stack's table to this version's form (ARGS="--status" says where it stands).
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- migrate $(ARGS)
 
 reset: ## Wipe the local stack's data.
 	rm -rf .local/data

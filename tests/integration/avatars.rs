@@ -203,3 +203,35 @@ async fn when_the_customer_cannot_be_updated_the_uploaded_image_is_removed() {
     assert_eq!((response.status, response.header("retry-after")), (503, Some("2")));
     assert!(app.objects().await.is_empty(), "the image is not left behind");
 }
+
+#[tokio::test]
+async fn uploads_count_in_the_customers_update_rate_but_an_admins_lifecycle_step_does_not() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    let path = format!("/api/customers/{id}");
+    let limit = clientele_core::Rate::DEFAULT_UPDATE_RATE.limit;
+    for n in 1..limit {
+        let patched = app
+            .send(
+                Call::patch(&path)
+                    .bearer(&app.token(Role::Staff))
+                    .json(&serde_json::json!({"phone": format!("+40 712 345 67{n}")})),
+            )
+            .await;
+        assert_eq!(patched.status, 200, "update {n}");
+    }
+    assert_eq!(
+        upload(&app, &id, "image/png", &png()).await.status,
+        200,
+        "the last in the window"
+    );
+    let objects = app.objects().await;
+    let refused = upload(&app, &id, "image/jpeg", &jpeg()).await;
+    assert_eq!((refused.status, refused.problem()), (429, "rate-limited".to_owned()));
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(app.objects().await, objects, "the refused image is not kept");
+    let validated = app
+        .send(Call::post(&format!("{path}/validate")).bearer(&app.token(Role::Admin)))
+        .await;
+    assert_eq!(validated.status, 200, "staff uploads cannot block an admin's step");
+}

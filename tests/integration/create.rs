@@ -180,6 +180,39 @@ async fn emails_are_unique_per_business_case_insensitively() {
 }
 
 #[tokio::test]
+async fn emails_that_differ_only_in_width_or_ligatures_are_one_address() {
+    let app = TestApp::spawn().await;
+    let mut first = customer_body("Fiona Width");
+    first["email"] = json!("ﬁona@example.com");
+    app.created(&first).await;
+    for twin in ["fiona@example.com", "ＦＩＯＮＡ@example.com"] {
+        let mut second = customer_body("Fiona Twin");
+        second["email"] = json!(twin);
+        let response = app.create(&second).await;
+        assert_eq!(response.status, 409, "{twin}");
+        assert_eq!(response.problem_fields(), ["email"]);
+    }
+}
+
+#[tokio::test]
+async fn names_with_bidirectional_or_invisible_characters_are_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    // An override that shows "Evil" reversed, and a zero width space.
+    for name in ["Eve \u{202E}liveE", "Ali\u{200B}ce", "\u{2066}Bob\u{2069}"] {
+        let mut body = customer_body("Someone");
+        body["full_name"] = json!(name);
+        let response = app.create(&body).await;
+        assert_eq!(response.status, 422, "{name:?}");
+        assert_eq!(response.problem_fields(), ["full_name"]);
+    }
+    assert!(app.items().await.is_empty());
+    // The joiners Persian and Indic names need are kept.
+    let mut body = customer_body("Someone");
+    body["full_name"] = json!("Mehr\u{200C}dad");
+    assert_eq!(app.created(&body).await["full_name"], "Mehr\u{200C}dad");
+}
+
+#[tokio::test]
 async fn a_user_has_one_customer_record_per_business() {
     let app = TestApp::spawn().await;
     let first = customer_body("Katherine Johnson");

@@ -118,7 +118,7 @@ async fn every_routes_event_arrives_once_with_its_fields_and_matches_its_schema(
     assert_eq!(of("customer.tag.removed")[0]["detail"]["tagId"], tag_id);
     assert_eq!(of("customer.note.added")[0]["detail"]["noteId"], note["id"]);
     for lifecycle in ["customer.validated", "customer.suspended", "customer.reactivated"] {
-        assert_eq!(of(lifecycle)[0]["detail"]["adminId"], "test-user", "{lifecycle}");
+        assert_eq!(of(lifecycle)[0]["detail"]["adminId"], "user:test-user", "{lifecycle}");
     }
     assert_eq!(of("customer.suspended")[0]["detail"]["reason"], "Unpaid invoices");
 

@@ -214,7 +214,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
     assert_eq!(answer["status"], "erased");
     let receipt = &answer["receipt"];
     assert_eq!(receipt["customer_id"], person.id.as_str());
-    assert_eq!(receipt["erased_by"], "test-user");
+    assert_eq!(receipt["erased_by"], "user:test-user");
     assert_eq!(receipt["objects"], 2, "the avatar and the export");
     assert_eq!(receipt["items"]["Note"], 2);
     assert_eq!(receipt["items"]["Tag"], 2);

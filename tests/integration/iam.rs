@@ -16,9 +16,10 @@ use clientele_operations::Context;
 use clientele_operations::data::DataPolicy;
 use clientele_stack::Template;
 use clientele_store::DynamoStore;
+use clientele_store::budget::RequestBudget;
 use clientele_tests::app::{basic, dynamodb_client, fresh_bucket, fresh_table, sdk_config, verifier_through};
 use clientele_tests::clock::TestClock;
-use clientele_tests::cloudformation::Deployed;
+use clientele_tests::cloudformation::{Deployed, Request as PolicyRequest, allowed};
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::iam::{RecordedMoto, Recorder, recorded_dynamodb};
 use clientele_tests::services::{dynamodb_endpoint, moto_endpoint, project_root};
@@ -35,6 +36,11 @@ const NOT_REACHED: &[(&str, &str, &str)] = &[
     ("sweeper", "dynamodb:GetRecords", SWEEPER_STREAM),
     ("sweeper", "dynamodb:GetShardIterator", SWEEPER_STREAM),
     ("sweeper", "dynamodb:ListStreams", SWEEPER_STREAM),
+    (
+        "sweeper",
+        "sqs:SendMessage",
+        "the stream mapping sends exhausted batches to the dead-letter queue",
+    ),
 ];
 
 /// The sweeper's mapping reads the same stream, as the sweeper.
@@ -121,28 +127,45 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         clock: clock.clone(),
     };
     let customers = recorded(&table).await;
-    let customers_app = customers::routes().serve(
-        Arc::new(customers::App {
-            context: context(&customers),
-            files: AvatarBucket::with_client(customers.moto.s3(), bucket.name()),
-            settings: customers::Settings::default(),
-        }),
-        Authenticator::Gateway,
-    );
+    // Every route function spends from the request budget, as deployed.
+    let budget = |recorded: &Recorded| {
+        RequestBudget::new(
+            recorded.store.clone(),
+            RequestBudget::DEFAULT_BUSINESS,
+            RequestBudget::DEFAULT_CLIENT,
+        )
+        .unwrap()
+    };
+    let customers_app = customers::routes()
+        .serve(
+            Arc::new(customers::App {
+                context: context(&customers),
+                files: AvatarBucket::with_client(customers.moto.s3(), bucket.name()),
+                settings: customers::Settings::default(),
+            }),
+            Authenticator::Gateway,
+        )
+        .with_budget(budget(&customers));
     let tags = recorded(&table).await;
-    let tags_app = tags::routes().serve(context(&tags), Authenticator::Gateway);
+    let tags_app = tags::routes()
+        .serve(context(&tags), Authenticator::Gateway)
+        .with_budget(budget(&tags));
     let notes = recorded(&table).await;
-    let notes_app = notes::routes().serve(context(&notes), Authenticator::Gateway);
+    let notes_app = notes::routes()
+        .serve(context(&notes), Authenticator::Gateway)
+        .with_budget(budget(&notes));
     let gdpr = recorded(&table).await;
-    let gdpr_app = gdpr::routes().serve(
-        Arc::new(gdpr::App {
-            context: context(&gdpr),
-            files: AvatarBucket::with_client(gdpr.moto.s3(), bucket.name()),
-            // Small, so that the export is stored in the bucket.
-            settings: gdpr::Settings { max_inline_bytes: 100 },
-        }),
-        Authenticator::Gateway,
-    );
+    let gdpr_app = gdpr::routes()
+        .serve(
+            Arc::new(gdpr::App {
+                context: context(&gdpr),
+                files: AvatarBucket::with_client(gdpr.moto.s3(), bucket.name()),
+                // Small, so that the export is stored in the bucket.
+                settings: gdpr::Settings { max_inline_bytes: 100 },
+            }),
+            Authenticator::Gateway,
+        )
+        .with_budget(budget(&gdpr));
     let send =
         async |function: &HttpFunction, call: Call| TestResponse::read(function.handle(as_admin(call)).await).await;
     let customer = |call: Call| send(&customers_app, call);
@@ -418,4 +441,73 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         granted["service"].is_empty(),
         "the service function calls no AWS service"
     );
+
+    // The keys: each DynamoDB call, with the partition keys it touched, is
+    // allowed by the function's policy as deployed, conditions included.
+    let keyed = BTreeMap::from([
+        ("CustomersFunction", customers.recorder.keyed_calls()),
+        ("TagsFunction", tags.recorder.keyed_calls()),
+        ("NotesFunction", notes.recorder.keyed_calls()),
+        ("GdprFunction", gdpr.recorder.keyed_calls()),
+        ("InboundFunction", events.recorder.keyed_calls()),
+        ("AuthCheckFunction", auth.recorder.keyed_calls()),
+        ("SweeperFunction", sweeper.recorder.keyed_calls()),
+    ]);
+    let template = Deployed::template(&[]);
+    let table = template.arn("CustomersTable");
+    for (function, calls) in &keyed {
+        let statements = template.function_statements(function);
+        assert!(!calls.is_empty(), "{function} made no DynamoDB call");
+        for call in calls {
+            let resource = match &call.index {
+                Some(index) => format!("{table}/index/{index}"),
+                None => table.clone(),
+            };
+            let keys: Vec<&str> = call.leading_keys.iter().map(String::as_str).collect();
+            let request = PolicyRequest::new(&format!("{function}Role"), &call.action, &resource)
+                .with("dynamodb:LeadingKeys", &keys);
+            assert!(
+                allowed(&statements, &request),
+                "{function}'s policy refuses {} on {keys:?}",
+                call.action
+            );
+        }
+    }
+}
+
+#[test]
+fn no_function_may_write_keys_of_a_kind_it_does_not_own() {
+    let template = Deployed::template(&[]);
+    let table = template.arn("CustomersTable");
+    // What each function must never touch: clients' secrets are the
+    // authorizer's alone, which only reads them; receipts are the GDPR
+    // function's; budgets are counted only by route functions.
+    let forbidden: &[(&str, &[&str])] = &[
+        ("CustomersFunction", &["CLIENT#x", "ERASURE#x", "TAG#x"]),
+        ("TagsFunction", &["CLIENT#x", "BUSINESS#x", "ERASURE#x", "DELETED#x"]),
+        (
+            "NotesFunction",
+            &["CLIENT#x", "BUSINESS#x", "TAG#x", "ERASURE#x", "DELETED#x"],
+        ),
+        ("GdprFunction", &["CLIENT#x"]),
+        (
+            "InboundFunction",
+            &["CLIENT#x", "TAG#x", "ERASURE#x", "DELETED#x", "BUDGET#x"],
+        ),
+        ("SweeperFunction", &["CLIENT#x", "BUSINESS#x", "ERASURE#x", "BUDGET#x"]),
+        ("AuthCheckFunction", &["CLIENT#x", "CUSTOMER#x"]),
+    ];
+    for (function, keys) in forbidden {
+        let statements = template.function_statements(function);
+        for key in *keys {
+            for action in ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"] {
+                let request =
+                    PolicyRequest::new(&format!("{function}Role"), action, &table).with("dynamodb:LeadingKeys", &[key]);
+                assert!(!allowed(&statements, &request), "{function} may {action} {key}");
+            }
+        }
+        // A call without keys (a Scan, say) is never allowed by a key condition.
+        let scan = PolicyRequest::new(&format!("{function}Role"), "dynamodb:GetItem", &table);
+        assert!(!allowed(&statements, &scan), "{function} may read without naming keys");
+    }
 }

@@ -238,7 +238,7 @@ async fn admin_actions_drive_the_lifecycle_state_machine() {
     assert_eq!(suspended.len(), 1);
     assert_eq!(
         suspended[0]["detail"]["adminId"],
-        "8f14e45f-ceea-467a-9af0-7d6f0c1e2a11"
+        "platform.admin:8f14e45f-ceea-467a-9af0-7d6f0c1e2a11"
     );
     assert_eq!(suspended[0]["detail"]["reason"], "Unpaid invoices since September");
     for event in &events {

@@ -78,7 +78,7 @@ async fn a_customer_goes_from_pending_to_active_to_suspended_and_back() {
         ["customer.validated", "customer.suspended", "customer.reactivated"]
     );
     for event in &events {
-        assert_eq!(event["adminId"], "test-user");
+        assert_eq!(event["adminId"], "user:test-user");
         assert_eq!(event["customerId"], id);
     }
     assert_eq!(events[1]["reason"], "Chargebacks under review");

@@ -6,6 +6,7 @@
 mod access;
 mod authorizer;
 mod avatars;
+mod budget;
 mod build;
 mod clients;
 mod contract;
@@ -19,6 +20,7 @@ mod inbound;
 mod lifecycle;
 mod list;
 mod local_stack;
+mod migrate;
 mod notes;
 mod outage;
 mod read;

@@ -41,7 +41,7 @@ async fn the_original_note_example_is_written_with_its_author_and_event() {
     let note = response.json();
     assert_eq!(note["content"], text, "trimmed");
     assert_eq!(note["customer_id"], id.as_str());
-    assert_eq!(note["created_by"], "test-user");
+    assert_eq!(note["created_by"], "user:test-user");
 
     let events = app.items_of("Event").await;
     let noted: Vec<_> = events
@@ -239,4 +239,26 @@ async fn a_customer_has_at_most_a_thousand_notes() {
         .await;
     assert_eq!(deleted.status, 204);
     assert_eq!(write(&app, &id, &writer, "room again").await.status, 201);
+}
+
+#[tokio::test]
+async fn a_client_whose_id_equals_a_users_subject_is_not_that_user() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app).await;
+    // Token subjects are often UUIDs, as client ids are.
+    let shared = uuid::Uuid::new_v4().to_string();
+    let user = staff(&app, &shared);
+    let client = Principal::client(&shared, app.business, vec![clientele_core::Scope::CustomersWrite]);
+    let by_user = write(&app, &id, &user, "the user's").await.json();
+    assert_eq!(by_user["created_by"], format!("user:{shared}"));
+    let by_client = write(&app, &id, &client, "the client's").await.json();
+    assert_eq!(by_client["created_by"], format!("client:{shared}"));
+
+    let delete = |n: &Value| Call::delete(&format!("/api/customers/{id}/notes/{}", n["id"].as_str().unwrap()));
+    let refused = app.send(delete(&by_user).authorized_as(&client)).await;
+    assert_eq!((refused.status, refused.problem()), (403, "forbidden".to_owned()));
+    let refused = app.send(delete(&by_client).authorized_as(&user)).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(app.send(delete(&by_client).authorized_as(&client)).await.status, 204);
+    assert_eq!(app.items_of("Note").await.len(), 1);
 }

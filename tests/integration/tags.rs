@@ -46,7 +46,7 @@ async fn the_original_tag_example_adds_a_tag_and_records_its_event() {
     assert_eq!(tag["color"], "#FFD700");
     assert_eq!(tag["priority"], 0);
     assert_eq!(tag["customer_id"], id.as_str());
-    assert_eq!(tag["created_by"], "test-user");
+    assert_eq!(tag["created_by"], "user:test-user");
     assert!(tag["id"].is_string() && tag["created_at"].is_string());
 
     let events = app.items_of("Event").await;
@@ -371,4 +371,17 @@ async fn a_customer_has_at_most_a_hundred_tags() {
         .await;
     assert_eq!(removed.status, 204);
     assert_eq!(add(&app, &id, &json!({"label": "room again"})).await.status, 201);
+}
+
+#[tokio::test]
+async fn labels_that_differ_only_in_width_or_ligatures_are_one_label() {
+    let app = TestApp::spawn().await;
+    let id = customer(&app, "Ligature Lee").await;
+    assert_eq!(add(&app, &id, &json!({"label": "ﬁnance"})).await.status, 201);
+    for twin in ["finance", "ＦＩＮＡＮＣＥ"] {
+        assert_eq!(add(&app, &id, &json!({ "label": twin })).await.status, 409, "{twin}");
+    }
+    let hidden = add(&app, &id, &json!({"label": "VIP\u{202E}"})).await;
+    assert_eq!(hidden.status, 422);
+    assert_eq!(tags_of(&app, &id).await, ["ﬁnance"]);
 }

@@ -271,3 +271,49 @@ async fn a_patch_with_the_wrong_media_type_is_415() {
         .await;
     assert_eq!(response.status, 415);
 }
+
+#[tokio::test]
+async fn a_client_that_may_only_write_gets_no_representation_back() {
+    let app = TestApp::spawn().await;
+    let writer = clientele_auth::Principal::client(
+        uuid::Uuid::new_v4().to_string(),
+        app.business,
+        vec![clientele_core::Scope::CustomersWrite],
+    );
+    let created = app
+        .send(
+            Call::post("/api/customers/")
+                .authorized_as(&writer)
+                .json(&customer_body("Write Only")),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let body = created.json();
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "version"], "{body}");
+    let path = format!("/api/customers/{}", body["id"].as_str().unwrap());
+    assert_eq!(app.send(Call::get(&path).authorized_as(&writer)).await.status, 403);
+    let empty_patch = app
+        .send(Call::patch(&path).authorized_as(&writer).json(&json!({})))
+        .await;
+    assert_eq!(empty_patch.status, 200);
+    assert_eq!(
+        empty_patch.json(),
+        json!({"id": body["id"], "version": 1}),
+        "PATCH {{}} reads nothing"
+    );
+    assert_eq!(empty_patch.header("etag"), Some("\"1\""));
+
+    let reader = clientele_auth::Principal::client(
+        uuid::Uuid::new_v4().to_string(),
+        app.business,
+        vec![
+            clientele_core::Scope::CustomersRead,
+            clientele_core::Scope::CustomersWrite,
+        ],
+    );
+    let full = app
+        .send(Call::patch(&path).authorized_as(&reader).json(&json!({})))
+        .await;
+    assert_eq!(full.json()["full_name"], "Write Only");
+}

@@ -68,15 +68,26 @@ impl Deployed {
             .unwrap_or(Value::Null)
     }
 
-    /// The statements of a function's inline policies, resolved.
+    /// The statements of a function's inline policies, resolved: SAM's
+    /// `Policies`, or those of the template's own role it names (`Role`).
     pub fn function_statements(&self, logical_id: &str) -> Vec<Value> {
-        let policies = self.properties(logical_id)["Policies"].clone();
-        policies
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|policy| policy["Statement"].as_array().cloned().unwrap_or_default())
-            .collect()
+        let properties = self.properties(logical_id);
+        let statements = |policies: &Value, document: &str| -> Vec<Value> {
+            policies
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|policy| {
+                    let document = if document.is_empty() { policy } else { &policy[document] };
+                    document["Statement"].as_array().cloned().unwrap_or_default()
+                })
+                .collect()
+        };
+        let mut found = statements(&properties["Policies"], "");
+        if let Some(role) = properties["Role"].as_str().and_then(|arn| arn.rsplit('/').next()) {
+            found.extend(statements(&self.properties(role)["Policies"], "PolicyDocument"));
+        }
+        found
     }
 
     /// The logical ids of the template's functions.
@@ -311,7 +322,7 @@ fn strings(value: &Value) -> Vec<String> {
 
 /// Whether one condition block holds for a request. Operators: the
 /// `String`/`Arn` families (`Equals`, `NotEquals`, `Like`, `NotLike`), with
-/// `ForAllValues:` and `ForAnyValue:` qualifiers, and `Bool`. A key absent
+/// `ForAllValues:` and `ForAnyValue:` qualifiers, `Bool` and `Null`. A key absent
 /// from the request fails a positive operator and passes a negative one, as
 /// in IAM.
 pub fn conditions_hold(conditions: &Value, request: &Request) -> bool {
@@ -319,6 +330,13 @@ pub fn conditions_hold(conditions: &Value, request: &Request) -> bool {
         return true;
     };
     blocks.iter().all(|(operator, keys)| {
+        if operator == "Null" {
+            // `"false"`: the key must be present; `"true"`: absent.
+            return keys.as_object().into_iter().flatten().all(|(key, expected)| {
+                let absent = request.context.get(key).is_none_or(Vec::is_empty);
+                strings(expected).iter().all(|e| (e == "true") == absent)
+            });
+        }
         let (qualifier, operator) = match operator.split_once(':') {
             Some((q, op)) => (Some(q), op),
             None => (None, operator.as_str()),

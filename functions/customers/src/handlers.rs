@@ -8,6 +8,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::http::header::{CACHE_CONTROL, LOCATION};
 use serde::Serialize;
 
+use clientele_auth::{Access, Principal};
 use clientele_core::contact::fold;
 use clientele_core::lifecycle::{Action, Reason};
 use clientele_core::validation::ObjectReader;
@@ -34,9 +35,30 @@ pub const DEFAULT_PAGE: usize = 20;
 /// Largest `limit`.
 pub const MAX_PAGE: usize = clientele_store::customers::MAX_PAGE;
 
-/// A customer as the API shows it, tagged with its version.
-fn shown(status: StatusCode, customer: &Customer) -> Response {
-    tagged(json(status, &CustomerView::from(customer)), customer.version)
+/// The customer as the API shows it, with its `ETag`, to a caller who may
+/// read customers. A caller who may only write (a client with
+/// `customers:write` but not `customers:read`) gets its id and version
+/// alone: writing must not be a way to read.
+fn shown(status: StatusCode, customer: &Customer, caller: &Principal) -> Response {
+    let body = if caller.may(Access::Read) {
+        json(status, &CustomerView::from(customer))
+    } else {
+        json(
+            status,
+            &Written {
+                id: customer.id,
+                version: customer.version,
+            },
+        )
+    };
+    tagged(body, customer.version)
+}
+
+/// What a caller who may not read is told about the customer it wrote.
+#[derive(Serialize)]
+struct Written {
+    id: CustomerId,
+    version: u64,
 }
 
 /// `POST /api/customers/`: 201 with `Location` and `ETag`.
@@ -47,11 +69,15 @@ pub async fn create(
     JsonObject(body): JsonObject<MAX_BODY_BYTES>,
 ) -> Result<Response, ApiError> {
     let new = NewCustomer::from_json(&body)?;
-    let actor = app.context.actor(caller.business_id, &caller.id);
+    let actor = app.context.actor(caller.business_id, &caller.qualified_id());
     let customer = customers::create(&app.context.store, &actor, new).await?;
     tracing::info!(customer_id = %customer.id, "customer created");
     let location = format!("/api/customers/{}", customer.id);
-    Ok(with_header(shown(StatusCode::CREATED, &customer), LOCATION, &location))
+    Ok(with_header(
+        shown(StatusCode::CREATED, &customer, &caller),
+        LOCATION,
+        &location,
+    ))
 }
 
 /// `GET /api/customers/{customer_id}`: 200 with `ETag`, or 304 when
@@ -67,7 +93,7 @@ pub async fn get(
     if unless.matches(customer.version) {
         return Ok(tagged(empty(StatusCode::NOT_MODIFIED), customer.version));
     }
-    Ok(shown(StatusCode::OK, &customer))
+    Ok(shown(StatusCode::OK, &customer, &caller))
 }
 
 /// Query parameters of the list.
@@ -154,13 +180,13 @@ pub async fn update(
     MergePatch(body): MergePatch<MAX_BODY_BYTES>,
 ) -> Result<Response, ApiError> {
     let patch = CustomerPatch::from_json(&body)?;
-    let actor = app.context.actor(caller.business_id, &caller.id);
+    let actor = app.context.actor(caller.business_id, &caller.qualified_id());
     let guards = Guards {
         precondition: precondition.as_ref(),
         rate: Some(&app.settings.patch_rate),
     };
     let customer = customers::update(&app.context.store, &actor, id, &patch, guards).await?;
-    Ok(shown(StatusCode::OK, &customer))
+    Ok(shown(StatusCode::OK, &customer, &caller))
 }
 
 /// `DELETE /api/customers/{customer_id}`: 204; the customer and everything
@@ -172,7 +198,7 @@ pub async fn delete(
     PathId(id): PathId<CustomerId>,
     IfMatch(precondition): IfMatch,
 ) -> Result<Response, ApiError> {
-    let actor = app.context.actor(caller.business_id, &caller.id);
+    let actor = app.context.actor(caller.business_id, &caller.qualified_id());
     customers::delete(&app.context.store, &actor, id, precondition.as_ref()).await?;
     tracing::info!(customer_id = %id, "customer deleted");
     Ok(empty(StatusCode::NO_CONTENT))
@@ -202,7 +228,8 @@ pub async fn stats(
 }
 
 /// `POST /api/customers/{customer_id}/avatar`: a PNG, JPEG or WebP image of
-/// at most 2 MB, raw or as a multipart file. 200 with the customer.
+/// at most 2 MB, raw or as a multipart file, counted in the customer's update
+/// rate as a `PATCH` is. 200 with the customer.
 #[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
 pub async fn set_avatar(
     State(app): State<Arc<App>>,
@@ -210,9 +237,10 @@ pub async fn set_avatar(
     PathId(id): PathId<CustomerId>,
     Upload(image): Upload,
 ) -> Result<Response, ApiError> {
-    let actor = app.context.actor(caller.business_id, &caller.id);
-    let customer = avatars::set(&app.context.store, &app.files, &actor, id, image).await?;
-    Ok(shown(StatusCode::OK, &customer))
+    let actor = app.context.actor(caller.business_id, &caller.qualified_id());
+    let rate = &app.settings.patch_rate;
+    let customer = avatars::set(&app.context.store, &app.files, &actor, id, image, Some(rate)).await?;
+    Ok(shown(StatusCode::OK, &customer, &caller))
 }
 
 /// `GET /api/customers/{customer_id}/avatar`: 302 to a link to the image
@@ -278,7 +306,7 @@ pub async fn lifecycle_step<S: Step>(
     let mut reader = ObjectReader::new(&body);
     let action = S::read(&mut reader);
     let action = reader.finish().into_result(|| action)?;
-    let actor = app.context.actor(caller.business_id, &caller.id);
+    let actor = app.context.actor(caller.business_id, &caller.qualified_id());
     let customer = lifecycle::apply(&app.context.store, &actor, id, &action, precondition.as_ref()).await?;
-    Ok(shown(StatusCode::OK, &customer))
+    Ok(shown(StatusCode::OK, &customer, &caller))
 }

@@ -167,7 +167,7 @@ pub async fn erase(
     JsonObject(body): JsonObject<MAX_BODY_BYTES>,
 ) -> Result<Response, ApiError> {
     let asked = GdprRequest::from_json(&body)?;
-    let actor = app.context.actor(caller.business_id, &caller.id);
+    let actor = app.context.actor(caller.business_id, &caller.qualified_id());
     let answer = match erasure::erase(&app.context.store, &app.files, &actor, &asked)
         .await
         .map_err(no_such_customer)?

@@ -206,7 +206,7 @@ impl App {
         let detail = &event.detail;
         match detail_type {
             "admin.customer.action" => match AdminAction::from_detail(detail) {
-                Ok(action) => self.admin_action(&action, now).await,
+                Ok(action) => self.admin_action(&action, source, now).await,
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             "customer.update.request" => match UpdateRequest::from_detail(detail) {
@@ -230,14 +230,16 @@ impl App {
         }
     }
 
-    async fn admin_action(&self, request: &AdminAction, now: Timestamp) -> Result<Outcome, TryAgain> {
+    /// An admin's lifecycle action, recorded as done by `<sender>:<admin id>`
+    /// so that the sender's admin ids never read as a user's or a client's.
+    async fn admin_action(&self, request: &AdminAction, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
         let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
             Ok(customer) => customer,
             Err(outcome) => return outcome,
         };
         let admin = Actor {
             business: customer.business_id,
-            id: request.admin_id.clone(),
+            id: format!("{sender}:{}", request.admin_id),
             at: now,
         };
         let applied = lifecycle::apply(self.store(), &admin, customer.id, &request.action, None).await;

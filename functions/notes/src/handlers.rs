@@ -28,7 +28,7 @@ pub async fn add(
     JsonObject(body): JsonObject<MAX_BODY_BYTES>,
 ) -> Result<Response, ApiError> {
     let new = NewNote::from_json(&body)?;
-    let actor = context.actor(caller.business_id, &caller.id);
+    let actor = context.actor(caller.business_id, &caller.qualified_id());
     let note = notes::add(&context.store, &actor, customer, new).await?;
     Ok(json(StatusCode::CREATED, &NoteView::from(&note)))
 }
@@ -70,10 +70,11 @@ pub async fn remove(
     PathId(customer): PathId<CustomerId>,
     PathId(note): PathId<NoteId>,
 ) -> Result<Response, ApiError> {
+    let author = caller.qualified_id();
     let remover = if caller.may(Access::Admin) {
         Remover::Anyone
     } else {
-        Remover::Author(&caller.id)
+        Remover::Author(&author)
     };
     notes::remove(&context.store, caller.business_id, customer, note, remover).await?;
     Ok(empty(StatusCode::NO_CONTENT))

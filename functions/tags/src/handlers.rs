@@ -51,7 +51,7 @@ pub async fn create(
         .as_object()
         .ok_or_else(|| ApiError::MalformedJson("the body must be a JSON object".to_owned()))?;
     let (customer, tag) = NewTag::with_customer_from_json(object)?;
-    let actor = context.actor(caller.business_id, &caller.id);
+    let actor = context.actor(caller.business_id, &caller.qualified_id());
     let added = tags::add(&context.store, &actor, customer, vec![tag])
         .await
         .map_err(refused(false))?;
@@ -69,7 +69,7 @@ pub async fn add_to(
 ) -> Result<Response, ApiError> {
     let list = body.is_array();
     let new = NewTag::many_from_json(&body)?;
-    let actor = context.actor(caller.business_id, &caller.id);
+    let actor = context.actor(caller.business_id, &caller.qualified_id());
     let added = tags::add(&context.store, &actor, customer, new)
         .await
         .map_err(refused(list))?;
@@ -102,7 +102,7 @@ pub async fn remove(
     Caller(caller): Caller,
     PathId(tag): PathId<TagId>,
 ) -> Result<Response, ApiError> {
-    let actor = context.actor(caller.business_id, &caller.id);
+    let actor = context.actor(caller.business_id, &caller.qualified_id());
     tags::remove(&context.store, &actor, tag, None).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
@@ -116,7 +116,7 @@ pub async fn remove_from(
     PathId(customer): PathId<CustomerId>,
     PathId(tag): PathId<TagId>,
 ) -> Result<Response, ApiError> {
-    let actor = context.actor(caller.business_id, &caller.id);
+    let actor = context.actor(caller.business_id, &caller.qualified_id());
     tags::remove(&context.store, &actor, tag, Some(customer)).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }

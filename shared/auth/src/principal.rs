@@ -156,6 +156,14 @@ impl Principal {
         }
     }
 
+    /// The caller's id qualified by its kind, `user:<sub>` or
+    /// `client:<client id>`: what is recorded as the author of a change, and
+    /// compared when only the author may undo it. A user whose token's `sub`
+    /// happens to equal a client's id is still another principal.
+    pub fn qualified_id(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.id)
+    }
+
     /// Whether any role or scope held allows this access.
     pub fn may(&self, access: Access) -> bool {
         self.roles.iter().any(|role| role.grants(access)) || self.scopes.iter().any(|s| scope_grants(*s, access))
@@ -203,6 +211,17 @@ mod tests {
             assert!(scope_grants(scope_for(access), access));
             assert!(role_for(access).grants(access));
         }
+    }
+
+    #[test]
+    fn a_user_and_a_client_with_the_same_id_are_different_principals() {
+        let business = BusinessId::random();
+        let id = "0b7f3b4e-3c1d-4c55-9c1a-6f1f2d1e9a10";
+        let user = Principal::user(id, business, vec![Role::Staff]);
+        let client = Principal::client(id, business, vec![Scope::CustomersWrite]);
+        assert_ne!(user.qualified_id(), client.qualified_id());
+        assert_eq!(user.qualified_id(), format!("user:{id}"));
+        assert_eq!(client.qualified_id(), format!("client:{id}"));
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //!   signed with `JWT_SIGNING_KEY` (`make token` runs it with the local key).
 //! - `clientele client create|rotate|deactivate|show` manages external-system
 //!   clients in the table named by `TABLE_NAME`.
+//! - `clientele migrate` rewrites the items of the table named by
+//!   `TABLE_NAME` that an earlier version wrote to the form this one reads
+//!   (`--status` says where the table stands).
 //! - `clientele local-setup` creates the table, the event bus, the signing
 //!   secret and the avatar bucket of `infra/template.yaml` on the local
 //!   endpoints named by the AWS SDK's standard variables (and refuses any
@@ -19,6 +22,7 @@
 mod client;
 mod local_events;
 mod local_setup;
+mod migrate;
 mod token;
 
 use std::process::ExitCode;
@@ -64,6 +68,20 @@ enum Command {
         table: String,
         #[command(subcommand)]
         command: client::ClientCommand,
+    },
+    /// Rewrite items stored by an earlier version to the form this one reads:
+    /// versioned, resumable, and safe to run again.
+    Migrate {
+        /// The table.
+        #[arg(long, env = "TABLE_NAME")]
+        table: String,
+        /// Only say which migrations have run and which are pending.
+        #[arg(long)]
+        status: bool,
+        /// Stop after this many pages of the table's scan (the next run
+        /// resumes where this one stopped).
+        #[arg(long)]
+        pages: Option<u64>,
     },
     /// Create the template's table, event bus and signing secret on the local
     /// endpoints, and the demo data.
@@ -142,6 +160,17 @@ async fn main() -> ExitCode {
             let sdk = clientele_startup::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
             client::run(&store, command).await.map(|text| println!("{text}"))
+        }
+        Command::Migrate { table, status, pages } => {
+            let sdk = clientele_startup::aws::sdk_config().await;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            let limits = clientele_store::migrations::Limits {
+                pages,
+                ..Default::default()
+            };
+            migrate::run(&store, status, limits)
+                .await
+                .map(|text| println!("{text}"))
         }
         Command::LocalSetup {
             table,

@@ -22,21 +22,27 @@ text_enum!(
 /// Longest client name accepted, in characters.
 pub const CLIENT_NAME_MAX_CHARS: usize = 100;
 
-/// What a client is called by its operators: 1 to 100 characters, no control characters.
+/// What a client is called by its operators: 1 to 100 characters, no control,
+/// bidirectional or invisible characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ClientName(String);
 
 /// Why a string is not a client name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a client name is 1 to {CLIENT_NAME_MAX_CHARS} characters, without control characters")]
+#[error(
+    "a client name is 1 to {CLIENT_NAME_MAX_CHARS} characters, without control, bidirectional or invisible characters"
+)]
 pub struct InvalidClientName;
 
 impl ClientName {
     /// Parses a name.
     pub fn parse(input: &str) -> Result<Self, InvalidClientName> {
         let name = input.trim();
-        if name.is_empty() || name.chars().count() > CLIENT_NAME_MAX_CHARS || name.chars().any(char::is_control) {
+        if name.is_empty()
+            || name.chars().count() > CLIENT_NAME_MAX_CHARS
+            || name.chars().any(crate::text::refused_in_line)
+        {
             return Err(InvalidClientName);
         }
         Ok(Self(name.to_owned()))

@@ -32,7 +32,8 @@ macro_rules! string_value {
 /// Longest full name accepted, in characters.
 pub const FULL_NAME_MAX_CHARS: usize = 200;
 
-/// A customer's full name: trimmed, 1 to 200 characters, no control characters.
+/// A customer's full name: trimmed, 1 to 200 characters, no control,
+/// bidirectional or invisible characters ([`crate::text::refused_in_line`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FullName(String);
@@ -46,8 +47,9 @@ pub enum InvalidFullName {
     /// Over the limit.
     #[error("must be at most {FULL_NAME_MAX_CHARS} characters")]
     TooLong,
-    /// Holds a control character (a newline, a tab, ...).
-    #[error("must not contain control characters")]
+    /// Holds a control character (a newline, a tab, ...), a bidirectional
+    /// control or an invisible character.
+    #[error("must not contain control, bidirectional or invisible characters")]
     ControlCharacter,
 }
 
@@ -61,7 +63,7 @@ impl FullName {
         if name.chars().count() > FULL_NAME_MAX_CHARS {
             return Err(InvalidFullName::TooLong);
         }
-        if name.chars().any(char::is_control) {
+        if name.chars().any(crate::text::refused_in_line) {
             return Err(InvalidFullName::ControlCharacter);
         }
         Ok(Self(name.to_owned()))
@@ -72,17 +74,15 @@ impl FullName {
         &self.0
     }
 
-    /// The name folded to lower case, for case-insensitive prefix search.
+    /// The name NFKC-normalised and folded to lower case, for
+    /// case-insensitive prefix search.
     pub fn folded(&self) -> String {
         fold(&self.0)
     }
 }
 string_value!(FullName);
 
-/// Lower-cases text for case-insensitive comparison.
-pub fn fold(text: &str) -> String {
-    text.trim().to_lowercase()
-}
+pub use crate::text::fold;
 
 /// Longest email address accepted (RFC 5321's path limit less the brackets).
 pub const EMAIL_MAX_CHARS: usize = 254;
@@ -111,6 +111,9 @@ impl Email {
         if address.chars().count() > EMAIL_MAX_CHARS {
             return Err(InvalidEmail::TooLong);
         }
+        if address.chars().any(crate::text::refused_in_line) {
+            return Err(InvalidEmail::Malformed);
+        }
         let options = Options::default()
             .with_required_tld()
             .without_domain_literal()
@@ -125,7 +128,8 @@ impl Email {
         &self.0
     }
 
-    /// The address folded to lower case: what uniqueness is decided on.
+    /// The address NFKC-normalised and folded to lower case: what uniqueness
+    /// is decided on.
     pub fn folded(&self) -> String {
         fold(&self.0)
     }

@@ -16,14 +16,16 @@ use crate::time::Timestamp;
 pub const REASON_MAX_CHARS: usize = 500;
 
 /// Why a customer was suspended: trimmed, 1 to 500 characters, no control
-/// characters but line breaks.
+/// characters but line breaks, no bidirectional or invisible characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Reason(String);
 
 /// Why a string is not a reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be 1 to {REASON_MAX_CHARS} characters, without control characters but line breaks")]
+#[error(
+    "must be 1 to {REASON_MAX_CHARS} characters, without control characters but line breaks, nor bidirectional or invisible characters"
+)]
 pub struct InvalidReason;
 
 impl Reason {
@@ -31,9 +33,7 @@ impl Reason {
     pub fn parse(input: &str) -> Result<Self, InvalidReason> {
         let text = input.replace("\r\n", "\n");
         let text = text.trim();
-        if text.is_empty()
-            || text.chars().count() > REASON_MAX_CHARS
-            || text.chars().any(|c| c.is_control() && c != '\n')
+        if text.is_empty() || text.chars().count() > REASON_MAX_CHARS || text.chars().any(crate::text::refused_in_text)
         {
             return Err(InvalidReason);
         }

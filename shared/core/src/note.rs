@@ -14,7 +14,8 @@ pub const NOTE_MAX_CHARS: usize = 500;
 pub const MAX_NOTES_PER_CUSTOMER: usize = 1_000;
 
 /// A note's text: line breaks written `\n` (a `\r\n` is read as one), trimmed,
-/// 1 to 500 characters, and no control characters but line breaks.
+/// 1 to 500 characters, and no control characters but line breaks, no
+/// bidirectional or invisible characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct NoteContent(String);
@@ -28,8 +29,9 @@ pub enum InvalidNoteContent {
     /// Over the limit.
     #[error("must be at most {NOTE_MAX_CHARS} characters")]
     TooLong,
-    /// A control character other than a line break.
-    #[error("must not contain control characters other than line breaks")]
+    /// A control character other than a line break, a bidirectional control
+    /// or an invisible character.
+    #[error("must not contain control characters other than line breaks, nor bidirectional or invisible characters")]
     ControlCharacter,
 }
 
@@ -44,7 +46,7 @@ impl NoteContent {
         if text.chars().count() > NOTE_MAX_CHARS {
             return Err(InvalidNoteContent::TooLong);
         }
-        if text.chars().any(|c| c.is_control() && c != '\n') {
+        if text.chars().any(crate::text::refused_in_text) {
             return Err(InvalidNoteContent::ControlCharacter);
         }
         Ok(Self(text.to_owned()))

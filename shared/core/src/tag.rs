@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::contact::fold;
 use crate::id::{BusinessId, CustomerId, TagId};
+use crate::text::fold;
 use crate::time::Timestamp;
 use crate::validation::{ObjectReader, ValidationErrors};
 
@@ -20,21 +20,25 @@ pub const MAX_TAGS_PER_CUSTOMER: usize = 100;
 /// The priorities accepted.
 pub const PRIORITY_RANGE: std::ops::RangeInclusive<i64> = -1_000_000..=1_000_000;
 
-/// A tag's label: trimmed, 1 to 50 characters, no control characters.
+/// A tag's label: trimmed, 1 to 50 characters, no control, bidirectional or
+/// invisible characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TagLabel(String);
 
 /// Why a string is not a label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be 1 to {TAG_LABEL_MAX_CHARS} characters, without control characters")]
+#[error("must be 1 to {TAG_LABEL_MAX_CHARS} characters, without control, bidirectional or invisible characters")]
 pub struct InvalidTagLabel;
 
 impl TagLabel {
     /// Parses a label.
     pub fn parse(input: &str) -> Result<Self, InvalidTagLabel> {
         let label = input.trim();
-        if label.is_empty() || label.chars().count() > TAG_LABEL_MAX_CHARS || label.chars().any(char::is_control) {
+        if label.is_empty()
+            || label.chars().count() > TAG_LABEL_MAX_CHARS
+            || label.chars().any(crate::text::refused_in_line)
+        {
             return Err(InvalidTagLabel);
         }
         Ok(Self(label.to_owned()))
@@ -45,7 +49,8 @@ impl TagLabel {
         &self.0
     }
 
-    /// The label folded to lower case: what uniqueness is decided on.
+    /// The label NFKC-normalised and folded to lower case: what uniqueness
+    /// is decided on.
     pub fn folded(&self) -> String {
         fold(&self.0)
     }

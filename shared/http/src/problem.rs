@@ -135,6 +135,15 @@ pub enum ApiError {
         /// Seconds until the window ends.
         retry_after: u64,
     },
+    /// The caller's business (or the client itself) has spent its request
+    /// budget for the current window.
+    #[error("{detail}; retry after {retry_after} seconds")]
+    BudgetSpent {
+        /// Whose budget.
+        detail: &'static str,
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
     /// A dependency failed; nothing was changed.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -157,7 +166,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::BudgetSpent { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -178,6 +187,7 @@ impl ApiError {
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
+            ApiError::BudgetSpent { .. } => ("budget-spent", "Request budget spent"),
             ApiError::Unavailable(_) => ("service-unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal-error", "Internal error"),
         }
@@ -237,7 +247,7 @@ impl IntoResponse for ApiError {
                     headers.insert(ALLOW, value);
                 }
             }
-            ApiError::RateLimited { retry_after } => {
+            ApiError::RateLimited { retry_after } | ApiError::BudgetSpent { retry_after, .. } => {
                 headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             ApiError::Unavailable(_) => {

@@ -11,7 +11,11 @@
 //! - a path with or without one trailing slash is the same path;
 //! - a route's gate finds the caller (401, or 503 when credentials cannot be
 //!   checked now) and checks its access (403) before the handler reads
-//!   anything; no handler checks a role itself.
+//!   anything; no handler checks a role itself. A refused caller costs no
+//!   call to DynamoDB or Secrets Manager (in the cloud its refusal is in the
+//!   authorizer's context);
+//! - then it spends one request of the caller's business (and client) from
+//!   the request budget, or answers 429 with `Retry-After`.
 //!
 //! All of them are problem+json.
 
@@ -27,9 +31,10 @@ use axum::handler::Handler;
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
-use clientele_auth::Access;
-use clientele_core::ClientReader;
+use clientele_auth::{Access, Principal, PrincipalKind};
 use clientele_startup::{ConfigError, Lookup};
+use clientele_store::DynamoStore;
+use clientele_store::budget::RequestBudget;
 use lambda_http::http::uri::{PathAndQuery, Uri};
 use tower::ServiceExt;
 
@@ -215,15 +220,18 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
     /// The function that serves these routes with `state`, its callers found
     /// as the environment says ([`Authenticator::from_env`]), client
-    /// credentials checked against `clients`.
-    pub async fn serve_from_env<C: ClientReader + 'static>(
+    /// credentials checked against `store`, where the request budget
+    /// ([`RequestBudget::from_env`]) is counted too.
+    pub async fn serve_from_env(
         self,
         state: S,
-        clients: C,
+        store: DynamoStore,
         env: &impl Lookup,
         sdk: &SdkConfig,
     ) -> Result<HttpFunction, ConfigError> {
-        Ok(self.serve(state, Authenticator::from_env(env, sdk, clients).await?))
+        let budget = RequestBudget::from_env(env, store.clone())?;
+        let auth = Authenticator::from_env(env, sdk, store).await?;
+        Ok(self.serve(state, auth).with_budget(budget))
     }
 
     /// The function that serves these routes with `state`, its callers found
@@ -242,6 +250,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         HttpFunction {
             router: router.fallback(not_found).with_state(state),
             auth,
+            budget: None,
             routes: self.specs.into(),
         }
     }
@@ -284,8 +293,29 @@ async fn gate(access: Access, mut request: Request, next: Next) -> Response {
     if let Err(forbidden) = require(&principal, access) {
         return forbidden.into_response();
     }
+    if let Some(budget) = request.extensions().get::<Arc<RequestBudget>>()
+        && let Err(spent) = spend(budget, &principal).await
+    {
+        return spent.into_response();
+    }
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// One request of the caller's business, and of the client that makes it.
+async fn spend(budget: &RequestBudget, principal: &Principal) -> Result<(), ApiError> {
+    let client = (principal.kind == PrincipalKind::Client).then_some(principal.id.as_str());
+    match budget.spend(principal.business_id, client).await {
+        Ok(()) => Ok(()),
+        Err(spent) => Err(ApiError::BudgetSpent {
+            detail: if client.is_some() {
+                "This client, or its business, has made as many requests as it may in this window"
+            } else {
+                "This business has made as many requests as it may in this window"
+            },
+            retry_after: spent.retry_after_seconds,
+        }),
+    }
 }
 
 /// A route group ready to serve: what a function's `main` hands to the
@@ -295,6 +325,7 @@ async fn gate(access: Access, mut request: Request, next: Next) -> Response {
 pub struct HttpFunction {
     router: Router,
     auth: Authenticator,
+    budget: Option<Arc<RequestBudget>>,
     routes: Arc<[RouteSpec]>,
 }
 
@@ -308,11 +339,20 @@ impl fmt::Debug for HttpFunction {
 }
 
 impl HttpFunction {
+    /// The same function, spending each authenticated request from `budget`.
+    pub fn with_budget(mut self, budget: RequestBudget) -> Self {
+        self.budget = Some(Arc::new(budget));
+        self
+    }
+
     /// Answers one request.
     pub async fn handle(&self, mut request: lambda_http::Request) -> Response {
         let requested = request.uri().path().to_owned();
         trim_trailing_slash(&mut request);
         request.extensions_mut().insert(self.auth.clone());
+        if let Some(budget) = &self.budget {
+            request.extensions_mut().insert(budget.clone());
+        }
         request.extensions_mut().insert(RequestedPath(requested));
         match self.router.clone().oneshot(request).await {
             Ok(response) => response,

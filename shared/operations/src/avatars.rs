@@ -3,7 +3,7 @@
 //! customer points at it, and the old one is deleted only after.
 
 use clientele_avatars::AvatarBucket;
-use clientele_core::{BusinessId, Customer, CustomerEvent, CustomerId, OperationError};
+use clientele_core::{BusinessId, Customer, CustomerEvent, CustomerId, OperationError, Rate};
 use clientele_store::DynamoStore;
 
 use crate::Actor;
@@ -53,13 +53,16 @@ impl Image {
 }
 
 /// Gives a customer of the actor's business a new avatar and deletes the old
-/// one. If the customer cannot be updated, the new image is deleted again.
+/// one. The upload counts in the customer's update `rate` window, as a
+/// `PATCH` does. If the customer cannot be updated (or the window is spent),
+/// the new image is deleted again.
 pub async fn set(
     store: &DynamoStore,
     files: &AvatarBucket,
     actor: &Actor,
     customer_id: CustomerId,
     image: Image,
+    rate: Option<&Rate>,
 ) -> Result<Customer, OperationError> {
     customers::get(store, actor.business, customer_id).await?;
     let key = format!(
@@ -77,7 +80,7 @@ pub async fn set(
             async move {
                 let next = current.with_avatar(key, actor.at);
                 let event = CustomerEvent::updated(&next, &["avatar_url"]);
-                store.update_customer(&current, &next, &event, None).await?;
+                customers::write_counted(store, &current, &next, &event, rate, actor.at).await?;
                 Ok((next, current.avatar_key))
             }
         },

@@ -2,7 +2,7 @@
 
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerPatch, CustomerQuery, NewCustomer, OperationError, Page,
-    Precondition, Rate, StoreError,
+    Precondition, Rate, StoreError, Timestamp,
 };
 use clientele_store::DynamoStore;
 use clientele_store::deletion::Tombstone;
@@ -64,17 +64,32 @@ pub async fn update(
                 return Ok(current);
             }
             let event = CustomerEvent::updated(&next, &changed);
-            let window = guards.rate.map(|rate| rate.window(actor.at));
-            match store.update_customer(&current, &next, &event, window.as_ref()).await {
-                Ok(()) => Ok(next),
-                Err(StoreError::RateLimited) => Err(OperationError::RateLimited {
-                    retry_after_seconds: window.map_or(1, |w| w.retry_after(actor.at)),
-                }),
-                Err(other) => Err(other.into()),
-            }
+            write_counted(store, &current, &next, &event, guards.rate, actor.at).await?;
+            Ok(next)
         },
     )
     .await
+}
+
+/// Writes a change of a customer, counted in its update rate's current
+/// window when there is a `rate`; a spent window is
+/// [`OperationError::RateLimited`], and nothing is written.
+pub(crate) async fn write_counted(
+    store: &DynamoStore,
+    current: &Customer,
+    next: &Customer,
+    event: &CustomerEvent,
+    rate: Option<&Rate>,
+    at: Timestamp,
+) -> Result<(), OperationError> {
+    let window = rate.map(|rate| rate.window(at));
+    match store.update_customer(current, next, event, window.as_ref()).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::RateLimited) => Err(OperationError::RateLimited {
+            retry_after_seconds: window.map_or(1, |w| w.retry_after(at)),
+        }),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Deletes a customer of the actor's business: its record and claims go,

@@ -31,9 +31,9 @@ const PATCH_ACTION: &str = "PATCH";
 /// Rate windows are kept this long after they end, then expire.
 const RATE_WINDOW_GRACE_SECONDS: i64 = 60;
 
-const NOT_EXISTS: &str = "attribute_not_exists(pk)";
+pub(crate) const NOT_EXISTS: &str = "attribute_not_exists(pk)";
 const SAME_VERSION: &str = "version = :version";
-const OWNED_OR_ABSENT: &str = "attribute_not_exists(pk) OR customer_id = :customer_id";
+pub(crate) const OWNED_OR_ABSENT: &str = "attribute_not_exists(pk) OR customer_id = :customer_id";
 
 fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())

@@ -5,6 +5,7 @@
 //! change and the event it records are written in one `TransactWriteItems`, so
 //! there is never a change without its event, nor an event without its change.
 
+pub mod budget;
 pub mod clients;
 pub mod counts;
 pub mod cursor;
@@ -15,6 +16,7 @@ pub mod facts;
 pub mod gdpr;
 pub mod items;
 pub mod keys;
+pub mod migrations;
 pub mod notes;
 pub mod tags;
 mod transact;
