@@ -225,7 +225,7 @@ async fn clients_are_checked_against_the_table_on_every_request() {
         (app.business, vec![Scope::CustomersRead])
     );
 
-    let new_secret = clientele_auth::clients::rotate(&app.store, client.id, Timestamp::now())
+    let new_secret = clientele_auth::clients::rotate(&app.store, client.id, Timestamp::now(), 0)
         .await
         .unwrap();
     assert_eq!(
@@ -350,4 +350,43 @@ async fn every_payload_2_authorizer_fixture_of_the_crate_gets_a_decision() {
             "{name} carries no Authorization header"
         );
     }
+}
+
+#[tokio::test]
+async fn a_rotated_clients_old_secret_works_beside_the_new_one_until_its_time() {
+    let app = TestApp::spawn().await;
+    let (client, first) = app.client(app.business, &[Scope::CustomersRead]).await;
+    let id = client.id.to_string();
+    let allowed = |secret: &str| {
+        let authorization = basic(&id, secret);
+        let authorizer = &app.authorizer;
+        async move { matches!(decide(authorizer, Some(&authorization)).await, Decision::Allow(_)) }
+    };
+
+    // Rotated an hour and a half ago with an hour's overlap: over.
+    let long_ago = Timestamp::now().plus_seconds(-5_400);
+    let second = clientele_auth::clients::rotate(&app.store, client.id, long_ago, 60)
+        .await
+        .unwrap();
+    assert!(!allowed(first.expose()).await, "the overlap is over");
+    assert!(allowed(second.expose()).await);
+
+    // Rotated now with an hour's overlap: both work.
+    let third = clientele_auth::clients::rotate(&app.store, client.id, Timestamp::now(), 60)
+        .await
+        .unwrap();
+    assert!(
+        allowed(second.expose()).await,
+        "the replaced secret works during the overlap"
+    );
+    assert!(allowed(third.expose()).await, "the new secret works at once");
+    assert!(!allowed(first.expose()).await, "only the secret just replaced is kept");
+
+    // Rotated again without overlap: only the newest.
+    let fourth = clientele_auth::clients::rotate(&app.store, client.id, Timestamp::now(), 0)
+        .await
+        .unwrap();
+    assert!(!allowed(third.expose()).await);
+    assert!(!allowed(second.expose()).await);
+    assert!(allowed(fourth.expose()).await);
 }

@@ -10,7 +10,7 @@ async fn a_deactivation_is_never_undone_by_a_rotation_at_the_same_time() {
     let app = TestApp::spawn().await;
     for _ in 0..5 {
         let (client, _) = app.client(app.business, &[Scope::CustomersRead]).await;
-        let rotations = (0..8).map(|_| clients::rotate(&app.store, client.id, Timestamp::now()));
+        let rotations = (0..8).map(|_| clients::rotate(&app.store, client.id, Timestamp::now(), 0));
         let (deactivated, rotated) = tokio::join!(
             clients::deactivate(&app.store, client.id, Timestamp::now()),
             futures::future::join_all(rotations)
@@ -27,7 +27,7 @@ async fn changes_to_a_client_that_does_not_exist_say_so() {
     let app = TestApp::spawn().await;
     let missing = ClientId::random();
     assert!(
-        matches!(clients::rotate(&app.store, missing, Timestamp::now()).await, Err(ClientError::NotFound(id)) if id == missing)
+        matches!(clients::rotate(&app.store, missing, Timestamp::now(), 0).await, Err(ClientError::NotFound(id)) if id == missing)
     );
     assert!(matches!(
         clients::deactivate(&app.store, missing, Timestamp::now()).await,

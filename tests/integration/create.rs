@@ -61,7 +61,7 @@ async fn the_created_event_is_recorded_with_the_customer_and_holds_no_personal_d
     assert_eq!(detail["customerId"], body["id"]);
     assert_eq!(detail["businessId"], app.business.to_string());
     assert_eq!(detail["customerType"], "sme");
-    assert_eq!(detail["schemaVersion"], 1);
+    assert_eq!(detail["schemaVersion"], 2);
     assert!(detail["eventId"].is_string());
     let text = event["detail"].as_s().unwrap();
     for personal in ["Ada", "Lovelace", body["email"].as_str().unwrap(), "0712345678"] {

@@ -101,7 +101,7 @@ async fn every_routes_event_arrives_once_with_its_fields_and_matches_its_schema(
         assert_eq!(event["source"], SOURCE);
         assert_eq!(event["detail"]["customerId"], id.as_str());
         assert_eq!(event["detail"]["businessId"], app.business.to_string());
-        assert_eq!(event["detail"]["schemaVersion"], 1);
+        assert_eq!(event["detail"]["schemaVersion"], 2);
         let text = event.to_string();
         for personal in ["Evelyn", "evelyn", "+40", "Prefers mornings"] {
             assert!(!text.contains(personal), "{personal:?} in {text}");

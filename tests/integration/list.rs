@@ -212,3 +212,61 @@ async fn an_empty_business_lists_nothing() {
     assert_eq!(response.status, 200);
     assert_eq!(response.json(), json!({"items": [], "next_cursor": null}));
 }
+
+#[tokio::test]
+async fn a_filtered_page_costs_a_bounded_number_of_reads_however_little_matches() {
+    use clientele_core::{CustomerQuery, TagLabel};
+    use clientele_store::DynamoStore;
+    use clientele_tests::iam::{Recorder, recorded_dynamodb};
+    use futures::StreamExt;
+
+    let app = TestApp::spawn().await;
+    // More tagged customers than one page may read, none of whom matches the
+    // name filter: the worst case of `?tag=&name_prefix=`.
+    let staff = app.token(Role::Staff);
+    let tagged = 520;
+    futures::stream::iter(0..tagged)
+        .map(|i| {
+            let (app, staff) = (&app, &staff);
+            async move {
+                let id = app.created(&customer_body(&format!("Bulk {i}"))).await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let tag = Call::post(&format!("/api/customers/{id}/tags"))
+                    .bearer(staff)
+                    .json(&json!({ "label": "bulk" }));
+                assert_eq!(app.send(tag).await.status, 201);
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+
+    let recorder = Recorder::default();
+    let store = DynamoStore::new(recorded_dynamodb(&recorder).await, app.table.clone());
+    let mut query = CustomerQuery {
+        tag: Some(TagLabel::parse("bulk").unwrap()),
+        name_prefix: Some("nobody".to_owned()),
+        limit: 20,
+        ..CustomerQuery::default()
+    };
+    let page = store.list_customers(app.business, &query).await.unwrap();
+    assert!(page.items.is_empty());
+    // One page reads at most 5 rounds of 100: it stops, with a cursor, well
+    // before it has read every tagged customer.
+    let (queries, gets) = (
+        recorder.count("dynamodb:Query"),
+        recorder.count("dynamodb:BatchGetItem"),
+    );
+    assert!(queries <= 5, "{queries} queries for one page");
+    assert!(gets <= 5, "{gets} batch reads for one page");
+    let cursor = page.next_cursor.expect("a cursor where reading stopped");
+
+    // The cursor goes on from there, and the listing ends.
+    query.cursor = Some(cursor);
+    let rest = store.list_customers(app.business, &query).await.unwrap();
+    assert!(rest.items.is_empty());
+    assert_eq!(rest.next_cursor, None);
+    assert!(recorder.count("dynamodb:Query") <= 10);
+}

@@ -9,7 +9,7 @@
 //! (`dynamodb:LeadingKeys`) and the index it reads, so a test can evaluate
 //! a policy's conditions against the calls, not only its actions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemInput;
@@ -46,6 +46,7 @@ pub struct KeyedCall {
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     actions: Arc<Mutex<BTreeSet<String>>>,
+    calls: Arc<Mutex<BTreeMap<String, usize>>>,
     keyed: Arc<Mutex<BTreeSet<KeyedCall>>>,
 }
 
@@ -55,16 +56,31 @@ impl Recorder {
         self.actions.lock().expect("not poisoned").clone()
     }
 
+    /// How many calls of one action (like `dynamodb:Query`) were made; within
+    /// a transaction, each write counts as one of its kind.
+    pub fn count(&self, action: &str) -> usize {
+        self.calls
+            .lock()
+            .expect("not poisoned")
+            .get(action)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The DynamoDB calls recorded so far, with their keys.
     pub fn keyed_calls(&self) -> BTreeSet<KeyedCall> {
         self.keyed.lock().expect("not poisoned").clone()
     }
 
     fn record(&self, service: &str, action: &str) {
-        self.actions
+        let action = format!("{service}:{action}");
+        *self
+            .calls
             .lock()
             .expect("not poisoned")
-            .insert(format!("{service}:{action}"));
+            .entry(action.clone())
+            .or_default() += 1;
+        self.actions.lock().expect("not poisoned").insert(action);
     }
 
     fn record_keys(&self, action: &str, index: Option<&str>, keys: Vec<String>) {

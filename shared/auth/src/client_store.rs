@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use clientele_core::{
-    BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
+    BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, PreviousSecret, Scope,
+    StoreError, Timestamp,
 };
 
 /// Clients kept in memory.
@@ -35,7 +36,13 @@ impl ClientWriter for MemoryClients {
         let mut clients = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let stored = clients.get_mut(&id).ok_or(StoreError::NotFound)?;
         match change {
-            ClientChange::Secret { hash } => stored.secret_hash = hash.clone(),
+            ClientChange::Secret { hash, previous_until } => {
+                stored.previous_secret = previous_until.map(|until| PreviousSecret {
+                    hash: stored.secret_hash.clone(),
+                    until,
+                });
+                stored.secret_hash = hash.clone();
+            }
             ClientChange::Deactivate => stored.active = false,
         }
         stored.updated_at = at;
@@ -54,6 +61,7 @@ pub async fn conformance(store: &(impl ClientReader + ClientWriter)) -> Result<(
         name,
         scopes: vec![Scope::CustomersRead, Scope::CustomersWrite],
         secret_hash: "a".repeat(64),
+        previous_secret: None,
         active: true,
         created_at: made,
         updated_at: made,
@@ -70,17 +78,45 @@ pub async fn conformance(store: &(impl ClientReader + ClientWriter)) -> Result<(
     }
 
     let later = made.plus_seconds(5);
+    let until = later.plus_seconds(3_600);
+    let overlapping = ClientChange::Secret {
+        hash: "d".repeat(64),
+        previous_until: Some(until),
+    };
     let rotated = store
-        .change_client(client.id, &ClientChange::Secret { hash: "b".repeat(64) }, later)
+        .change_client(client.id, &overlapping, later)
         .await
         .map_err(|e| e.to_string())?;
     let expected = Client {
-        secret_hash: "b".repeat(64),
+        secret_hash: "d".repeat(64),
+        previous_secret: Some(PreviousSecret {
+            hash: "a".repeat(64),
+            until,
+        }),
         updated_at: later,
         ..client.clone()
     };
     if rotated != expected || read(client.id).await? != Some(expected.clone()) {
-        return failed("a new secret replaces the hash and the change time, and nothing else");
+        return failed("a rotation with an overlap keeps the replaced hash until the time given");
+    }
+    let at_once = ClientChange::Secret {
+        hash: "b".repeat(64),
+        previous_until: None,
+    };
+    let rotated = store
+        .change_client(client.id, &at_once, later)
+        .await
+        .map_err(|e| e.to_string())?;
+    let expected = Client {
+        secret_hash: "b".repeat(64),
+        previous_secret: None,
+        updated_at: later,
+        ..client.clone()
+    };
+    if rotated != expected || read(client.id).await? != Some(expected.clone()) {
+        return failed(
+            "a new secret without overlap replaces the hash and the change time, and no earlier secret is kept",
+        );
     }
 
     let stopped = store
@@ -93,7 +129,10 @@ pub async fn conformance(store: &(impl ClientReader + ClientWriter)) -> Result<(
     store
         .change_client(
             client.id,
-            &ClientChange::Secret { hash: "c".repeat(64) },
+            &ClientChange::Secret {
+                hash: "c".repeat(64),
+                previous_until: None,
+            },
             later.plus_seconds(9),
         )
         .await

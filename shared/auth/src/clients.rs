@@ -21,6 +21,9 @@ pub enum ClientError {
     /// A client must be able to do something.
     #[error("a client needs at least one scope")]
     NoScopes,
+    /// An old secret may be kept for a week at most.
+    #[error("the old secret may keep working for at most {MAX_OVERLAP_MINUTES} minutes (a week)")]
+    OverlapTooLong,
     /// No secret could be made.
     #[error(transparent)]
     Random(#[from] RandomFailed),
@@ -71,6 +74,7 @@ pub async fn create(
         name,
         scopes,
         secret_hash: secret.hash(),
+        previous_secret: None,
         active: true,
         created_at: now,
         updated_at: now,
@@ -91,10 +95,30 @@ async fn change(
     })
 }
 
-/// Gives a client a new secret; the old one stops working at once.
-pub async fn rotate(store: &impl ClientWriter, id: ClientId, now: Timestamp) -> Result<ClientSecret, ClientError> {
+/// The longest an old secret may keep working after a rotation: a week.
+pub const MAX_OVERLAP_MINUTES: u64 = 7 * 24 * 60;
+
+/// Gives a client a new secret, which works at once. The secret it replaces
+/// keeps working for `overlap_minutes` (so that the client's deployments can
+/// change over), then never; with 0 it stops at once. A secret replaced by
+/// an earlier rotation stops at once either way.
+pub async fn rotate(
+    store: &impl ClientWriter,
+    id: ClientId,
+    now: Timestamp,
+    overlap_minutes: u64,
+) -> Result<ClientSecret, ClientError> {
+    if overlap_minutes > MAX_OVERLAP_MINUTES {
+        return Err(ClientError::OverlapTooLong);
+    }
     let secret = ClientSecret::generate()?;
-    change(store, id, ClientChange::Secret { hash: secret.hash() }, now).await?;
+    let overlap = i64::try_from(overlap_minutes * 60).map_err(|_| ClientError::OverlapTooLong)?;
+    let previous_until = (overlap_minutes > 0).then(|| now.plus_seconds(overlap));
+    let change_of_secret = ClientChange::Secret {
+        hash: secret.hash(),
+        previous_until,
+    };
+    change(store, id, change_of_secret, now).await?;
     Ok(secret)
 }
 
@@ -108,18 +132,28 @@ pub async fn active_status(store: &impl ClientReader, id: ClientId) -> Result<Op
     Ok(store.client(id).await?.map(|client| client.active))
 }
 
-/// The principal a client's id and secret prove.
+/// The principal a client's id and secret prove at `now`: its current
+/// secret, or the one its last rotation replaced until that one's time is up.
 pub async fn authenticate(
     store: &impl ClientReader,
     client_id: &str,
     presented_secret: &str,
+    now: Timestamp,
 ) -> Result<Principal, ClientDenied> {
     let client = match ClientId::parse(client_id) {
         Ok(id) => store.client(id).await.map_err(ClientDenied::Unavailable)?,
         Err(_) => None,
     };
-    let stored = client.as_ref().map_or(NO_CLIENT_HASH, |c| c.secret_hash.as_str());
-    let secret_matches = client_secret::matches(presented_secret, stored);
+    let current = client.as_ref().map_or(NO_CLIENT_HASH, |c| c.secret_hash.as_str());
+    let previous = client
+        .as_ref()
+        .and_then(|c| c.previous_secret.as_ref())
+        .filter(|previous| now < previous.until)
+        .map_or(NO_CLIENT_HASH, |previous| previous.hash.as_str());
+    // Both are compared, always, so that the time taken says nothing.
+    let matches_current = client_secret::matches(presented_secret, current);
+    let matches_previous = client_secret::matches(presented_secret, previous);
+    let secret_matches = matches_current | matches_previous;
     match client {
         None => Err(ClientDenied::Refused("unknown client")),
         Some(_) if !secret_matches => Err(ClientDenied::Refused("wrong secret")),
@@ -150,7 +184,7 @@ mod tests {
         assert!(client.active);
         assert_eq!(client.scopes, vec![Scope::CustomersRead, Scope::CustomersWrite]);
         assert_ne!(client.secret_hash, secret.expose());
-        let principal = authenticate(&store, &client.id.to_string(), secret.expose())
+        let principal = authenticate(&store, &client.id.to_string(), secret.expose(), Timestamp::now())
             .await
             .unwrap();
         assert_eq!(
@@ -185,27 +219,56 @@ mod tests {
             ("not-a-uuid".to_owned(), secret.expose().to_owned()),
             (id.clone(), "cs_wrong".to_owned()),
         ] {
-            let result = authenticate(&store, &client_id, &presented).await;
+            let result = authenticate(&store, &client_id, &presented, Timestamp::now()).await;
             assert!(matches!(result, Err(ClientDenied::Refused(_))));
         }
         deactivate(&store, client.id, Timestamp::now()).await.unwrap();
         assert!(matches!(
-            authenticate(&store, &id, secret.expose()).await,
+            authenticate(&store, &id, secret.expose(), Timestamp::now()).await,
             Err(ClientDenied::Refused(_))
         ));
         assert_eq!(active_status(&store, client.id).await.unwrap(), Some(false));
     }
 
     #[tokio::test]
+    async fn with_an_overlap_the_old_secret_works_until_its_time_then_never() {
+        let store = Clients::default();
+        let (client, first) = made(&store).await;
+        let id = client.id.to_string();
+        let at = Timestamp::now();
+        let second = rotate(&store, client.id, at, 60).await.unwrap();
+        for secret in [&first, &second] {
+            assert!(
+                authenticate(&store, &id, secret.expose(), at.plus_seconds(3_599))
+                    .await
+                    .is_ok()
+            );
+        }
+        let after = at.plus_seconds(3_600);
+        assert!(authenticate(&store, &id, first.expose(), after).await.is_err());
+        assert!(authenticate(&store, &id, second.expose(), after).await.is_ok());
+
+        // A second rotation keeps only the secret it replaces.
+        let third = rotate(&store, client.id, at, 60).await.unwrap();
+        assert!(authenticate(&store, &id, first.expose(), at).await.is_err());
+        assert!(authenticate(&store, &id, second.expose(), at).await.is_ok());
+        assert!(authenticate(&store, &id, third.expose(), at).await.is_ok());
+        assert!(matches!(
+            rotate(&store, client.id, at, MAX_OVERLAP_MINUTES + 1).await,
+            Err(ClientError::OverlapTooLong)
+        ));
+    }
+
+    #[tokio::test]
     async fn a_rotation_retires_the_old_secret_at_once() {
         let store = Clients::default();
         let (client, old) = made(&store).await;
-        let new = rotate(&store, client.id, Timestamp::now()).await.unwrap();
+        let new = rotate(&store, client.id, Timestamp::now(), 0).await.unwrap();
         let id = client.id.to_string();
-        assert!(authenticate(&store, &id, new.expose()).await.is_ok());
-        assert!(authenticate(&store, &id, old.expose()).await.is_err());
+        assert!(authenticate(&store, &id, new.expose(), Timestamp::now()).await.is_ok());
+        assert!(authenticate(&store, &id, old.expose(), Timestamp::now()).await.is_err());
         assert!(matches!(
-            rotate(&store, ClientId::random(), Timestamp::now()).await,
+            rotate(&store, ClientId::random(), Timestamp::now(), 0).await,
             Err(ClientError::NotFound(_))
         ));
     }

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use clientele_core::ClientReader;
+use clientele_core::{ClientReader, Timestamp};
 
 use crate::clients::{self, ClientDenied};
 use crate::credentials::{self, Credentials};
@@ -86,7 +86,7 @@ impl<C: ClientReader> Gatekeeper<C> {
                 }
             },
             Credentials::Basic { client_id, secret } => {
-                match clients::authenticate(&self.clients, &client_id, &secret).await {
+                match clients::authenticate(&self.clients, &client_id, &secret, Timestamp::now()).await {
                     Ok(principal) => Decision::Allow(principal),
                     Err(ClientDenied::Refused(reason)) => {
                         tracing::info!(client_id = %client_id.chars().take(64).collect::<String>(), reason, "refused client credentials");

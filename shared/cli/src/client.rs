@@ -24,10 +24,15 @@ pub enum ClientCommand {
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
     },
-    /// Give a client a new secret; the old one stops working at once.
+    /// Give a client a new secret, which works at once; the old one keeps
+    /// working for --overlap-minutes (0 by default: it stops at once).
     Rotate {
         /// The client's id.
         id: String,
+        /// Minutes the old secret keeps working beside the new one, while the
+        /// client's deployments change over (at most a week, 10080).
+        #[arg(long, default_value_t = 0)]
+        overlap_minutes: u64,
     },
     /// Stop a client; its next request is refused.
     Deactivate {
@@ -56,7 +61,10 @@ fn describe(client: &Client) -> String {
         client.active,
         client.created_at,
         client.updated_at
-    )
+    ) + &match &client.previous_secret {
+        Some(previous) => format!("\nprevious secret accepted until {}", previous.until),
+        None => String::new(),
+    }
 }
 
 fn reveal(id: ClientId, secret: &ClientSecret) -> String {
@@ -83,10 +91,20 @@ pub async fn run(store: &DynamoStore, command: ClientCommand) -> Result<String, 
                 .map_err(|e| e.to_string())?;
             Ok(format!("{}\n{}", describe(&client), reveal(client.id, &secret)))
         }
-        ClientCommand::Rotate { id } => {
+        ClientCommand::Rotate { id, overlap_minutes } => {
             let id = client_id(&id)?;
-            let secret = clients::rotate(store, id, now).await.map_err(|e| e.to_string())?;
-            Ok(format!("client id: {id}\n{}", reveal(id, &secret)))
+            let secret = clients::rotate(store, id, now, overlap_minutes)
+                .await
+                .map_err(|e| e.to_string())?;
+            let old = if overlap_minutes == 0 {
+                "The old secret no longer works.".to_owned()
+            } else {
+                format!(
+                    "The old secret works until {}, then never.",
+                    now.plus_seconds(60 * overlap_minutes as i64)
+                )
+            };
+            Ok(format!("client id: {id}\n{}\n\n{old}", reveal(id, &secret)))
         }
         ClientCommand::Deactivate { id } => {
             let client = clients::deactivate(store, client_id(&id)?, now)

@@ -69,12 +69,25 @@ pub struct Client {
     pub scopes: Vec<Scope>,
     /// The SHA-256 of its secret, in hex: the secret itself is never stored.
     pub secret_hash: String,
+    /// The secret its last rotation replaced, while it is still accepted.
+    pub previous_secret: Option<PreviousSecret>,
     /// Whether it may call at all.
     pub active: bool,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed (a rotation, a deactivation).
     pub updated_at: Timestamp,
+}
+
+/// A secret replaced by a rotation, still accepted beside the new one until
+/// a set time, so that a client's deployments can change over without a
+/// moment in which neither works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    /// Its SHA-256, in hex.
+    pub hash: String,
+    /// When it stops being accepted.
+    pub until: Timestamp,
 }
 
 #[cfg(test)]

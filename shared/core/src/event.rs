@@ -20,7 +20,7 @@ use crate::tag::Tag;
 use crate::time::Timestamp;
 
 /// The version of the detail's shape. Bumped on any change a consumer could notice.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The kinds of event this service emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -30,7 +30,7 @@ pub mod validation;
 #[cfg(test)]
 mod test_support;
 
-pub use client::{Client, ClientName, Scope};
+pub use client::{Client, ClientName, PreviousSecret, Scope};
 pub use contact::{Email, FullName, Phone};
 pub use customer::{
     Customer, CustomerHistory, CustomerPatch, CustomerStats, CustomerStatus, CustomerType, Gender, NewCustomer,

@@ -122,10 +122,15 @@ pub trait ClientReader: Send + Sync {
 /// attributes, so two changes made at once never undo each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientChange {
-    /// A new secret, as its hash.
+    /// A new secret, as its hash. The secret it replaces is still accepted
+    /// until `previous_until` when there is one, and from now on never when
+    /// there is none; a secret replaced before is no longer accepted either
+    /// way.
     Secret {
         /// The SHA-256 of the new secret, in hex.
         hash: String,
+        /// Until when the replaced secret is still accepted.
+        previous_until: Option<crate::time::Timestamp>,
     },
     /// Stop the client.
     Deactivate,

@@ -110,6 +110,7 @@ pub async fn ensure_client(
         name: parse(name, ClientName::parse)?,
         scopes: vec![Scope::CustomersRead, Scope::CustomersWrite],
         secret_hash: ClientSecret::known(secret).hash(),
+        previous_secret: None,
         active,
         created_at: now,
         updated_at: now,

@@ -2,9 +2,12 @@
 //! consistent read so a deactivation takes effect at once, and changed one
 //! attribute at a time so concurrent changes never undo each other.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use clientele_core::{
-    BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, Scope, StoreError, Timestamp,
+    BusinessId, Client, ClientChange, ClientId, ClientName, ClientReader, ClientWriter, PreviousSecret, Scope,
+    StoreError, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +26,10 @@ struct ClientItem {
     name: ClientName,
     scopes: Vec<Scope>,
     secret_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_secret_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_secret_until: Option<Timestamp>,
     active: bool,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -40,6 +47,8 @@ impl From<&Client> for ClientItem {
             name: c.name.clone(),
             scopes: c.scopes.clone(),
             secret_hash: c.secret_hash.clone(),
+            previous_secret_hash: c.previous_secret.as_ref().map(|p| p.hash.clone()),
+            previous_secret_until: c.previous_secret.as_ref().map(|p| p.until),
             active: c.active,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -55,6 +64,10 @@ impl From<ClientItem> for Client {
             name: item.name,
             scopes: item.scopes,
             secret_hash: item.secret_hash,
+            previous_secret: match (item.previous_secret_hash, item.previous_secret_until) {
+                (Some(hash), Some(until)) => Some(PreviousSecret { hash, until }),
+                _ => None,
+            },
             active: item.active,
             created_at: item.created_at,
             updated_at: item.updated_at,
@@ -98,12 +111,31 @@ impl ClientWriter for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(client_id = %id))]
     async fn change_client(&self, id: ClientId, change: &ClientChange, at: Timestamp) -> Result<Client, StoreError> {
-        let (expression, value) = match change {
-            ClientChange::Secret { hash } => (
-                "SET secret_hash = :value, updated_at = :at",
+        // The right-hand sides read the item as it was, so the replaced
+        // secret is the one stored at this moment, not one read earlier.
+        let (expression, value, until) = match change {
+            ClientChange::Secret {
+                hash,
+                previous_until: Some(until),
+            } => (
+                "SET previous_secret_hash = secret_hash, previous_secret_until = :until, \
+                 secret_hash = :value, updated_at = :at",
                 AttributeValue::S(hash.clone()),
+                Some(AttributeValue::S(until.to_string())),
             ),
-            ClientChange::Deactivate => ("SET active = :value, updated_at = :at", AttributeValue::Bool(false)),
+            ClientChange::Secret {
+                hash,
+                previous_until: None,
+            } => (
+                "SET secret_hash = :value, updated_at = :at REMOVE previous_secret_hash, previous_secret_until",
+                AttributeValue::S(hash.clone()),
+                None,
+            ),
+            ClientChange::Deactivate => (
+                "SET active = :value, updated_at = :at",
+                AttributeValue::Bool(false),
+                None,
+            ),
         };
         let result = self
             .client
@@ -112,8 +144,16 @@ impl ClientWriter for DynamoStore {
             .set_key(Some(keys::client(id).to_attributes()))
             .update_expression(expression)
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":value", value)
-            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+            .set_expression_attribute_values({
+                let mut values = HashMap::from([
+                    (":value".to_owned(), value),
+                    (":at".to_owned(), AttributeValue::S(at.to_string())),
+                ]);
+                if let Some(until) = until {
+                    values.insert(":until".to_owned(), until);
+                }
+                Some(values)
+            })
             .return_values(ReturnValue::AllNew)
             .send()
             .await;

@@ -175,7 +175,9 @@ impl DynamoStore {
             name: migration.name,
             ..Report::default()
         };
-        let mut cursor = self.saved_cursor(migration.version).await?;
+        // Conflicts found by an earlier run of this scan, which stopped
+        // part-way: they still need a person even if this run finds none.
+        let (mut cursor, conflicted_before) = self.saved_cursor(migration.version).await?;
         loop {
             if *pages_left == Some(0) {
                 return Ok(report);
@@ -195,10 +197,11 @@ impl DynamoStore {
             *pages_left = pages_left.map(|n| n.saturating_sub(1));
             match next {
                 Some(next) => {
-                    self.save_cursor(migration.version, &next).await?;
+                    let conflicted = conflicted_before || !report.conflicts.is_empty();
+                    self.save_cursor(migration.version, &next, conflicted).await?;
                     cursor = Some(next);
                 }
-                None if report.conflicts.is_empty() => {
+                None if report.conflicts.is_empty() && !conflicted_before => {
                     self.finish(migration.version, true).await?;
                     report.finished = true;
                     return Ok(report);
@@ -249,27 +252,32 @@ impl DynamoStore {
         Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
     }
 
-    async fn saved_cursor(&self, version: u32) -> Result<Option<Item>, StoreError> {
+    /// Where a run of `version` stopped, and whether it had found conflicts
+    /// by then.
+    async fn saved_cursor(&self, version: u32) -> Result<(Option<Item>, bool), StoreError> {
         let Some(item) = self.get_item(state_key()).await? else {
-            return Ok(None);
+            return Ok((None, false));
         };
         if number(&item, "running") != Some(version) {
-            return Ok(None);
+            return Ok((None, false));
         }
-        Ok(item.get("cursor").and_then(|c| c.as_m().ok()).cloned())
+        let cursor = item.get("cursor").and_then(|c| c.as_m().ok()).cloned();
+        let conflicted = item.get("conflicted").and_then(|c| c.as_bool().ok()).copied();
+        Ok((cursor, conflicted.unwrap_or(false)))
     }
 
-    async fn save_cursor(&self, version: u32, cursor: &Item) -> Result<(), StoreError> {
+    async fn save_cursor(&self, version: u32, cursor: &Item, conflicted: bool) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(self.table.as_ref())
             .set_key(Some(state_key().to_attributes()))
-            .update_expression("SET #entity = :entity, running = :running, #cursor = :cursor")
+            .update_expression("SET #entity = :entity, running = :running, #cursor = :cursor, conflicted = :conflicted")
             .expression_attribute_names("#entity", attr::ENTITY)
             .expression_attribute_names("#cursor", "cursor")
             .expression_attribute_values(":entity", AttributeValue::S(STATE_ENTITY.to_owned()))
             .expression_attribute_values(":running", AttributeValue::N(version.to_string()))
             .expression_attribute_values(":cursor", AttributeValue::M(cursor.clone()))
+            .expression_attribute_values(":conflicted", AttributeValue::Bool(conflicted))
             .send()
             .await
             .map_err(classify)?;
@@ -289,10 +297,10 @@ impl DynamoStore {
             .expression_attribute_values(":entity", AttributeValue::S(STATE_ENTITY.to_owned()));
         let request = if succeeded {
             request
-                .update_expression("SET #entity = :entity, version = :version REMOVE running, #cursor")
+                .update_expression("SET #entity = :entity, version = :version REMOVE running, #cursor, conflicted")
                 .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
         } else {
-            request.update_expression("SET #entity = :entity REMOVE running, #cursor")
+            request.update_expression("SET #entity = :entity REMOVE running, #cursor, conflicted")
         };
         request.send().await.map_err(classify)?;
         Ok(())
