@@ -35,6 +35,7 @@ enum Route {
     Validate,
     Suspend,
     Reactivate,
+    Audit,
     GdprExport,
     GdprErase,
     Root,
@@ -64,6 +65,7 @@ impl Route {
             Route::Validate => ("POST", "/api/customers/{customer_id}/validate"),
             Route::Suspend => ("POST", "/api/customers/{customer_id}/suspend"),
             Route::Reactivate => ("POST", "/api/customers/{customer_id}/reactivate"),
+            Route::Audit => ("GET", "/api/customers/{customer_id}/audit"),
             Route::GdprExport => ("POST", "/api/gdpr/export"),
             Route::GdprErase => ("POST", "/api/gdpr/delete"),
             Route::Root => ("GET", "/"),
@@ -72,7 +74,7 @@ impl Route {
     }
 }
 
-const ROUTES: [Route; 23] = [
+const ROUTES: [Route; 24] = [
     Route::List,
     Route::Create,
     Route::Get,
@@ -92,6 +94,7 @@ const ROUTES: [Route; 23] = [
     Route::Validate,
     Route::Suspend,
     Route::Reactivate,
+    Route::Audit,
     Route::GdprExport,
     Route::GdprErase,
     Route::Root,
@@ -143,11 +146,11 @@ const CALLERS: [Caller; 17] = [
 /// customers (list, create, get, update, delete, stats, set avatar, avatar),
 /// tags (create, of a customer, remove, add to, remove from),
 /// notes (add, of a customer, remove), lifecycle (validate, suspend,
-/// reactivate), gdpr (export, delete), service (root, health).
+/// reactivate), the audit trail, gdpr (export, delete), service (root, health).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 23] {
+fn expected(caller: Caller) -> [u16; 24] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -160,23 +163,23 @@ fn expected(caller: Caller) -> [u16; 23] {
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            200, 200,
+            401, 200, 200,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403,
-            200, 200,
+            403, 200, 200,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 403, 403,
-            200, 200,
+            403, 200, 200,
         ],
         Caller::Admin => [
             200, 201, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200, 200, 200, 200,
-            200, 200,
+            200, 200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            200, 200,
+            404, 200, 200,
         ],
     }
 }
@@ -352,6 +355,7 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                 Call::post(&format!("{item}/reactivate"))
             }
         }
+        Route::Audit => Call::get(&format!("{item}/audit")),
         Route::GdprExport => Call::post("/api/gdpr/export").json(&json!({"customer_id": id})),
         Route::GdprErase => Call::post("/api/gdpr/delete").json(&json!({"customer_id": id})),
         Route::Root => Call::get("/"),

@@ -23,7 +23,7 @@ use clientele_http::{
 };
 use clientele_operations::customers::{self, Guards};
 use clientele_operations::views::{CustomerView, StatisticsView};
-use clientele_operations::{avatars, lifecycle};
+use clientele_operations::{audit, avatars, lifecycle};
 
 use crate::App;
 use crate::upload::Upload;
@@ -167,6 +167,24 @@ pub async fn list(
         next_cursor,
     };
     Ok(json(StatusCode::OK, &body))
+}
+
+/// `GET /api/customers/{customer_id}/audit`: who changed the customer,
+/// which fields and when, newest first, in pages (admins only).
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn audit_trail(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    mut params: QueryReader,
+) -> Result<Response, ApiError> {
+    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
+    let cursor = params.optional("cursor", cursor);
+    params.refuse_unknown(&["limit", "cursor"]);
+    params.finish()?;
+    let Page { items, next_cursor } =
+        audit::trail(&app.context.store, caller.business_id, id, limit, cursor.as_deref()).await?;
+    Ok(json(StatusCode::OK, &PageBody { items, next_cursor }))
 }
 
 /// `PATCH /api/customers/{customer_id}`: a JSON merge patch, honouring

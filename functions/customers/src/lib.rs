@@ -1,5 +1,5 @@
 //! The customers route group: customers created, read, listed, changed and
-//! deleted; their statistics, avatars and lifecycle. [`routes`] is the
+//! deleted; their statistics, avatars, lifecycle and audit trail. [`routes`] is the
 //! group's table: every route's method, path, the access it needs and its
 //! handler.
 
@@ -31,6 +31,7 @@ pub fn routes() -> Routes<Arc<App>> {
         .route(POST,   "/api/customers/{customer_id}/validate",   Access::Admin, lifecycle_step::<Validate>)
         .route(POST,   "/api/customers/{customer_id}/suspend",    Access::Admin, lifecycle_step::<Suspend>)
         .route(POST,   "/api/customers/{customer_id}/reactivate", Access::Admin, lifecycle_step::<Reactivate>)
+        .route(GET,    "/api/customers/{customer_id}/audit",      Access::Admin, audit_trail)
 }
 
 /// The group's own settings.

@@ -25,6 +25,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::FACT, "facts_counted"),
     (entity::RATE_WINDOW, "rate_limit_windows"),
     (entity::COUNTS, "counts"),
+    (entity::AUDIT, "audit_trail"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -84,6 +85,8 @@ pub struct Export<'a> {
     pub rate_limit_windows: Vec<Value>,
     /// How many tags and notes the customer has, as their caps count them.
     pub counts: Vec<Value>,
+    /// Who changed the customer, what and when, oldest first.
+    pub audit_trail: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -145,6 +148,7 @@ impl<'a> Export<'a> {
             facts_counted: attributes(&[entity::FACT]),
             rate_limit_windows: attributes(&[entity::RATE_WINDOW]),
             counts: attributes(&[entity::COUNTS]),
+            audit_trail: attributes(&[entity::AUDIT]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

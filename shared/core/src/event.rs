@@ -105,6 +105,10 @@ pub struct CustomerEvent {
     pub erasure: Option<bool>,
     /// When it happened.
     pub timestamp: Timestamp,
+    /// Who made the change, for the audit trail ([`crate::AuditEntry`]); not
+    /// part of the detail.
+    #[serde(skip)]
+    pub actor: Option<String>,
 }
 
 impl CustomerEvent {
@@ -123,7 +127,15 @@ impl CustomerEvent {
             reason: None,
             erasure: None,
             timestamp,
+            actor: None,
         }
+    }
+
+    /// The same event, made by `actor` (a qualified principal id, or the
+    /// service whose event made it): what the audit trail records.
+    pub fn by(mut self, actor: &str) -> Self {
+        self.actor = Some(actor.to_owned());
+        self
     }
 
     /// `customer.created`.

@@ -8,6 +8,7 @@
 //! change live above this crate, in `clientele-store` and
 //! `clientele-operations`.
 
+pub mod audit;
 pub mod client;
 pub mod contact;
 pub mod customer;
@@ -30,6 +31,7 @@ pub mod validation;
 #[cfg(test)]
 mod test_support;
 
+pub use audit::AuditEntry;
 pub use client::{Client, ClientName, PreviousSecret, Scope};
 pub use contact::{Email, FullName, Phone};
 pub use customer::{

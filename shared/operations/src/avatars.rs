@@ -79,7 +79,7 @@ pub async fn set(
             let key = key.clone();
             async move {
                 let next = current.with_avatar(key, actor.at);
-                let event = CustomerEvent::updated(&next, &["avatar_url"]);
+                let event = CustomerEvent::updated(&next, &["avatar_url"]).by(&actor.id);
                 customers::write_counted(store, &current, &next, &event, rate, actor.at).await?;
                 Ok((next, current.avatar_key))
             }

@@ -17,7 +17,7 @@ pub async fn create(store: &DynamoStore, actor: &Actor, body: NewCustomer) -> Re
     }
     let customer = body.into_customer(actor.business, actor.at);
     store
-        .insert_customer(&customer, &CustomerEvent::created(&customer))
+        .insert_customer(&customer, &CustomerEvent::created(&customer).by(&actor.id))
         .await?;
     Ok(customer)
 }
@@ -63,7 +63,7 @@ pub async fn update(
             if changed.is_empty() {
                 return Ok(current);
             }
-            let event = CustomerEvent::updated(&next, &changed);
+            let event = CustomerEvent::updated(&next, &changed).by(&actor.id);
             write_counted(store, &current, &next, &event, guards.rate, actor.at).await?;
             Ok(next)
         },

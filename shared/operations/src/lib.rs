@@ -14,6 +14,7 @@
 //! ([`AvatarBucket`]): there is one implementation of each, tested against
 //! DynamoDB Local and moto, so no trait stands between them.
 
+pub mod audit;
 pub mod avatars;
 pub mod change;
 pub mod customers;

@@ -23,7 +23,7 @@ pub async fn apply(
         || customers::get(store, actor.business, id),
         |current| async move {
             let next = current.after(action, actor.at)?;
-            let event = CustomerEvent::lifecycle(&next, action, &actor.id);
+            let event = CustomerEvent::lifecycle(&next, action, &actor.id).by(&actor.id);
             store.update_customer(&current, &next, &event, None).await?;
             Ok(next)
         },

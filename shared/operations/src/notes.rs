@@ -16,7 +16,7 @@ pub async fn add(
 ) -> Result<Note, OperationError> {
     let customer = customers::get(store, actor.business, customer_id).await?;
     let note = new.into_note(customer.id, actor.business, &actor.id, actor.at);
-    let event = CustomerEvent::note_added(&customer, &note);
+    let event = CustomerEvent::note_added(&customer, &note).by(&actor.id);
     match store.add_note(&customer, &note, &event, MAX_NOTES_PER_CUSTOMER).await {
         Ok(()) => Ok(note),
         Err(StoreError::LimitReached) => Err(OperationError::LimitReached {

@@ -21,7 +21,7 @@ pub async fn add(
         .collect();
     let events: Vec<CustomerEvent> = tags
         .iter()
-        .map(|tag| CustomerEvent::tag_added(&customer, tag))
+        .map(|tag| CustomerEvent::tag_added(&customer, tag).by(&actor.id))
         .collect();
     match store.add_tags(&customer, &tags, &events, MAX_TAGS_PER_CUSTOMER).await {
         Ok(()) => Ok(tags),
@@ -65,6 +65,6 @@ pub async fn remove(
     let customer = customers::get(store, actor.business, tag.customer_id)
         .await
         .map_err(not_found)?;
-    let event = CustomerEvent::tag_removed(&customer, tag.id, actor.at);
+    let event = CustomerEvent::tag_removed(&customer, tag.id, actor.at).by(&actor.id);
     store.remove_tag(&tag, &event).await.map_err(|e| not_found(e.into()))
 }

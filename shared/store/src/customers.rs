@@ -462,7 +462,7 @@ impl DynamoStore {
     /// its business; [`StoreError::Taken`] names every value already claimed.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, business_id = %customer.business_id))]
     pub async fn insert_customer(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
-        let writes = vec![
+        let mut writes = vec![
             Write::put(&self.table, customer_item(customer)?).condition(NOT_EXISTS),
             self.claim_write(
                 keys::email_claim(customer.business_id, &customer.email.folded()),
@@ -476,6 +476,7 @@ impl DynamoStore {
             )?,
             self.event_write(event)?,
         ];
+        writes.extend(self.audit_write(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) => {
@@ -522,6 +523,7 @@ impl DynamoStore {
             writes.push(self.rate_write(before.id, window));
         }
         writes.push(self.event_write(event)?);
+        writes.extend(self.audit_write(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed(0) => Err(if cancelled.failed_but_exists(0) {

@@ -44,6 +44,8 @@ pub mod entity {
     pub const COUNTS: &str = "Counts";
     /// What a customer's deletion leaves until everything under it is gone.
     pub const TOMBSTONE: &str = "Tombstone";
+    /// One entry of a customer's audit trail.
+    pub const AUDIT: &str = "AuditEntry";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

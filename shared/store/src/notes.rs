@@ -28,12 +28,13 @@ impl DynamoStore {
         event: &CustomerEvent,
         limit: usize,
     ) -> Result<(), StoreError> {
-        let writes = vec![
+        let mut writes = vec![
             self.customer_still_there(customer),
             Write::put(&self.table, note_item(note)?).condition("attribute_not_exists(pk)"),
             Write::put(&self.table, event_item(event)?),
             self.count_write(customer.id, Counter::Notes, 1, Some(limit)),
         ];
+        writes.extend(self.audit_write(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed(0) => Err(StoreError::NotFound),

@@ -48,6 +48,7 @@ impl DynamoStore {
             writes.push(Write::put(&self.table, tag_by_id_item(tag)?).condition("attribute_not_exists(pk)"));
             writes.push(Write::put(&self.table, event_item(event)?));
         }
+        writes.extend(self.audit_write(events)?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed(0) => Err(StoreError::NotFound),
@@ -106,7 +107,7 @@ impl DynamoStore {
     #[tracing::instrument(skip_all, fields(tag_id = %tag.id, customer_id = %tag.customer_id))]
     pub async fn remove_tag(&self, tag: &Tag, event: &CustomerEvent) -> Result<(), StoreError> {
         let id = AttributeValue::S(tag.id.to_string());
-        let writes = vec![
+        let mut writes = vec![
             Write::delete(&self.table, keys::tag(tag.customer_id, &tag.label.folded()))
                 .condition("id = :id")
                 .value(":id", id.clone()),
@@ -116,6 +117,7 @@ impl DynamoStore {
             Write::put(&self.table, event_item(event)?),
             self.count_write(tag.customer_id, Counter::Tags, -1, None),
         ];
+        writes.extend(self.audit_write(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(StoreError::NotFound),
