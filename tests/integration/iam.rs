@@ -107,6 +107,25 @@ fn inbound(
     serde_json::from_str(&text).unwrap()
 }
 
+/// Feeds the table's stream, from its start, to `handle` until it is
+/// drained, as the function's event source mapping would.
+async fn drain<H, F>(dynamodb: &aws_sdk_dynamodb::Client, table: &str, batch: usize, handle: H)
+where
+    H: Fn(aws_lambda_events::event::dynamodb::Event) -> F,
+    F: std::future::Future<Output = aws_lambda_events::event::streams::DynamoDbEventResponse>,
+{
+    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
+    let reader = clientele_stack::stream::StreamReader::open(dynamodb, streams, table, Default::default())
+        .await
+        .unwrap();
+    let stream = tokio::sync::Mutex::new(reader);
+    while clientele_tests::delivery::hand_next_batch(&stream, batch, &handle)
+        .await
+        .0
+        > 0
+    {}
+}
+
 #[tokio::test]
 async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let dynamodb = dynamodb_client().await;
@@ -358,17 +377,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         context: context(&sweeper),
         files: AvatarBucket::with_client(sweeper.moto.s3(), bucket.name()),
     };
-    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
-    let mut stream = clientele_stack::stream::StreamReader::open(&dynamodb, streams, &table, Default::default())
-        .await
-        .unwrap();
     let app = &sweeper_app;
-    while stream
-        .feed(10, |event| async move { Ok(sweeper::handle(app, &event).await) })
-        .await
-        .unwrap()
-        > 0
-    {}
+    drain(&dynamodb, &table, 10, |event| async move {
+        sweeper::handle(app, &event).await
+    })
+    .await;
     assert!(
         app.context
             .store
@@ -398,17 +411,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         publisher: clientele_bus::Publisher::new(publisher.moto.eventbridge(), &bus, clientele_bus::DEFAULT_SOURCE),
         dead_letters: publisher::DeadLetters::new(publisher.moto.sqs(), queue),
     };
-    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
-    let mut stream = clientele_stack::stream::StreamReader::open(&dynamodb, streams, &table, Default::default())
-        .await
-        .unwrap();
     let app = &publisher_app;
-    while stream
-        .feed(1000, |event| async move { Ok(publisher::handle(app, &event).await) })
-        .await
-        .unwrap()
-        > 0
-    {}
+    drain(&dynamodb, &table, 1000, |event| async move {
+        publisher::handle(app, &event).await
+    })
+    .await;
 
     let used = BTreeMap::from([
         ("customers", customers.recorder.actions()),

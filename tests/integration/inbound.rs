@@ -560,3 +560,37 @@ async fn every_inbound_fixture_is_handled_without_failing_the_invocation() {
     }
     assert!(handled >= 15, "only {handled} fixtures");
 }
+
+#[tokio::test]
+async fn every_dropped_event_is_counted_by_why() {
+    // The template counts the lines its metric filter matches, by the value
+    // its dimension names.
+    let filter = clientele_tests::cloudformation::Deployed::template(&[]).properties("InboundEventsDropped");
+    assert_eq!(filter["FilterPattern"], r#"{ $.fields.dropped = "*" }"#);
+    let dimension = &filter["MetricTransformations"][0]["Dimensions"][0];
+    assert_eq!(dimension["Value"], "$.fields.dropped");
+
+    let s = setup().await;
+    let (logs, guard) = clientele_tests::logs::CapturedLogs::start_json();
+    let mut event = s.event("order-completed.json");
+    event.source = "platform.admin".to_owned();
+    assert!(dropped_as(&s.send(event).await, Dropped::NotAllowed));
+    let handled = s.send(s.event("order-completed.json")).await;
+    drop(guard);
+    assert!(!matches!(handled, Outcome::Dropped(..)));
+
+    let lines: Vec<Value> = logs
+        .text()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let counted: Vec<&str> = lines
+        .iter()
+        .filter_map(|line| line["fields"]["dropped"].as_str())
+        .collect();
+    assert_eq!(
+        counted,
+        [Dropped::NotAllowed.as_str()],
+        "one line counted, with its reason"
+    );
+}

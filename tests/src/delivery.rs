@@ -79,20 +79,11 @@ impl EventFlow {
     /// Hands the next batch of the stream to the publisher, as the event
     /// source mapping does: how many records it moved past, and the answer.
     pub async fn feed_once(&self) -> (usize, DynamoDbEventResponse) {
-        let answer = std::sync::Mutex::new(DynamoDbEventResponse::default());
-        let slot = &answer;
-        let handled = self
-            .stream
-            .lock()
-            .await
-            .feed(100, |event| async move {
-                let response = publisher::handle(&self.publisher, &event).await;
-                *slot.lock().expect("not poisoned") = response.clone();
-                Ok(response)
-            })
-            .await
-            .expect("the stream can be read");
-        (handled, answer.into_inner().expect("not poisoned"))
+        let publisher = &self.publisher;
+        hand_next_batch(&self.stream, 100, |event| async move {
+            publisher::handle(publisher, &event).await
+        })
+        .await
     }
 
     /// Feeds the stream to the publisher until it is drained or a batch
@@ -191,4 +182,31 @@ pub fn assert_matches_schema(event: &Value) {
         problems.is_empty(),
         "{detail_type} does not match its schema: {problems:#?}\n{event:#}"
     );
+}
+
+/// Hands the next batch of at most `batch` records of `stream` to `handle`,
+/// as Lambda's event source mapping does: how many records it moved past,
+/// and the handler's answer.
+pub async fn hand_next_batch<H, F>(
+    stream: &Mutex<StreamReader>,
+    batch: usize,
+    handle: H,
+) -> (usize, DynamoDbEventResponse)
+where
+    H: FnOnce(aws_lambda_events::event::dynamodb::Event) -> F,
+    F: std::future::Future<Output = DynamoDbEventResponse>,
+{
+    let answer = std::sync::Mutex::new(DynamoDbEventResponse::default());
+    let slot = &answer;
+    let handled = stream
+        .lock()
+        .await
+        .feed(batch, |event| async move {
+            let response = handle(event).await;
+            *slot.lock().expect("not poisoned") = response.clone();
+            Ok(response)
+        })
+        .await
+        .expect("the stream can be read");
+    (handled, answer.into_inner().expect("not poisoned"))
 }

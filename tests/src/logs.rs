@@ -22,6 +22,18 @@ impl CapturedLogs {
         (logs.clone(), tracing::subscriber::set_default(subscriber))
     }
 
+    /// Starts capturing JSON lines, as the functions log in the cloud
+    /// (`AWS_LAMBDA_LOG_FORMAT=JSON`): what CloudWatch metric filters read.
+    pub fn start_json() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        (logs.clone(), tracing::subscriber::set_default(subscriber))
+    }
+
     /// What was logged so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()

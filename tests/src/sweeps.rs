@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::TestApp;
 use crate::app::sdk_config;
+use crate::delivery::hand_next_batch;
 use crate::services::dynamodb_endpoint;
 
 /// One test's sweeper and its place in the stream.
@@ -51,20 +52,11 @@ impl Sweeps {
     /// Hands the next batch of the stream to the sweeper: how many records
     /// it moved past, and the sweeper's answer.
     pub async fn feed_once(&self) -> (usize, DynamoDbEventResponse) {
-        let answer = std::sync::Mutex::new(DynamoDbEventResponse::default());
-        let slot = &answer;
-        let handled = self
-            .stream
-            .lock()
-            .await
-            .feed(10, |event| async move {
-                let response = sweeper::handle(&self.sweeper, &event).await;
-                *slot.lock().expect("not poisoned") = response.clone();
-                Ok(response)
-            })
-            .await
-            .expect("the stream can be read");
-        (handled, answer.into_inner().expect("not poisoned"))
+        let sweeper = &self.sweeper;
+        hand_next_batch(&self.stream, 10, |event| async move {
+            sweeper::handle(sweeper, &event).await
+        })
+        .await
     }
 
     /// Feeds the stream to the sweeper until it is drained or a batch

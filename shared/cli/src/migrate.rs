@@ -43,10 +43,11 @@ pub async fn run(store: &DynamoStore, status_only: bool, limits: Limits) -> Resu
 
 fn described(report: &Report) -> String {
     let mut text = format!(
-        "{} ({}): read {} items, rewrote {}{}",
+        "{} ({}): read {} item{}, rewrote {}{}",
         report.version,
         report.name,
         report.examined,
+        if report.examined == 1 { "" } else { "s" },
         report.rewritten,
         if report.finished {
             ", done"

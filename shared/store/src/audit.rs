@@ -2,13 +2,11 @@
 //! AUDIT#<at>#<event id>`, newest last) so that it goes with the customer,
 //! and expiring (TTL) after the store's audit retention.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{AuditEntry, CustomerEvent, CustomerId, EventId, NoteId, Page, StoreError, TagId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
 use crate::cursor;
-use crate::errors::classify;
 use crate::items::{entity, from_item, to_item};
 use crate::keys::{self, Key};
 use crate::transact::Write;
@@ -108,27 +106,8 @@ impl DynamoStore {
             }
             None => None,
         };
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(partition))
-            .expression_attribute_values(":prefix", AttributeValue::S(AUDIT_PREFIX.to_owned()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut items: Vec<AuditItem> = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let more = items.len() > limit;
-        items.truncate(limit);
+        let (items, more) = self.newest_under(partition, AUDIT_PREFIX, limit, start).await?;
+        let items: Vec<AuditItem> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         let next_cursor = more
             .then(|| items.last().map(|item| cursor::encode(AUDIT_QUERY, &item.sk)))
             .flatten();

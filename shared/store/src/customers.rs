@@ -226,6 +226,36 @@ impl DynamoStore {
         Ok(found)
     }
 
+    /// The newest `limit` items of a partition whose sort keys begin with
+    /// `prefix`, after `start` if given, read consistently; and whether more
+    /// follow.
+    pub(crate) async fn newest_under(
+        &self,
+        pk: String,
+        prefix: &str,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, bool), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut items = output.items.unwrap_or_default();
+        let more = items.len() > limit;
+        items.truncate(limit);
+        Ok((items, more))
+    }
+
     /// Every item of one partition, read consistently, page by page.
     pub(crate) async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();

@@ -2,13 +2,11 @@
 //! made from the time of writing, so reading the customer's partition
 //! backwards from `NOTE#` lists them newest first, and a note's id is its key.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{Customer, CustomerEvent, CustomerId, Note, NoteId, Page, StoreError};
 
 use crate::DynamoStore;
 use crate::counts::Counter;
 use crate::cursor;
-use crate::errors::classify;
 use crate::items::{event_item, note_from, note_item};
 use crate::keys;
 use crate::transact::{Write, transact};
@@ -59,28 +57,10 @@ impl DynamoStore {
             }
             None => None,
         };
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::customer_partition(customer)))
-            .expression_attribute_values(":prefix", AttributeValue::S(keys::NOTE_PREFIX.to_owned()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut notes = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(note_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = notes.len() > limit;
-        notes.truncate(limit);
+        let (items, more) = self
+            .newest_under(keys::customer_partition(customer), keys::NOTE_PREFIX, limit, start)
+            .await?;
+        let notes = items.into_iter().map(note_from).collect::<Result<Vec<_>, _>>()?;
         let next_cursor = more
             .then(|| {
                 notes
