@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke bench build deploy token client migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke bench build deploy token client invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -96,6 +96,9 @@ token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 
 client: ## Manage clients in the local stack: make client ARGS="create --business <uuid> --name <text> --scope customers:read"
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- client $(ARGS)
+
+invariants: ## Check that the local stack's table holds together (clientele check): claims, tag copies, counts, outbox events.
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- check
 
 migrate: ## Bring the local stack's table to this version's form (ARGS="--status" says where it stands).
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- migrate $(ARGS)

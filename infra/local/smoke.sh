@@ -84,3 +84,8 @@ make --no-print-directory -s migrate MOTO_PORT="$moto" DYNAMODB_PORT="$ddb" >&2 
 again=$(make --no-print-directory -s migrate MOTO_PORT="$moto" DYNAMODB_PORT="$ddb")
 grep -q "nothing to do" <<<"$again" || { say "a second make migrate still had work: $again"; exit 1; }
 say "make migrate brought the tour's data to this version, and a second run had nothing to do"
+
+# What must hold of the whole table holds after the tour.
+say "make invariants over the tour's data"
+make --no-print-directory -s invariants MOTO_PORT="$moto" DYNAMODB_PORT="$ddb" >&2 || { say "the table does not hold together"; exit 1; }
+say "the tour's data holds together"

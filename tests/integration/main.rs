@@ -9,6 +9,7 @@ mod authorizer;
 mod avatars;
 mod budget;
 mod build;
+mod check;
 mod clients;
 mod contract;
 mod create;

@@ -7,6 +7,9 @@
 //! - `clientele migrate` rewrites the items of the table named by
 //!   `TABLE_NAME` that an earlier version wrote to the form this one reads
 //!   (`--status` says where the table stands).
+//! - `clientele check` says what does not hold of the table named by
+//!   `TABLE_NAME` (claims, tag copies, counts, outbox events, leftovers,
+//!   unknown kinds) and fails if anything does not.
 //! - `clientele local-setup` creates the table, the event bus, the signing
 //!   secret and the avatar bucket of `infra/template.yaml` on the local
 //!   endpoints named by the AWS SDK's standard variables (and refuses any
@@ -68,6 +71,14 @@ enum Command {
         table: String,
         #[command(subcommand)]
         command: client::ClientCommand,
+    },
+    /// Check that the table holds together: every claim, tag copy, count and
+    /// outbox event where it belongs. Prints what does not hold; fails if
+    /// anything does not.
+    Check {
+        /// The table.
+        #[arg(long, env = "TABLE_NAME")]
+        table: String,
     },
     /// Rewrite items stored by an earlier version to the form this one reads:
     /// versioned, resumable, and safe to run again.
@@ -160,6 +171,23 @@ async fn main() -> ExitCode {
             let sdk = clientele_startup::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
             client::run(&store, command).await.map(|text| println!("{text}"))
+        }
+        Command::Check { table } => {
+            let sdk = clientele_startup::aws::sdk_config().await;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            match store.violations(clientele_core::Timestamp::now()).await {
+                Ok(found) if found.is_empty() => {
+                    println!("table {}: everything holds", store.table());
+                    Ok(())
+                }
+                Ok(found) => {
+                    for violation in &found {
+                        println!("{violation}");
+                    }
+                    Err(format!("{} things do not hold in table {}", found.len(), store.table()))
+                }
+                Err(error) => Err(error.to_string()),
+            }
         }
         Command::Migrate { table, status, pages } => {
             let sdk = clientele_startup::aws::sdk_config().await;

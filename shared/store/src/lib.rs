@@ -15,6 +15,7 @@ pub mod deletion;
 mod errors;
 pub mod facts;
 pub mod gdpr;
+pub mod invariants;
 pub mod items;
 pub mod keys;
 pub mod migrations;

@@ -123,7 +123,8 @@ impl Default for Limits {
 
 const STATE_PK: &str = "MIGRATIONS";
 const STATE_SK: &str = "STATE";
-const STATE_ENTITY: &str = "MigrationState";
+/// The kind of the item that says where the migrations stand.
+pub const STATE_ENTITY: &str = "MigrationState";
 
 fn state_key() -> Key {
     Key {

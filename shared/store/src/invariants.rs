@@ -1,0 +1,271 @@
+//! What must hold of the whole table, whatever happened to it: checked
+//! after load and fault runs, and by `clientele check` against any table.
+//!
+//! - every customer holds the claims on its email and platform user, and
+//!   every claim points at a customer that holds it;
+//! - every tag on a customer has its copy by id, and every copy its tag;
+//! - every customer's counts equal a recount of its tags and notes;
+//! - every change in the audit trail has its event in the outbox (while the
+//!   outbox keeps events);
+//! - nothing lies under a customer that is gone, unless its tombstone says a
+//!   sweep is still to come;
+//! - no item is of a kind this version does not know.
+//!
+//! The check reads the table with one consistent scan; it is meant for a
+//! quiet table (changes made while it runs may be reported).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use clientele_core::{BusinessId, StoreError, Timestamp, UserId};
+
+use crate::DynamoStore;
+use crate::errors::classify;
+use crate::items::{Item, OUTBOX_RETENTION_SECONDS, entity};
+use crate::keys::{self, attr};
+
+/// Events older than this are not looked for: the outbox may have let them
+/// expire.
+const OUTBOX_MARGIN_SECONDS: i64 = 3_600;
+
+/// One thing that does not hold, in words an operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Violation(pub String);
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Every kind of item this version writes.
+pub fn known_kinds() -> BTreeSet<&'static str> {
+    [
+        entity::CUSTOMER,
+        entity::EMAIL_CLAIM,
+        entity::USER_CLAIM,
+        entity::EVENT,
+        entity::RATE_WINDOW,
+        entity::CLIENT,
+        entity::TAG,
+        entity::TAG_BY_ID,
+        entity::NOTE,
+        entity::FACT,
+        entity::COUNTS,
+        entity::TOMBSTONE,
+        entity::AUDIT,
+        crate::gdpr::RECEIPT,
+        crate::budget::BUDGET,
+        crate::migrations::STATE_ENTITY,
+    ]
+    .into()
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
+}
+
+/// The claims a customer's record must hold: (the claim's pk, its kind).
+fn claims_of(customer: &Item) -> Option<[(String, &'static str); 2]> {
+    let business = BusinessId::parse(text(customer, "business_id")).ok()?;
+    let user = UserId::parse(text(customer, "user_id")).ok()?;
+    let email = clientele_core::text::fold(text(customer, "email"));
+    Some([
+        (keys::email_claim(business, &email).pk, entity::EMAIL_CLAIM),
+        (keys::user_claim(business, user).pk, entity::USER_CLAIM),
+    ])
+}
+
+fn number(item: &Item, name: &str) -> u64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What the scan found, by kind.
+#[derive(Default)]
+struct Table {
+    /// Customer id -> its record.
+    customers: HashMap<String, Item>,
+    /// Claim key (pk) -> the customer it points at, and its kind.
+    claims: BTreeMap<String, (String, String)>,
+    /// Tag id -> (customer id, pk and sk of the tag on its customer).
+    tags: BTreeMap<String, (String, String)>,
+    /// Tag id -> the customer id its copy names.
+    copies: BTreeMap<String, String>,
+    /// Customer id -> (tags, notes) recounted.
+    recount: HashMap<String, (u64, u64)>,
+    /// Customer id -> (tags, notes) as its counts item says.
+    counts: HashMap<String, (u64, u64)>,
+    /// Customer ids with a tombstone.
+    tombstones: BTreeSet<String>,
+    /// Outbox keys (pk, sk).
+    outbox: BTreeSet<(String, String)>,
+    /// (customer id, at, event id) of each audit entry.
+    audit: Vec<(String, String, String)>,
+    /// Customer partitions holding items other than the record: id -> a kind found.
+    children: BTreeMap<String, String>,
+    /// Items of kinds this version does not write: kind -> one key.
+    unknown: BTreeMap<String, String>,
+}
+
+impl Table {
+    fn add(&mut self, item: Item) {
+        let kind = text(&item, attr::ENTITY).to_owned();
+        let (pk, sk) = (text(&item, attr::PK).to_owned(), text(&item, attr::SK).to_owned());
+        let owner = keys::customer_id_of(&pk).map(|id| id.to_string());
+        if let Some(id) = &owner
+            && kind != entity::CUSTOMER
+        {
+            self.children.entry(id.clone()).or_insert_with(|| kind.clone());
+        }
+        match kind.as_str() {
+            entity::CUSTOMER => {
+                self.customers.insert(text(&item, "id").to_owned(), item);
+            }
+            entity::EMAIL_CLAIM | entity::USER_CLAIM => {
+                self.claims
+                    .insert(pk, (text(&item, attr::CUSTOMER_ID).to_owned(), kind));
+            }
+            entity::TAG => {
+                let customer = text(&item, attr::CUSTOMER_ID).to_owned();
+                self.recount.entry(customer.clone()).or_default().0 += 1;
+                self.tags
+                    .insert(text(&item, "id").to_owned(), (customer, format!("{pk} {sk}")));
+            }
+            entity::TAG_BY_ID => {
+                self.copies
+                    .insert(text(&item, "id").to_owned(), text(&item, attr::CUSTOMER_ID).to_owned());
+            }
+            entity::NOTE => {
+                self.recount
+                    .entry(text(&item, attr::CUSTOMER_ID).to_owned())
+                    .or_default()
+                    .1 += 1;
+            }
+            entity::COUNTS => {
+                if let Some(id) = owner {
+                    self.counts.insert(id, (number(&item, "tags"), number(&item, "notes")));
+                }
+            }
+            entity::TOMBSTONE => {
+                if let Some(id) = pk.strip_prefix("DELETED#") {
+                    self.tombstones.insert(id.to_owned());
+                }
+            }
+            entity::EVENT => {
+                self.outbox.insert((pk, sk));
+            }
+            entity::AUDIT => {
+                if let Some(id) = owner {
+                    let entry = (id, text(&item, "at").to_owned(), text(&item, "event_id").to_owned());
+                    self.audit.push(entry);
+                }
+            }
+            other if !known_kinds().contains(other) => {
+                self.unknown.entry(other.to_owned()).or_insert(format!("{pk} {sk}"));
+            }
+            _ => {}
+        }
+    }
+
+    fn violations(&self, now: Timestamp) -> Vec<Violation> {
+        let mut found = Vec::new();
+        let mut say = |text: String| found.push(Violation(text));
+        for (id, customer) in &self.customers {
+            let Some(expected) = claims_of(customer) else {
+                say(format!("customer {id}: its record names no valid business or user"));
+                continue;
+            };
+            for (claim, kind) in expected {
+                match self.claims.get(&claim) {
+                    Some((holder, _)) if holder == id => {}
+                    Some((holder, _)) => say(format!("customer {id}: its {kind} {claim} is held by {holder}")),
+                    None => say(format!("customer {id}: its {kind} {claim} is missing")),
+                }
+            }
+        }
+        for (claim, (holder, kind)) in &self.claims {
+            match self.customers.get(holder).map(claims_of) {
+                None => say(format!("{kind} {claim} points at customer {holder}, who is gone")),
+                Some(Some(wanted)) if wanted.iter().any(|(pk, _)| pk == claim) => {}
+                Some(_) => say(format!(
+                    "{kind} {claim} points at customer {holder}, whose value is another"
+                )),
+            }
+        }
+        for (tag, (customer, key)) in &self.tags {
+            match self.copies.get(tag) {
+                Some(owner) if owner == customer => {}
+                Some(owner) => say(format!("tag {tag} ({key}): its copy by id names customer {owner}")),
+                None => say(format!("tag {tag} ({key}): its copy by id is missing")),
+            }
+        }
+        for (tag, customer) in &self.copies {
+            if !self.tags.contains_key(tag) {
+                say(format!(
+                    "the copy of tag {tag} (customer {customer}) has no tag on its customer"
+                ));
+            }
+        }
+        for id in self.customers.keys() {
+            let held = self.recount.get(id).copied().unwrap_or_default();
+            let counted = self.counts.get(id).copied().unwrap_or_default();
+            if held != counted {
+                say(format!(
+                    "customer {id}: counts say {} tags and {} notes, it has {} and {}",
+                    counted.0, counted.1, held.0, held.1
+                ));
+            }
+        }
+        let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
+        for (customer, at, event) in &self.audit {
+            let recent = Timestamp::parse(at).is_ok_and(|t| t.unix_seconds() > oldest);
+            let outbox = (format!("OUTBOX#{customer}"), format!("{at}#{event}"));
+            if recent && !self.outbox.contains(&outbox) {
+                say(format!(
+                    "customer {customer}: the change of {at} has no event {event} in the outbox"
+                ));
+            }
+        }
+        for (id, kind) in &self.children {
+            if !self.customers.contains_key(id) && !self.tombstones.contains(id) {
+                say(format!(
+                    "customer {id} is gone, but a {kind} is still stored under it, with no tombstone"
+                ));
+            }
+        }
+        for (kind, key) in &self.unknown {
+            say(format!("an item of a kind this version does not write: {kind} ({key})"));
+        }
+        found.sort();
+        found
+    }
+}
+
+impl DynamoStore {
+    /// Everything that does not hold of the table at `now`, in order; none
+    /// when all is well.
+    pub async fn violations(&self, now: Timestamp) -> Result<Vec<Violation>, StoreError> {
+        let mut table = Table::default();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(self.table.as_ref())
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in page.items.unwrap_or_default() {
+                table.add(item);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(table.violations(now));
+            }
+        }
+    }
+}
