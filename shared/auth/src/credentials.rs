@@ -112,4 +112,17 @@ mod tests {
         );
         assert!(!shown.contains("tok123") && !shown.contains("sec456"), "{shown}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_is_read_without_panicking(header in "\\PC{0,300}") {
+            let _ = parse(Some(&header));
+        }
+
+        #[test]
+        fn any_client_id_and_secret_survive_basic_encoding(id in "[A-Za-z0-9-]{1,40}", secret in "[ -~]{1,60}") {
+            let header = basic(&format!("{id}:{secret}"));
+            proptest::prop_assert_eq!(parse(Some(&header)), Credentials::Basic { client_id: id, secret });
+        }
+    }
 }

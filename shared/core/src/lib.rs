@@ -29,6 +29,8 @@ pub mod time;
 pub mod validation;
 
 #[cfg(test)]
+mod parser_fuzz;
+#[cfg(test)]
 mod test_support;
 
 pub use audit::AuditEntry;
