@@ -264,3 +264,36 @@ fn the_api_docs_list_the_routes_the_functions_declare() {
         "docs/api.md's route table differs from the declared routes; it should read:\n\n{expected}\n"
     );
 }
+
+/// A response as a function would give it.
+fn answer(status: u16, content_type: &str, body: &str) -> clientele_tests::TestResponse {
+    let mut headers = lambda_http::http::HeaderMap::new();
+    headers.insert("content-type", content_type.parse().unwrap());
+    clientele_tests::TestResponse {
+        status,
+        headers,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+#[should_panic(expected = "does not document")]
+fn an_answer_with_a_status_the_contract_does_not_document_fails_the_test_that_got_it() {
+    let path = "/api/customers/123e4567-e89b-12d3-a456-426614174002";
+    clientele_tests::contract::assert_conforms("GET", path, &answer(418, "application/json", "{}"));
+}
+
+#[test]
+#[should_panic(expected = "off the contract")]
+fn an_answer_off_its_schema_fails_the_test_that_got_it() {
+    let path = "/api/customers/123e4567-e89b-12d3-a456-426614174002/notes";
+    let body = r#"{"items": [{"id": 5}], "next_cursor": null}"#;
+    clientele_tests::contract::assert_conforms("GET", path, &answer(200, "application/json", body));
+}
+
+#[test]
+#[should_panic(expected = "the contract says")]
+fn an_error_that_is_not_problem_json_fails_the_test_that_got_it() {
+    let path = "/api/customers/123e4567-e89b-12d3-a456-426614174002";
+    clientele_tests::contract::assert_conforms("GET", path, &answer(404, "text/plain", "gone"));
+}

@@ -171,7 +171,9 @@ impl Functions {
     /// Sends a request to the function `infra/template.yaml` routes its path to.
     pub async fn send(&self, call: &Call) -> TestResponse {
         let function = self.named(function_for(call.path()));
-        TestResponse::read(function.handle(call.to_request()).await).await
+        let response = TestResponse::read(function.handle(call.to_request()).await).await;
+        crate::contract::assert_conforms(call.method(), call.path(), &response);
+        response
     }
 }
 

@@ -7,6 +7,7 @@ pub mod app;
 pub mod call;
 pub mod clock;
 pub mod cloudformation;
+pub mod contract;
 pub mod delivery;
 pub mod fixtures;
 pub mod iam;
