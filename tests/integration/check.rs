@@ -47,26 +47,6 @@ fn id_of(customer: &Value) -> CustomerId {
     CustomerId::parse(customer["id"].as_str().unwrap()).unwrap()
 }
 
-async fn delete(app: &TestApp, key: &Key) {
-    app.dynamodb
-        .delete_item()
-        .table_name(&app.table)
-        .set_key(Some(key.to_attributes()))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn put(app: &TestApp, item: HashMap<String, AttributeValue>) {
-    app.dynamodb
-        .put_item()
-        .table_name(&app.table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
-}
-
 fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_owned())
 }
@@ -91,7 +71,7 @@ async fn each_way_the_table_can_break_is_named() {
     let ida = record.iter().find(|c| c["id"] == s(&intact.to_string())).unwrap();
     let now_email = ida["email"].as_s().unwrap().clone();
     assert_ne!(email, now_email, "the email was changed");
-    delete(&app, &keys::email_claim(app.business, &now_email)).await;
+    app.delete_raw(&keys::email_claim(app.business, &now_email)).await;
     // A tag's copy by id lost.
     let tag = app
         .items_of("TagById")
@@ -99,13 +79,10 @@ async fn each_way_the_table_can_break_is_named() {
         .into_iter()
         .find(|t| t["customer_id"] == s(&intact.to_string()))
         .unwrap();
-    delete(
-        &app,
-        &Key {
-            pk: tag["pk"].as_s().unwrap().clone(),
-            sk: tag["sk"].as_s().unwrap().clone(),
-        },
-    )
+    app.delete_raw(&Key {
+        pk: tag["pk"].as_s().unwrap().clone(),
+        sk: tag["sk"].as_s().unwrap().clone(),
+    })
     .await;
     // Counts that disagree with what is stored.
     app.dynamodb
@@ -128,18 +105,15 @@ async fn each_way_the_table_can_break_is_named() {
         pk: event["pk"].as_s().unwrap().clone(),
         sk: event["sk"].as_s().unwrap().clone(),
     };
-    delete(&app, &event_key).await;
+    app.delete_raw(&event_key).await;
     // A record gone without its tombstone, its notes left behind.
-    delete(&app, &keys::customer(noted)).await;
+    app.delete_raw(&keys::customer(noted)).await;
     // A kind nobody writes.
-    put(
-        &app,
-        HashMap::from([
-            ("pk".to_owned(), s("MYSTERY#1")),
-            ("sk".to_owned(), s("MYSTERY")),
-            ("entity".to_owned(), s("Mystery")),
-        ]),
-    )
+    app.put_raw(HashMap::from([
+        ("pk".to_owned(), s("MYSTERY#1")),
+        ("sk".to_owned(), s("MYSTERY")),
+        ("entity".to_owned(), s("Mystery")),
+    ]))
     .await;
 
     let found: Vec<String> = app

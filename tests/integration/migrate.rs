@@ -1,8 +1,6 @@
 //! `clientele migrate`: items written the way an earlier version wrote them
 //! are rewritten, once, resumably, and are then found as the API finds them.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_auth::Role;
 use clientele_core::text::fold_before_nfkc;
@@ -11,54 +9,20 @@ use clientele_store::migrations::{Limits, MIGRATIONS};
 use clientele_tests::{Call, TestApp, customer_body};
 use serde_json::{Value, json};
 
-type Item = HashMap<String, AttributeValue>;
-
 fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_owned())
 }
 
-async fn get(app: &TestApp, key: &Key) -> Option<Item> {
-    app.dynamodb
-        .get_item()
-        .table_name(&app.table)
-        .set_key(Some(key.to_attributes()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-}
-
-async fn put(app: &TestApp, item: Item) {
-    app.dynamodb
-        .put_item()
-        .table_name(&app.table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn delete(app: &TestApp, key: &Key) {
-    app.dynamodb
-        .delete_item()
-        .table_name(&app.table)
-        .set_key(Some(key.to_attributes()))
-        .send()
-        .await
-        .unwrap();
-}
-
 /// Moves an item to another key, as an earlier version would have keyed it.
 async fn rekey(app: &TestApp, from: &Key, to: &Key, changes: &[(&str, AttributeValue)]) {
-    let mut item = get(app, from).await.expect("the item to rekey exists");
+    let mut item = app.item(from).await.expect("the item to rekey exists");
     item.insert("pk".to_owned(), s(&to.pk));
     item.insert("sk".to_owned(), s(&to.sk));
     for (name, value) in changes {
         item.insert((*name).to_owned(), value.clone());
     }
-    delete(app, from).await;
-    put(app, item).await;
+    app.delete_raw(from).await;
+    app.put_raw(item).await;
 }
 
 async fn create(app: &TestApp, name: &str, email: &str) -> Value {
@@ -89,7 +53,7 @@ async fn written_the_old_way(app: &TestApp, customer: &Value, stored_name: &str)
         ],
     )
     .await;
-    delete(app, &keys::counts(id)).await;
+    app.delete_raw(&keys::counts(id)).await;
 }
 
 async fn add_tag(app: &TestApp, customer: &str, label: &str) -> u16 {
@@ -151,7 +115,7 @@ async fn data_written_before_text_was_nfkc_compared_is_rewritten_and_then_found_
     };
     // Authors named by their bare ids: a user's subject, and a client's id.
     let (client, _) = app.client(app.business, &[clientele_core::Scope::CustomersWrite]).await;
-    let tag_by_id = get(&app, &old_tag).await.unwrap()["id"].as_s().unwrap().clone();
+    let tag_by_id = app.item(&old_tag).await.unwrap()["id"].as_s().unwrap().clone();
     let tag_by_id = Key {
         pk: format!("TAG#{tag_by_id}"),
         sk: "TAG".to_owned(),
@@ -168,7 +132,7 @@ async fn data_written_before_text_was_nfkc_compared_is_rewritten_and_then_found_
     .await;
     // What that meant: the same address could be claimed twice.
     let old_claim = keys::email_claim(app.business, "ｆｉｏｎａ@example.com");
-    assert!(get(&app, &old_claim).await.is_some());
+    assert!(app.item(&old_claim).await.is_some());
 
     let reports = app.store.migrate(Limits::default()).await.unwrap();
     assert_eq!(reports.len(), MIGRATIONS.len());
@@ -182,24 +146,24 @@ async fn data_written_before_text_was_nfkc_compared_is_rewritten_and_then_found_
     // Both copies of the tag, and the note.
     assert_eq!(reports[2].rewritten, 3, "{reports:?}");
 
-    assert!(get(&app, &old_claim).await.is_none());
+    assert!(app.item(&old_claim).await.is_none());
     assert!(
-        get(&app, &keys::email_claim(app.business, "fiona@example.com"))
+        app.item(&keys::email_claim(app.business, "fiona@example.com"))
             .await
             .is_some()
     );
-    assert!(get(&app, &old_tag).await.is_none());
-    let tag = get(&app, &new_tag).await.expect("the tag under its new key");
+    assert!(app.item(&old_tag).await.is_none());
+    let tag = app.item(&new_tag).await.expect("the tag under its new key");
     assert_eq!(tag["created_by"], s(&format!("client:{}", client.id)));
     assert_eq!(tag["gsi1pk"], s(&keys::business_tag(app.business, "finance")));
-    let note = get(&app, &note_key).await.unwrap();
+    let note = app.item(&note_key).await.unwrap();
     assert_eq!(
         (&note["content"], &note["created_by"]),
         (&s("called back"), &s("user:test-user"))
     );
     let client_author = s(&format!("client:{}", client.id));
-    assert_eq!(get(&app, &tag_by_id).await.unwrap()["created_by"], client_author);
-    let counts = get(&app, &keys::counts(customer_id)).await.expect("counts written");
+    assert_eq!(app.item(&tag_by_id).await.unwrap()["created_by"], client_author);
+    let counts = app.item(&keys::counts(customer_id)).await.expect("counts written");
     assert_eq!(counts["tags"], AttributeValue::N("1".to_owned()));
     assert_eq!(counts["notes"], AttributeValue::N("1".to_owned()));
 
@@ -218,13 +182,10 @@ async fn data_written_before_text_was_nfkc_compared_is_rewritten_and_then_found_
 
     // Run again: nothing pending. Forget that it ran: nothing to rewrite.
     assert!(app.store.migrate(Limits::default()).await.unwrap().is_empty());
-    delete(
-        &app,
-        &Key {
-            pk: "MIGRATIONS".to_owned(),
-            sk: "STATE".to_owned(),
-        },
-    )
+    app.delete_raw(&Key {
+        pk: "MIGRATIONS".to_owned(),
+        sk: "STATE".to_owned(),
+    })
     .await;
     let again = app.store.migrate(Limits::default()).await.unwrap();
     assert!(again.iter().all(|r| r.finished && r.rewritten == 0), "{again:?}");
@@ -262,7 +223,7 @@ async fn a_migration_cut_short_resumes_where_it_stopped() {
     for customer in &customers {
         let email = customer["email"].as_str().unwrap();
         let claim = keys::email_claim(app.business, &email.to_lowercase());
-        assert!(get(&app, &claim).await.is_none(), "{email} still claimed the old way");
+        assert!(app.item(&claim).await.is_none(), "{email} still claimed the old way");
     }
 }
 
@@ -289,14 +250,14 @@ async fn two_addresses_that_are_now_the_same_are_reported_and_left_for_a_person(
     assert!(reports[0].conflicts[0].contains(third["id"].as_str().unwrap()));
     assert_eq!(app.store.migration_state().await.unwrap().version, 0);
     // Both claims stay as they were; an address with no twin was not touched.
-    assert!(get(&app, &old_claim).await.is_some());
+    assert!(app.item(&old_claim).await.is_some());
     assert_eq!(
-        get(&app, &taken).await.unwrap()["customer_id"],
+        app.item(&taken).await.unwrap()["customer_id"],
         s(third["id"].as_str().unwrap())
     );
     let plain = keys::email_claim(app.business, "gus@example.com");
     assert_eq!(
-        get(&app, &plain).await.unwrap()["customer_id"],
+        app.item(&plain).await.unwrap()["customer_id"],
         s(first["id"].as_str().unwrap())
     );
 
@@ -349,7 +310,7 @@ async fn two_addresses_that_are_now_the_same_are_reported_and_left_for_a_person(
         "{reports:?}"
     );
     assert_eq!(
-        get(&app, &taken).await.unwrap()["customer_id"],
+        app.item(&taken).await.unwrap()["customer_id"],
         s(second["id"].as_str().unwrap())
     );
 }

@@ -409,6 +409,42 @@ impl TestApp {
         }
     }
 
+    /// The item at `key`, read consistently, as it is stored.
+    pub async fn item(&self, key: &clientele_store::keys::Key) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_attributes()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("DynamoDB Local reads")
+            .item
+    }
+
+    /// Stores `item` as it is, past every rule of the service: to make the
+    /// table look as an earlier version or a fault left it.
+    pub async fn put_raw(&self, item: HashMap<String, AttributeValue>) {
+        self.dynamodb
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("DynamoDB Local writes");
+    }
+
+    /// Deletes the item at `key`, past every rule of the service.
+    pub async fn delete_raw(&self, key: &clientele_store::keys::Key) {
+        self.dynamodb
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_attributes()))
+            .send()
+            .await
+            .expect("DynamoDB Local deletes");
+    }
+
     /// The items of one kind (`entity`).
     pub async fn items_of(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
         self.items()
