@@ -16,7 +16,7 @@ use clientele_core::{BusinessId, Clock, Rate, SystemClock};
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 
 use crate::DynamoStore;
-use crate::errors::classify;
+use crate::errors::{classify, condition_failed};
 use crate::keys::attr;
 
 /// The kind of a budget item.
@@ -137,15 +137,9 @@ impl RequestBudget {
             .await;
         match spent {
             Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(Spent {
-                    retry_after_seconds: window.retry_after(now),
-                })
-            }
+            Err(error) if condition_failed(&error) => Err(Spent {
+                retry_after_seconds: window.retry_after(now),
+            }),
             Err(error) => {
                 let error = classify(error);
                 tracing::warn!(%error, %business, "the request budget could not be counted; the request goes on");

@@ -12,7 +12,7 @@ use clientele_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
-use crate::errors::classify;
+use crate::errors::{classify, condition_failed};
 use crate::items::{entity, from_item, to_item};
 use crate::keys;
 
@@ -98,11 +98,7 @@ impl ClientWriter for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(error) if condition_failed(&error) => {
                 Err(StoreError::Unexpected("a client with this id already exists".into()))
             }
             Err(error) => Err(classify(error)),
@@ -164,13 +160,7 @@ impl ClientWriter for DynamoStore {
                     .ok_or_else(|| StoreError::Unexpected("an update returned no item".into()))?;
                 from_item::<ClientItem>(item).map(Client::from)
             }
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::NotFound)
-            }
+            Err(error) if condition_failed(&error) => Err(StoreError::NotFound),
             Err(error) => Err(classify(error)),
         }
     }

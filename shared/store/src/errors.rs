@@ -17,6 +17,13 @@ const TRANSIENT_CODES: &[&str] = &[
     "ResourceNotFoundException",
 ];
 
+/// Whether a conditional write failed its condition: the one refusal every
+/// caller of a conditional `PutItem`, `UpdateItem` or `DeleteItem` answers
+/// in its own way.
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
+}
+
 /// Classifies an SDK error.
 pub(crate) fn classify<E>(error: SdkError<E, HttpResponse>) -> StoreError
 where

@@ -38,27 +38,24 @@ impl std::fmt::Display for Violation {
 }
 
 /// Every kind of item this version writes.
-pub fn known_kinds() -> BTreeSet<&'static str> {
-    [
-        entity::CUSTOMER,
-        entity::EMAIL_CLAIM,
-        entity::USER_CLAIM,
-        entity::EVENT,
-        entity::RATE_WINDOW,
-        entity::CLIENT,
-        entity::TAG,
-        entity::TAG_BY_ID,
-        entity::NOTE,
-        entity::FACT,
-        entity::COUNTS,
-        entity::TOMBSTONE,
-        entity::AUDIT,
-        crate::gdpr::RECEIPT,
-        crate::budget::BUDGET,
-        crate::migrations::STATE_ENTITY,
-    ]
-    .into()
-}
+pub const KNOWN_KINDS: &[&str] = &[
+    entity::CUSTOMER,
+    entity::EMAIL_CLAIM,
+    entity::USER_CLAIM,
+    entity::EVENT,
+    entity::RATE_WINDOW,
+    entity::CLIENT,
+    entity::TAG,
+    entity::TAG_BY_ID,
+    entity::NOTE,
+    entity::FACT,
+    entity::COUNTS,
+    entity::TOMBSTONE,
+    entity::AUDIT,
+    crate::gdpr::RECEIPT,
+    crate::budget::BUDGET,
+    crate::migrations::STATE_ENTITY,
+];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
     item.get(name).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
@@ -162,7 +159,7 @@ impl Table {
                     self.audit.push(entry);
                 }
             }
-            other if !known_kinds().contains(other) => {
+            other if !KNOWN_KINDS.contains(&other) => {
                 self.unknown.entry(other.to_owned()).or_insert(format!("{pk} {sk}"));
             }
             _ => {}

@@ -11,7 +11,7 @@ use clientele_core::{ClientId, StoreError};
 
 use super::{Migration, Rewrite, Step};
 use crate::DynamoStore;
-use crate::errors::classify;
+use crate::errors::{classify, condition_failed};
 use crate::items::{Item, entity};
 use crate::keys::{self, Key, attr};
 
@@ -52,13 +52,7 @@ pub(super) async fn migrate(store: &DynamoStore, item: Item) -> Result<Step, Sto
     match result {
         Ok(_) => Ok(Step::Rewritten),
         // Changed or removed since it was read.
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(Step::Unchanged)
-        }
+        Err(error) if condition_failed(&error) => Ok(Step::Unchanged),
         Err(error) => Err(classify(error)),
     }
 }

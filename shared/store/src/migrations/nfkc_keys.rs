@@ -20,7 +20,7 @@ use clientele_core::{BusinessId, CustomerId, StoreError};
 use super::{Migration, Rewrite, Step};
 use crate::DynamoStore;
 use crate::customers::{NOT_EXISTS, OWNED_OR_ABSENT};
-use crate::errors::classify;
+use crate::errors::{classify, condition_failed};
 use crate::items::{Item, entity};
 use crate::keys::{self, Key, attr};
 use crate::transact::{Write, transact};
@@ -109,17 +109,9 @@ async fn replace_if_changed(store: &DynamoStore, item: &Item, cleaned: Item) -> 
     match result {
         Ok(_) => Ok(Step::Rewritten),
         // Changed (or gone) since it was read: the change wrote the new form.
-        Err(error) if is_condition_failure(&error) => Ok(Step::Unchanged),
+        Err(error) if condition_failed(&error) => Ok(Step::Unchanged),
         Err(error) => Err(classify(error)),
     }
-}
-
-fn is_condition_failure<R>(
-    error: &aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>,
-) -> bool {
-    error
-        .as_service_error()
-        .is_some_and(aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception)
 }
 
 /// A customer: its folded name, and the claim on its email moved to the
