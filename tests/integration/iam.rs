@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clientele_auth::{Principal, Role};
 use clientele_avatars::AvatarBucket;
 use clientele_core::{BusinessId, ClientName, Scope, Timestamp};
+use clientele_http::idempotency::Idempotency;
 use clientele_http::{Authenticator, HttpFunction};
 use clientele_operations::Context;
 use clientele_operations::data::DataPolicy;
@@ -139,14 +140,23 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     clientele_stack::create_event_bus(&aws_sdk_eventbridge::Client::new(&moto), &bus)
         .await
         .unwrap();
-    let as_admin = |call: Call| call.authorized_as(&admin).to_request();
+    // Every POST is sent with its own Idempotency-Key, as a careful client sends it.
+    let as_admin = |call: Call| {
+        let call = if call.method() == "POST" {
+            call.header("Idempotency-Key", &uuid::Uuid::new_v4().to_string())
+        } else {
+            call
+        };
+        call.authorized_as(&admin).to_request()
+    };
 
     let context = |recorded: &Recorded| Context {
         store: recorded.store.clone(),
         clock: clock.clone(),
     };
     let customers = recorded(&table).await;
-    // Every route function spends from the request budget, as deployed.
+    // Every route function spends from the request budget and keeps the
+    // answers of keyed POSTs, as deployed.
     let budget = |recorded: &Recorded| {
         RequestBudget::new(
             recorded.store.clone(),
@@ -155,6 +165,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         )
         .unwrap()
     };
+    let kept = |recorded: &Recorded| Idempotency::new(recorded.store.clone());
     let customers_app = customers::routes()
         .serve(
             Arc::new(customers::App {
@@ -164,15 +175,18 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
             }),
             Authenticator::Gateway,
         )
-        .with_budget(budget(&customers));
+        .with_budget(budget(&customers))
+        .with_idempotency(kept(&customers));
     let tags = recorded(&table).await;
     let tags_app = tags::routes()
         .serve(context(&tags), Authenticator::Gateway)
-        .with_budget(budget(&tags));
+        .with_budget(budget(&tags))
+        .with_idempotency(kept(&tags));
     let notes = recorded(&table).await;
     let notes_app = notes::routes()
         .serve(context(&notes), Authenticator::Gateway)
-        .with_budget(budget(&notes));
+        .with_budget(budget(&notes))
+        .with_idempotency(kept(&notes));
     let gdpr = recorded(&table).await;
     let gdpr_app = gdpr::routes()
         .serve(
@@ -184,7 +198,8 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
             }),
             Authenticator::Gateway,
         )
-        .with_budget(budget(&gdpr));
+        .with_budget(budget(&gdpr))
+        .with_idempotency(kept(&gdpr));
     let send =
         async |function: &HttpFunction, call: Call| TestResponse::read(function.handle(as_admin(call)).await).await;
     let customer = |call: Call| send(&customers_app, call);
@@ -499,10 +514,17 @@ fn no_function_may_write_keys_of_a_kind_it_does_not_own() {
         ("GdprFunction", &["CLIENT#x"]),
         (
             "InboundFunction",
-            &["CLIENT#x", "TAG#x", "ERASURE#x", "DELETED#x", "BUDGET#x"],
+            &[
+                "CLIENT#x",
+                "TAG#x",
+                "ERASURE#x",
+                "DELETED#x",
+                "BUDGET#x",
+                "IDEMPOTENCY#x",
+            ],
         ),
         ("SweeperFunction", &["CLIENT#x", "BUSINESS#x", "ERASURE#x", "BUDGET#x"]),
-        ("AuthCheckFunction", &["CLIENT#x", "CUSTOMER#x"]),
+        ("AuthCheckFunction", &["CLIENT#x", "CUSTOMER#x", "IDEMPOTENCY#x"]),
     ];
     for (function, keys) in forbidden {
         let statements = template.function_statements(function);

@@ -18,6 +18,7 @@ mod delivery;
 mod events;
 mod gdpr;
 mod iam;
+mod idempotency;
 mod inbound;
 mod lifecycle;
 mod list;

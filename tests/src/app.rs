@@ -20,6 +20,7 @@ use clientele_auth::{
 };
 use clientele_avatars::AvatarBucket;
 use clientele_core::{BusinessId, Client, ClientName, Scope, Timestamp};
+use clientele_http::idempotency::Idempotency;
 use clientele_http::{Authenticator, HttpFunction, RouteSpec};
 use clientele_operations::Context;
 use clientele_stack::{Template, create_table};
@@ -134,25 +135,29 @@ pub struct Functions {
 
 impl Functions {
     fn new(context: &Context, avatars: &AvatarBucket, auth: Authenticator) -> Self {
+        // Every route function keeps the answers of keyed POSTs, told the time by the test's clock.
+        let kept = |function: HttpFunction| {
+            function.with_idempotency(Idempotency::new(context.store.clone()).with_clock(context.clock.clone()))
+        };
         Self {
-            customers: customers::routes().serve(
+            customers: kept(customers::routes().serve(
                 Arc::new(customers::App {
                     context: context.clone(),
                     files: avatars.clone(),
                     settings: customers::Settings::default(),
                 }),
                 auth.clone(),
-            ),
-            tags: tags::routes().serve(context.clone(), auth.clone()),
-            notes: notes::routes().serve(context.clone(), auth.clone()),
-            gdpr: gdpr::routes().serve(
+            )),
+            tags: kept(tags::routes().serve(context.clone(), auth.clone())),
+            notes: kept(notes::routes().serve(context.clone(), auth.clone())),
+            gdpr: kept(gdpr::routes().serve(
                 Arc::new(gdpr::App {
                     context: context.clone(),
                     files: avatars.clone(),
                     settings: gdpr::Settings::default(),
                 }),
                 auth,
-            ),
+            )),
             service: service::function(),
         }
     }

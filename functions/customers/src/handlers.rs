@@ -19,7 +19,7 @@ use clientele_core::{
 use clientele_http::response::{PageBody, empty, json, tagged, with_header};
 use clientele_http::{
     ApiError, Caller, IfMatch, IfNoneMatch, JsonObject, MergePatch, OptionalJsonObject, PathId, QueryReader, Response,
-    State,
+    State, about,
 };
 use clientele_operations::customers::{self, Guards};
 use clientele_operations::views::{CustomerView, StatisticsView};
@@ -73,11 +73,8 @@ pub async fn create(
     let customer = customers::create(&app.context.store, &actor, new).await?;
     tracing::info!(customer_id = %customer.id, "customer created");
     let location = format!("/api/customers/{}", customer.id);
-    Ok(with_header(
-        shown(StatusCode::CREATED, &customer, &caller),
-        LOCATION,
-        &location,
-    ))
+    let response = with_header(shown(StatusCode::CREATED, &customer, &caller), LOCATION, &location);
+    Ok(about(response, customer.id))
 }
 
 /// `GET /api/customers/{customer_id}`: 200 with `ETag`, or 304 when

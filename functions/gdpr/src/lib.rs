@@ -30,7 +30,7 @@ use clientele_core::gdpr::{ErasureReceipt, GdprRequest};
 use clientele_core::{OperationError, StoreError};
 use clientele_http::body::JSON;
 use clientele_http::response::{json, with_header};
-use clientele_http::{ApiError, Caller, HttpFunction, JsonObject, POST, Response, Routes, State};
+use clientele_http::{ApiError, Caller, HttpFunction, JsonObject, POST, Response, Routes, State, about};
 use clientele_operations::FileContext;
 use clientele_operations::deletion;
 use clientele_operations::erasure::{self, Erasure, export_prefix};
@@ -146,7 +146,7 @@ pub async fn export(
             }),
         )
     };
-    Ok(with_header(response, CACHE_CONTROL, "no-store"))
+    Ok(about(with_header(response, CACHE_CONTROL, "no-store"), customer.id))
 }
 
 /// What `POST /api/gdpr/delete` answers.

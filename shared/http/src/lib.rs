@@ -24,6 +24,7 @@
 pub mod auth;
 pub mod body;
 pub mod extract;
+pub mod idempotency;
 pub mod problem;
 pub mod query;
 pub mod response;
@@ -33,6 +34,7 @@ pub use auth::Authenticator;
 pub use axum::extract::State;
 pub use axum::response::Response;
 pub use extract::{Caller, IfMatch, IfNoneMatch, JsonObject, JsonValue, MergePatch, OptionalJsonObject, PathId};
+pub use idempotency::{AnswerAbout, about};
 pub use problem::{ApiError, FieldProblem, Location, PROBLEM_JSON, Problem};
 pub use query::QueryReader;
 pub use routing::{DELETE, GET, HttpFunction, PATCH, POST, PUT, RouteSpec, Routes, Verb};

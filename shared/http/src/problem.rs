@@ -144,6 +144,17 @@ pub enum ApiError {
         /// Seconds until the window ends.
         retry_after: u64,
     },
+    /// Another request with the same `Idempotency-Key` is running now.
+    #[error("a request with this Idempotency-Key is still running; retry after {retry_after} second")]
+    IdempotencyKeyInUse {
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
+    /// The `Idempotency-Key` was first used for another request.
+    #[error(
+        "this Idempotency-Key was first used for another request (another path or body); use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
     /// A dependency failed; nothing was changed.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -164,7 +175,8 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::IdempotencyKeyInUse { .. } => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::RateLimited { .. } | ApiError::BudgetSpent { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -185,6 +197,8 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
+            ApiError::IdempotencyKeyInUse { .. } => ("idempotency-key-in-use", "Idempotency key in use"),
+            ApiError::IdempotencyKeyReused => ("idempotency-key-reused", "Idempotency key reused"),
             ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::BudgetSpent { .. } => ("budget-spent", "Request budget spent"),
@@ -247,7 +261,9 @@ impl IntoResponse for ApiError {
                     headers.insert(ALLOW, value);
                 }
             }
-            ApiError::RateLimited { retry_after } | ApiError::BudgetSpent { retry_after, .. } => {
+            ApiError::RateLimited { retry_after }
+            | ApiError::BudgetSpent { retry_after, .. }
+            | ApiError::IdempotencyKeyInUse { retry_after } => {
                 headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             ApiError::Unavailable(_) => {

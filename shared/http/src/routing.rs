@@ -15,7 +15,9 @@
 //!   call to DynamoDB or Secrets Manager (in the cloud its refusal is in the
 //!   authorizer's context);
 //! - then it spends one request of the caller's business (and client) from
-//!   the request budget, or answers 429 with `Retry-After`.
+//!   the request budget, or answers 429 with `Retry-After`;
+//! - a `POST` sent with an `Idempotency-Key` runs once per key, and its
+//!   retries get its first answer ([`crate::idempotency`]).
 //!
 //! All of them are problem+json.
 
@@ -39,6 +41,7 @@ use lambda_http::http::uri::{PathAndQuery, Uri};
 use tower::ServiceExt;
 
 use crate::auth::{Authenticator, require};
+use crate::idempotency::Idempotency;
 use crate::problem::ApiError;
 
 /// The methods a route may have.
@@ -171,7 +174,9 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         H: Handler<T, S>,
         T: 'static,
     {
-        let gated = handler.layer(from_fn(move |request: Request, next: Next| gate(access, request, next)));
+        let gated = handler.layer(from_fn(move |request: Request, next: Next| {
+            gate(access, (method == POST).then_some(path), request, next)
+        }));
         self.add(
             RouteSpec {
                 method,
@@ -230,8 +235,12 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         sdk: &SdkConfig,
     ) -> Result<HttpFunction, ConfigError> {
         let budget = RequestBudget::from_env(env, store.clone())?;
+        let idempotency = Idempotency::new(store.clone());
         let auth = Authenticator::from_env(env, sdk, store).await?;
-        Ok(self.serve(state, auth).with_budget(budget))
+        Ok(self
+            .serve(state, auth)
+            .with_budget(budget)
+            .with_idempotency(idempotency))
     }
 
     /// The function that serves these routes with `state`, its callers found
@@ -251,6 +260,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
             router: router.fallback(not_found).with_state(state),
             auth,
             budget: None,
+            idempotency: None,
             routes: self.specs.into(),
         }
     }
@@ -281,8 +291,9 @@ async fn not_found(request: Request) -> Response {
 }
 
 /// A route's gate: the caller, and the access the route needs, before its
-/// handler reads anything.
-async fn gate(access: Access, mut request: Request, next: Next) -> Response {
+/// handler reads anything. `post_path` is the route's path when it is a
+/// `POST`, which runs once per `Idempotency-Key`.
+async fn gate(access: Access, post_path: Option<&'static str>, mut request: Request, next: Next) -> Response {
     let Some(auth) = request.extensions().get::<Authenticator>().cloned() else {
         return ApiError::Internal("the route's function has no authenticator".into()).into_response();
     };
@@ -298,8 +309,23 @@ async fn gate(access: Access, mut request: Request, next: Next) -> Response {
     {
         return spent.into_response();
     }
-    request.extensions_mut().insert(principal);
-    next.run(request).await
+    request.extensions_mut().insert(principal.clone());
+    match (post_path, request.extensions().get::<Arc<Idempotency>>().cloned()) {
+        (Some(route), Some(idempotency)) => {
+            let customer = path_parameter(route, request.uri().path(), "customer_id").and_then(|id| id.parse().ok());
+            idempotency.run(&principal, customer, request, next).await
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// The segment of `path` that stands where the route's path has `{name}`.
+fn path_parameter<'a>(route: &str, path: &'a str, name: &str) -> Option<&'a str> {
+    let wanted = format!("{{{name}}}");
+    normalised(route)
+        .split('/')
+        .zip(normalised(path).split('/'))
+        .find_map(|(w, given)| (w == wanted).then_some(given))
 }
 
 /// One request of the caller's business, and of the client that makes it.
@@ -326,6 +352,7 @@ pub struct HttpFunction {
     router: Router,
     auth: Authenticator,
     budget: Option<Arc<RequestBudget>>,
+    idempotency: Option<Arc<Idempotency>>,
     routes: Arc<[RouteSpec]>,
 }
 
@@ -345,6 +372,13 @@ impl HttpFunction {
         self
     }
 
+    /// The same function, keeping the answers of `POST` requests sent with
+    /// an `Idempotency-Key` in `idempotency`.
+    pub fn with_idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = Some(Arc::new(idempotency));
+        self
+    }
+
     /// Answers one request.
     pub async fn handle(&self, mut request: lambda_http::Request) -> Response {
         let requested = request.uri().path().to_owned();
@@ -352,6 +386,9 @@ impl HttpFunction {
         request.extensions_mut().insert(self.auth.clone());
         if let Some(budget) = &self.budget {
             request.extensions_mut().insert(budget.clone());
+        }
+        if let Some(idempotency) = &self.idempotency {
+            request.extensions_mut().insert(idempotency.clone());
         }
         request.extensions_mut().insert(RequestedPath(requested));
         match self.router.clone().oneshot(request).await {
@@ -415,6 +452,17 @@ mod tests {
         assert!(collection.matches_path("/api/customers"));
         assert!(collection.matches_path("/api/customers/"));
         assert!(!collection.matches_path("/api/customersx"));
+    }
+
+    #[test]
+    fn a_path_parameter_is_the_segment_in_its_place() {
+        let route = "/api/customers/{customer_id}/notes";
+        assert_eq!(
+            path_parameter(route, "/api/customers/abc/notes/", "customer_id"),
+            Some("abc")
+        );
+        assert_eq!(path_parameter(route, "/api/customers/abc/notes", "note_id"), None);
+        assert_eq!(path_parameter("/api/customers/", "/api/customers", "customer_id"), None);
     }
 
     #[test]

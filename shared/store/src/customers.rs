@@ -12,7 +12,7 @@ use clientele_core::{
 use crate::DynamoStore;
 use crate::cursor;
 use crate::errors::classify;
-use crate::items::{self, Item, claim_item, customer_from, customer_item, entity, event_item};
+use crate::items::{self, Item, claim_item, companion, customer_from, customer_item, entity, event_item};
 use crate::keys::{self, Key, attr, index};
 use crate::transact::{Write, transact};
 
@@ -292,10 +292,8 @@ impl DynamoStore {
             if sk == keys::PROFILE {
                 continue;
             }
-            if text(attr::ENTITY).as_deref() == Some(entity::TAG)
-                && let Some(tag_id) = text("id").and_then(|t| t.parse().ok())
-            {
-                children.push(keys::tag_by_id(tag_id));
+            if let Some((_, companion)) = companion(&item) {
+                children.push(companion);
             }
             children.push(Key { pk, sk });
         }

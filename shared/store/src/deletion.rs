@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
 use crate::errors::classify;
-use crate::items::{Item, entity, from_item, to_item};
+use crate::items::{Item, companion, entity, from_item, to_item};
 use crate::keys::{self, Key, attr};
 
 /// Items read (and then deleted) per page of a sweep.
@@ -99,7 +99,7 @@ impl DynamoStore {
                     .table_name(self.table.as_ref())
                     .key_condition_expression("pk = :pk")
                     .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                    .projection_expression("pk, sk, entity, id")
+                    .projection_expression("pk, sk, entity, id, key_id")
                     .consistent_read(true)
                     .limit(SWEEP_PAGE)
                     .send()
@@ -117,17 +117,16 @@ impl DynamoStore {
                         continue;
                     };
                     let kind = text(attr::ENTITY).unwrap_or_else(|| "Unknown".to_owned());
-                    if kind == entity::TAG
-                        && let Some(tag) = text("id").and_then(|t| t.parse().ok())
-                    {
-                        copies.push(keys::tag_by_id(tag));
-                        *swept.removed.entry(entity::TAG_BY_ID.to_owned()).or_insert(0) += 1;
+                    if let Some((companion_kind, companion)) = companion(item) {
+                        copies.push(companion);
+                        *swept.removed.entry(companion_kind.to_owned()).or_insert(0) += 1;
                     }
                     own.push(Key { pk, sk });
                     *swept.removed.entry(kind).or_insert(0) += 1;
                 }
-                // A tag's copy goes before the tag: a sweep cut short between
-                // the two finds the tag, and through it the copy, again.
+                // A tag's copy (or a kept answer) goes before the item that
+                // leads to it: a sweep cut short between the two finds the
+                // item, and through it the copy, again.
                 self.delete_in_batches(copies).await?;
                 self.delete_in_batches(own).await?;
             }

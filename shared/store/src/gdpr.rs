@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::DynamoStore;
-use crate::items::{EventItem, Item, claimed_customer, entity, event_from, from_item, note_from, tag_from, to_item};
+use crate::items::{
+    EventItem, Item, claimed_customer, companion, entity, event_from, from_item, note_from, tag_from, to_item,
+};
 use crate::keys::{self, Key, attr};
 use crate::transact::{Write, transact};
 
@@ -143,7 +145,7 @@ impl DynamoStore {
     /// Everything the table holds about `customer`.
     pub async fn holdings(&self, customer: &Customer) -> Result<Holdings, StoreError> {
         let mut items = Vec::new();
-        let mut tag_ids = Vec::new();
+        let mut companions = Vec::new();
         let own = self.partition(keys::customer_partition(customer.id)).await?;
         let outbox = self.partition(keys::outbox_partition(customer.id)).await?;
         for item in own.into_iter().chain(outbox) {
@@ -152,10 +154,8 @@ impl DynamoStore {
                 continue;
             };
             let kind = text(attr::ENTITY).unwrap_or_else(|| "Unknown".to_owned());
-            if kind == entity::TAG
-                && let Some(id) = text("id").and_then(|id| id.parse().ok())
-            {
-                tag_ids.push(id);
+            if let Some((_, companion)) = companion(&item) {
+                companions.push(companion);
             }
             items.push(Held {
                 key: Key { pk, sk },
@@ -168,8 +168,7 @@ impl DynamoStore {
             keys::email_claim(customer.business_id, &customer.email.folded()),
             keys::user_claim(customer.business_id, customer.user_id),
         ];
-        let copies = tag_ids.into_iter().map(keys::tag_by_id);
-        for key in claims.into_iter().chain(copies) {
+        for key in claims.into_iter().chain(companions) {
             if let Some(item) = self.get_item(key.clone()).await? {
                 let kind = item
                     .get(attr::ENTITY)

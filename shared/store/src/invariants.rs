@@ -54,6 +54,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::AUDIT,
     crate::gdpr::RECEIPT,
     crate::budget::BUDGET,
+    crate::idempotency::RECORD,
+    crate::idempotency::POINTER,
     crate::migrations::STATE_ENTITY,
 ];
 

@@ -60,6 +60,21 @@ pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, S
     serde_dynamo::from_item(item).map_err(corrupt)
 }
 
+/// The item kept outside a customer's partition that goes with `item` of
+/// that partition, and its kind: a tag's copy under the tag's id, or the
+/// kept answer an idempotency pointer points at.
+pub(crate) fn companion(item: &Item) -> Option<(&'static str, Key)> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    match text(keys::attr::ENTITY)?.as_str() {
+        entity::TAG => {
+            let tag = text("id")?.parse().ok()?;
+            Some((entity::TAG_BY_ID, keys::tag_by_id(tag)))
+        }
+        crate::idempotency::POINTER => Some((crate::idempotency::RECORD, keys::idempotency_record(text("key_id")?))),
+        _ => None,
+    }
+}
+
 /// A customer's record, with its index keys.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct CustomerItem {

@@ -15,6 +15,8 @@
 //! | note            | `CUSTOMER#<customer_id>`           | `NOTE#<note_id>`            |
 //! | fact counted    | `CUSTOMER#<customer_id>`           | `FACT#<kind>#<fact id>`     |
 //! | erasure receipt | `ERASURE#<customer_id>`            | `RECEIPT`                   |
+//! | kept answer     | `IDEMPOTENCY#<key id>`             | `RECORD`                    |
+//! | its pointer     | `CUSTOMER#<customer_id>`           | `IDEMPOTENCY#<key id>`      |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -151,6 +153,23 @@ pub fn counts(customer: CustomerId) -> Key {
     Key {
         pk: customer_partition(customer),
         sk: "COUNTS".to_owned(),
+    }
+}
+
+/// The kept answer of a request sent with an idempotency key (`key_id`
+/// names the business, the caller and the key).
+pub fn idempotency_record(key_id: &str) -> Key {
+    Key {
+        pk: format!("IDEMPOTENCY#{key_id}"),
+        sk: "RECORD".to_owned(),
+    }
+}
+
+/// The pointer from a customer's partition to a kept answer about it.
+pub fn idempotency_pointer(customer: CustomerId, key_id: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("IDEMPOTENCY#{key_id}"),
     }
 }
 

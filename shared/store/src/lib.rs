@@ -15,6 +15,7 @@ pub mod deletion;
 mod errors;
 pub mod facts;
 pub mod gdpr;
+pub mod idempotency;
 pub mod invariants;
 pub mod items;
 pub mod keys;
