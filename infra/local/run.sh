@@ -3,7 +3,8 @@
 #
 # Starts DynamoDB Local and moto on 127.0.0.1, creates the table, event bus and
 # signing secret from infra/template.yaml, serves every function with
-# `cargo lambda watch` on http://127.0.0.1:$API_PORT with the real paths, and
+# `cargo lambda watch` on http://127.0.0.1:$API_PORT with the real paths
+# (several instances of each route function, built once), and
 # feeds the table's stream to the publisher, whose events reach a local queue
 # that `make events` prints.
 # Data persists in .local/data (`make reset` wipes it). Ctrl-C stops
@@ -90,10 +91,17 @@ if [[ -z "${DATA_REQUESTERS:-}" ]]; then
 fi
 export DATA_REQUESTERS
 
-# cargo lambda watch routes by the template's routes (clientele local-router).
+# cargo lambda watch emulates Lambda's APIs and routes HTTP requests by the
+# template's routes (clientele local-router); the functions themselves run
+# from the build above (clientele local-functions): two instances of each
+# route function, so that requests made at once are served at once, each
+# restarted if it stops. Code changes take a restart of `make run`.
 "$clientele" local-router >"$local_dir/router.toml"
-"$local_dir/venv/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
-    --global "$local_dir/router.toml" "${dev_build[@]}" &
+"$local_dir/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \
+    --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --timeout "${LOCAL_TIMEOUT_SECONDS:-30}" \
+    --global "$local_dir/router.toml" &
+pids+=($!)
+"$clientele" local-functions --port "$API_PORT" --instances "${LOCAL_INSTANCES:-2}" &
 pids+=($!)
 
 # Lambda's event source mappings, locally: the stream to the publisher and the sweeper.

@@ -17,6 +17,10 @@
 //!   against DynamoDB Local and moto), with a dead-letter queue for the
 //!   publisher, a queue for a local requester's data responses, and a tap: a
 //!   queue every published event reaches.
+//! - `clientele local-functions` runs every function's binary (route
+//!   functions in several instances) against the Lambda Runtime API that
+//!   `cargo lambda watch --only-lambda-apis` emulates, restarting any that
+//!   stops.
 //! - `clientele local-stream` feeds the table's stream to the publisher and
 //!   the sweeper that `cargo lambda watch` serves; `clientele local-events` prints what reached
 //!   the tap (`make events`); `clientele local-router` prints the router
@@ -24,6 +28,7 @@
 
 mod client;
 mod local_events;
+mod local_functions;
 mod local_setup;
 mod migrate;
 mod token;
@@ -146,6 +151,17 @@ enum Command {
     /// Print `cargo lambda watch`'s router, made from infra/template.yaml:
     /// each route's path to its function, anything else to the catch-all's.
     LocalRouter,
+    /// Run every function's binary, built beside this command, against the
+    /// Lambda Runtime API of `cargo lambda watch --only-lambda-apis`; an
+    /// instance that stops is started again.
+    LocalFunctions {
+        /// The port `cargo lambda watch` listens on (127.0.0.1).
+        #[arg(long, env = "API_PORT", default_value_t = 9000)]
+        port: u16,
+        /// Instances of each function with HTTP routes (event functions run one).
+        #[arg(long, default_value_t = 2)]
+        instances: usize,
+    },
     /// Print the events that reached the local tap queue since last asked.
     LocalEvents {
         /// The tap queue.
@@ -226,6 +242,17 @@ async fn main() -> ExitCode {
         }
         Command::LocalStream { table, port, state } => local_events::feed_stream(&table, port, &state).await,
         Command::LocalEvents { queue, follow } => local_events::print_events(&queue, follow).await,
+        Command::LocalFunctions { port, instances } => {
+            let here = std::env::current_exe().map_err(|e| e.to_string());
+            match (here, Template::bundled()) {
+                (Ok(exe), Ok(template)) => {
+                    let bin_dir = exe.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+                    local_functions::run(&bin_dir, port, &local_functions::plan(&template, instances)).await
+                }
+                (Err(error), _) => Err(error),
+                (_, Err(error)) => Err(error.to_string()),
+            }
+        }
         Command::LocalRouter => Template::bundled()
             .map(|template| print!("{}", template.watch_router_toml()))
             .map_err(|e| e.to_string()),
