@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke bench build deploy token client invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz bench build deploy token client invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -52,7 +52,7 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching; QUEUE=clientele-data-responses for data responses).
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow) $(if $(QUEUE),--queue $(QUEUE))
 
-test: tools lint checks unit smoke ## Every check and test: formatting, clippy, the template's checks, unit, integration and smoke tests.
+test: tools lint checks unit smoke fuzz ## Every check and test: formatting, clippy, the template's checks, unit, integration, smoke tests and contract fuzzing.
 
 lint: ## Formatting and clippy (warnings are errors).
 	$(CARGO) fmt --all -- --check
@@ -73,6 +73,9 @@ unit: ## Unit tests and the integration tests (which start DynamoDB Local and mo
 
 smoke: tools ## Run the README's walkthrough against a real `make run` on spare ports.
 	@infra/local/smoke.sh
+
+fuzz: tools ## Contract fuzzing: the OpenAPI document validated, then schemathesis over it against a real `make run` (minutes).
+	@infra/local/fuzz.sh
 
 bench: tools ## Cold start, warm latency and peak memory of every function (release build): prints a table.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) CARGO="$(CARGO)" bench/cold-start.sh

@@ -98,7 +98,7 @@ export DATA_REQUESTERS
 # restarted if it stops. Code changes take a restart of `make run`.
 "$clientele" local-router >"$local_dir/router.toml"
 "$local_dir/venv/bin/cargo-lambda" lambda watch --only-lambda-apis --ignore-changes \
-    --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --timeout "${LOCAL_TIMEOUT_SECONDS:-30}" \
+    --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
     --global "$local_dir/router.toml" &
 pids+=($!)
 "$clientele" local-functions --port "$API_PORT" --instances "${LOCAL_INSTANCES:-2}" &

@@ -7,39 +7,15 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-api=${SMOKE_API_PORT:-19000}
-ddb=${SMOKE_DYNAMODB_PORT:-18000}
-moto=${SMOKE_MOTO_PORT:-15050}
-data=$(mktemp -d)
-log=$(mktemp)
 script=$(mktemp)
 
 say() { printf 'smoke: %s\n' "$*" >&2; }
 
-# A session of its own, so that stopping it is Ctrl-C for everything `make run` started.
-CLIENTELE_DATA_DIR=$data setsid make --no-print-directory run \
-    API_PORT="$api" DYNAMODB_PORT="$ddb" MOTO_PORT="$moto" >"$log" 2>&1 &
-session=$!
-finish() {
-    kill -INT -- "-$session" 2>/dev/null || true
-    wait "$session" 2>/dev/null || true
-    rm -rf "$data" "$script"
-}
-trap finish EXIT
-
-say "waiting for make run on 127.0.0.1:$api"
-for _ in $(seq 1 600); do
-    if curl -sf "http://127.0.0.1:$api/health" >/dev/null 2>&1; then
-        break
-    fi
-    if ! kill -0 "$session" 2>/dev/null; then
-        cat "$log" >&2
-        say "make run stopped"
-        exit 1
-    fi
-    sleep 0.5
-done
-curl -sf "http://127.0.0.1:$api/health" >/dev/null || { cat "$log" >&2; say "no answer on /health"; exit 1; }
+# shellcheck source=infra/local/stack.sh
+source infra/local/stack.sh
+start_stack smoke "${SMOKE_API_PORT:-19000}" "${SMOKE_DYNAMODB_PORT:-18000}" "${SMOKE_MOTO_PORT:-15050}"
+stack_cleanup+=("$script")
+log=$stack_log
 
 awk '/^<!-- smoke -->/ { take = 1; next }
      take && /^```sh/ { inside = 1; next }

@@ -3,6 +3,8 @@
 #   .local/venv      cargo-lambda and moto, from PyPI (infra/local/requirements.txt)
 #   .local/checks    the template's checks: SAM CLI, cfn-lint, checkov, from
 #                    PyPI (infra/requirements-checks.txt)
+#   .local/fuzz      schemathesis, the contract fuzzer, from PyPI
+#                    (infra/local/requirements-fuzz.txt)
 #   .local/dynamodb  Amazon DynamoDB Local, from the npm package
 #                    amplify-dynamodb-simulator (pinned, integrity-checked), and
 #                    the loopback launcher compiled against it.
@@ -38,6 +40,7 @@ python_tools() { # <venv> <requirements file> <what>
 }
 python_tools "$local_dir/venv" "$here/requirements.txt" "cargo-lambda and moto"
 python_tools "$local_dir/checks" "$root/infra/requirements-checks.txt" "the SAM CLI, cfn-lint and checkov"
+python_tools "$local_dir/fuzz" "$here/requirements-fuzz.txt" "schemathesis"
 
 # DynamoDB Local: its licence forbids committing the jar, so it is fetched here.
 ddb=$local_dir/dynamodb

@@ -196,7 +196,16 @@ async fn bad_parameters_are_named_together() {
         response.problem_fields(),
         ["limit", "status", "customer_type", "email", "colour"]
     );
-    for query in ["limit=101", "limit=-1", "limit=abc", "name_prefix="] {
+    // A name prefix is read as a name is: no control, bidirectional or invisible characters.
+    for query in [
+        "limit=101",
+        "limit=-1",
+        "limit=abc",
+        "name_prefix=",
+        "name_prefix=%C3%97%C2%9B",
+        "name_prefix=a%E2%80%AE",
+        "name_prefix=%20%20",
+    ] {
         let response = app
             .send(Call::get(&format!("/api/customers?{query}")).bearer(&app.token(Role::Viewer)))
             .await;

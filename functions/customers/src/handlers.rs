@@ -9,7 +9,7 @@ use lambda_http::http::header::{CACHE_CONTROL, LOCATION};
 use serde::Serialize;
 
 use clientele_auth::{Access, Principal};
-use clientele_core::contact::fold;
+use clientele_core::contact::FullName;
 use clientele_core::lifecycle::{Action, Reason};
 use clientele_core::validation::ObjectReader;
 use clientele_core::{
@@ -112,10 +112,14 @@ fn page_size(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A name prefix is read as a full name is (1 to 200 characters, none of
+/// them control, bidirectional or invisible), then folded as names are.
 fn name_prefix(text: &str) -> Result<String, &'static str> {
-    let folded = fold(text);
-    if folded.is_empty() || folded.chars().count() > clientele_core::contact::FULL_NAME_MAX_CHARS {
-        return Err("must be 1 to 200 characters");
+    let name = FullName::parse(text)
+        .map_err(|_| "must be 1 to 200 characters, without control, bidirectional or invisible characters")?;
+    let folded = name.folded();
+    if folded.is_empty() {
+        return Err("must be 1 to 200 characters, without control, bidirectional or invisible characters");
     }
     Ok(folded)
 }

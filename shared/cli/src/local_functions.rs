@@ -57,7 +57,10 @@ pub async fn run(bin_dir: &Path, port: u16, served: &[Served]) -> Result<(), Str
     for function in served {
         let path = bin_dir.join(&function.binary);
         if !path.is_file() {
-            return Err(format!("{} is not built: run `make run`, which builds it", path.display()));
+            return Err(format!(
+                "{} is not built: run `make run`, which builds it",
+                path.display()
+            ));
         }
     }
     let (stop, stopping) = watch::channel(false);
@@ -87,6 +90,14 @@ pub async fn run(bin_dir: &Path, port: u16, served: &[Served]) -> Result<(), Str
 /// One instance: started, and started again whenever it stops, until told to stop.
 async fn keep_running(binary: PathBuf, name: String, instance: usize, port: u16, mut stopping: watch::Receiver<bool>) {
     while !*stopping.borrow() {
+        // The Runtime API first: an instance started before it listens
+        // would only fail to connect.
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = stopping.changed() => return,
+            }
+        }
         let started = Command::new(&binary)
             .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{name}"))
             .env("AWS_LAMBDA_FUNCTION_NAME", &name)

@@ -225,7 +225,7 @@ impl UpdateRequest {
         let changes = r.object("changes", true);
         let expected_version = match detail.get("expectedVersion") {
             None | Some(Value::Null) => None,
-            Some(v) => match v.as_u64() {
+            Some(v) => match crate::validation::whole_number(v).and_then(|n| u64::try_from(n).ok()) {
                 Some(version) if version >= 1 => Some(version),
                 _ => {
                     r.errors

@@ -160,7 +160,7 @@ impl<'a> ObjectReader<'a> {
     pub fn optional_integer(&mut self, field: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
         match self.object.get(field) {
             None | Some(Value::Null) => None,
-            Some(value) => match value.as_i64() {
+            Some(value) => match whole_number(value) {
                 Some(n) if range.contains(&n) => Some(n),
                 _ => {
                     let (low, high) = (range.start(), range.end());
@@ -230,11 +230,32 @@ impl<'a> ObjectReader<'a> {
     }
 }
 
+/// A JSON number that is a whole number, as JSON Schema counts one: `3`,
+/// and `3.0` too (a number with a zero fraction is an integer), within the
+/// range a double holds exactly (±2^53). Anything else is `None`.
+pub fn whole_number(value: &Value) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if let Some(n) = value.as_i64() {
+        return Some(n);
+    }
+    let n = value.as_f64()?;
+    (n.fract() == 0.0 && n.abs() <= EXACT).then_some(n as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::object;
     use serde_json::json;
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_zero_fraction() {
+        assert_eq!(whole_number(&json!(3)), Some(3));
+        assert_eq!(whole_number(&json!(-1539.0)), Some(-1539));
+        assert_eq!(whole_number(&json!(1.5)), None);
+        assert_eq!(whole_number(&json!(1e300)), None);
+        assert_eq!(whole_number(&json!("3")), None);
+    }
 
     fn non_empty(s: &str) -> Result<String, &'static str> {
         if s.is_empty() {

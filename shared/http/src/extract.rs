@@ -151,17 +151,70 @@ impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
     }
 }
 
+/// The entity tags of every `name` header, as written (`"3"`, `W/"3"`), or
+/// `*`: RFC 9110's `#entity-tag` list, whose tags may hold commas.
 fn header_list(headers: &HeaderMap, name: HeaderName) -> Result<Option<Vec<String>>, ApiError> {
     let mut items = Vec::new();
     for value in headers.get_all(&name) {
-        let text = value.to_str().map_err(|_| invalid_header(&name))?;
-        items.extend(
-            text.split(',')
-                .map(|item| item.trim().to_owned())
-                .filter(|i| !i.is_empty()),
-        );
+        let tags = entity_tags(value.as_bytes()).ok_or_else(|| invalid_header(&name))?;
+        items.extend(tags);
     }
     Ok((!items.is_empty()).then_some(items))
+}
+
+/// One header value read as `*` or a list of entity tags: `[W/]"<etagc>*"`,
+/// separated by commas and optional whitespace, where an `etagc` is any
+/// visible character but `"` (or a byte of obs-text). `None` when it is
+/// neither.
+fn entity_tags(value: &[u8]) -> Option<Vec<String>> {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let trimmed: Vec<u8> = {
+        let start = value.iter().position(|b| !is_space(b)).unwrap_or(value.len());
+        let end = value.iter().rposition(|b| !is_space(b)).map_or(start, |e| e + 1);
+        value[start..end].to_vec()
+    };
+    if trimmed == b"*" {
+        return Some(vec!["*".to_owned()]);
+    }
+    let mut tags = Vec::new();
+    let mut at = 0;
+    let rest = |at: usize| &trimmed[at..];
+    loop {
+        while at < trimmed.len() && (is_space(&trimmed[at]) || trimmed[at] == b',') {
+            at += 1;
+        }
+        if at == trimmed.len() {
+            return Some(tags);
+        }
+        let start = at;
+        if rest(at).starts_with(b"W/") {
+            at += 2;
+        }
+        if trimmed.get(at) != Some(&b'"') {
+            return None;
+        }
+        at += 1;
+        while let Some(&byte) = trimmed.get(at) {
+            if byte == b'"' {
+                break;
+            }
+            if !(byte == 0x21 || (0x23..=0x7e).contains(&byte) || byte >= 0x80) {
+                return None;
+            }
+            at += 1;
+        }
+        if trimmed.get(at) != Some(&b'"') {
+            return None;
+        }
+        at += 1;
+        tags.push(String::from_utf8_lossy(&trimmed[start..at]).into_owned());
+        while at < trimmed.len() && is_space(&trimmed[at]) {
+            at += 1;
+        }
+        if at < trimmed.len() && trimmed[at] != b',' {
+            return None;
+        }
+    }
 }
 
 fn invalid_header(name: &HeaderName) -> ApiError {
@@ -263,6 +316,33 @@ mod tests {
             Some(Precondition::Versions(vec![]))
         );
         assert!(if_match(&headers(IF_MATCH, &["3"])).is_err());
+        assert_eq!(
+            if_match(&headers(IF_MATCH, &["\"w,%_?qovN\", \"7\""])).unwrap(),
+            Some(Precondition::Versions(vec![7])),
+            "a tag may hold a comma"
+        );
+        assert_eq!(
+            if_match(&headers(IF_MATCH, &["W/\";ec)(\""])).unwrap(),
+            Some(Precondition::Versions(vec![])),
+            "a weak tag is a tag, which never matches"
+        );
+        assert_eq!(
+            if_match(&headers(IF_MATCH, &["\"\""])).unwrap(),
+            Some(Precondition::Versions(vec![]))
+        );
+    }
+
+    #[test]
+    fn entity_tag_lists_follow_rfc_9110() {
+        assert_eq!(
+            entity_tags(b" \"1\" ,W/\"2\",, "),
+            Some(vec!["\"1\"".to_owned(), "W/\"2\"".to_owned()])
+        );
+        assert_eq!(entity_tags(b"*"), Some(vec!["*".to_owned()]));
+        for refused in [&b"3"[..], b"\"open", b"\"a\"b", b"\"a b\"", b"w/\"1\"", b"\"1\" *"] {
+            assert_eq!(entity_tags(refused), None, "{:?}", String::from_utf8_lossy(refused));
+        }
+        assert_eq!(entity_tags(b""), Some(vec![]));
     }
 
     #[test]
