@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz bench build deploy token client invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench build deploy token client invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -52,7 +52,7 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching; QUEUE=clientele-data-responses for data responses).
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow) $(if $(QUEUE),--queue $(QUEUE))
 
-test: tools lint checks unit smoke fuzz ## Every check and test: formatting, clippy, the template's checks, unit, integration, smoke tests and contract fuzzing.
+test: tools lint checks unit smoke fuzz short-load ## Every check and test: formatting, clippy, the template's checks, unit, integration and smoke tests, contract fuzzing and a short load.
 
 lint: ## Formatting and clippy (warnings are errors).
 	$(CARGO) fmt --all -- --check
@@ -76,6 +76,13 @@ smoke: tools ## Run the README's walkthrough against a real `make run` on spare 
 
 fuzz: tools ## Contract fuzzing: the OpenAPI document validated, then schemathesis over it against a real `make run` (minutes).
 	@infra/local/fuzz.sh
+
+load: tools ## A bounded load against a real `make run` (LOAD_SECONDS=60, LOAD_CLIENTS=16, LOAD_BUSINESSES=4): figures printed, then the invariant checker.
+	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) LOAD_SECONDS=$(or $(LOAD_SECONDS),60) LOAD_CLIENTS=$(or $(LOAD_CLIENTS),16) \
+		LOAD_BUSINESSES=$(or $(LOAD_BUSINESSES),4) infra/local/load.sh
+
+short-load: tools ## `make load`'s short version, as `make test` runs it: 15 s, 8 clients.
+	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) LOAD_SECONDS=15 LOAD_CLIENTS=8 LOAD_BUSINESSES=4 infra/local/load.sh
 
 bench: tools ## Cold start, warm latency and peak memory of every function (release build): prints a table.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) CARGO="$(CARGO)" bench/cold-start.sh

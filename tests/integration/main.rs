@@ -16,6 +16,7 @@ mod create;
 mod delete;
 mod delivery;
 mod events;
+mod faults;
 mod gdpr;
 mod iam;
 mod idempotency;

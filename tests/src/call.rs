@@ -182,6 +182,31 @@ impl Call {
         event
     }
 
+    /// The same call as an HTTP request to `base` (`http://127.0.0.1:9000`),
+    /// for a real `make run`.
+    pub fn to_http(&self, base: &str) -> Result<hyper::Request<http_body_util::Full<bytes::Bytes>>, String> {
+        use base64::Engine;
+        let uri = if self.query.is_empty() {
+            format!("{base}{}", self.path)
+        } else {
+            format!("{base}{}?{}", self.path, self.query)
+        };
+        let body = match (&self.body, self.base64) {
+            (Some(text), true) => base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| e.to_string())?,
+            (Some(text), false) => text.clone().into_bytes(),
+            (None, _) => Vec::new(),
+        };
+        let mut request = hyper::Request::builder().method(self.method.as_str()).uri(uri);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        request
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| e.to_string())
+    }
+
     /// The request a function receives.
     pub fn to_request(&self) -> Request {
         lambda_http::request::from_str(&self.to_event().to_string())

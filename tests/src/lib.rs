@@ -11,6 +11,7 @@ pub mod contract;
 pub mod delivery;
 pub mod fixtures;
 pub mod iam;
+pub mod load;
 pub mod logs;
 pub mod proxy;
 pub mod services;

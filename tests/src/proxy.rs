@@ -4,7 +4,6 @@
 //! a successful answer, as EventBridge does.
 
 use std::collections::HashSet;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -26,6 +25,10 @@ struct Faults {
     refuse_first_entry: usize,
     /// Operations that pass this many more calls, then fail until healed.
     fail_after: std::collections::HashMap<String, usize>,
+    /// Every connection is closed without an answer (a cut network, a reset).
+    cut: bool,
+    /// Every call waits this long before it is passed on.
+    delay: std::time::Duration,
 }
 
 type Failing = Arc<Mutex<Faults>>;
@@ -52,6 +55,8 @@ impl FaultyProxy {
                 tokio::spawn(async move {
                     let service =
                         service_fn(move |request| forward(request, client.clone(), upstream.clone(), failing.clone()));
+                    // A cut call ends its connection with an error: the
+                    // client sees it closed without an answer.
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -86,6 +91,24 @@ impl FaultyProxy {
         let mut faults = self.failing.lock().expect("not poisoned");
         faults.failing.remove(operation);
         faults.fail_after.remove(operation);
+    }
+
+    /// From now on, close every connection without an answer, as a cut
+    /// network or a reset does, until [`FaultyProxy::restore`].
+    pub fn cut(&self) {
+        self.failing.lock().expect("not poisoned").cut = true;
+    }
+
+    /// From now on, hold every call `delay` before passing it on.
+    pub fn delay(&self, delay: std::time::Duration) {
+        self.failing.lock().expect("not poisoned").delay = delay;
+    }
+
+    /// Undo [`FaultyProxy::cut`] and [`FaultyProxy::delay`].
+    pub fn restore(&self) {
+        let mut faults = self.failing.lock().expect("not poisoned");
+        faults.cut = false;
+        faults.delay = std::time::Duration::ZERO;
     }
 
     /// For the next `calls` `PutEvents` calls: pass on every entry but the
@@ -125,12 +148,31 @@ fn with_first_entry_refused(body: &Bytes) -> Bytes {
         .unwrap_or_else(|_| body.clone())
 }
 
+/// Why a call got no answer: the proxy was told to cut it.
+#[derive(Debug)]
+struct Cut;
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cut by the test")
+    }
+}
+
+impl std::error::Error for Cut {}
+
 async fn forward(
     request: Request<Incoming>,
     client: Client<HttpConnector, Full<Bytes>>,
     upstream: String,
     failing: Failing,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Cut> {
+    let delay = failing.lock().expect("not poisoned").delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if failing.lock().expect("not poisoned").cut {
+        return Err(Cut);
+    }
     let operation = request
         .headers()
         .get("x-amz-target")
