@@ -21,6 +21,7 @@ mod gdpr;
 mod iam;
 mod idempotency;
 mod inbound;
+mod inputs;
 mod lifecycle;
 mod list;
 mod local_stack;

@@ -525,4 +525,71 @@ mod tests {
             assert!(v.verify(token).await.is_err(), "{token:?}");
         }
     }
+
+    /// Claims of any shape: the names a token may carry, and others, with
+    /// values of any JSON type.
+    fn claims() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let value = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "\\PC{0,40}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!(["staff"])),
+            Just(serde_json::json!(["admin", 7])),
+            Just(serde_json::Value::from(BusinessId::random().to_string())),
+            Just(serde_json::Value::from(Timestamp::now().unix_seconds() + 600)),
+        ];
+        let name = prop_oneof![
+            Just("sub".to_owned()),
+            Just("business_id".to_owned()),
+            Just("roles".to_owned()),
+            Just("exp".to_owned()),
+            Just("iat".to_owned()),
+            Just("nbf".to_owned()),
+            Just("iss".to_owned()),
+            Just("aud".to_owned()),
+            "[a-z_]{1,12}",
+        ];
+        proptest::collection::btree_map(name, value, 0..10)
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().collect()))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Anything in the token's place, and tokens of any header and
+        /// claims under a signature that does not match: refused, never a panic.
+        #[test]
+        fn any_unsigned_token_is_refused(
+            raw in "\\PC{0,300}",
+            header in "\\PC{0,60}",
+            payload in claims(),
+            signature in "[A-Za-z0-9_-]{0,64}",
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let verifier = verifier(KeySet::single(key("k")));
+            let forged = format!("{}.{}.{signature}", b64(&header), b64(&payload.to_string()));
+            proptest::prop_assert!(runtime.block_on(verifier.verify(&raw)).is_err());
+            proptest::prop_assert!(runtime.block_on(verifier.verify(&forged)).is_err());
+        }
+
+        /// Claims of any shape under the right key: checked, not trusted.
+        /// A token is accepted only with every claim a principal needs.
+        #[test]
+        fn signed_claims_of_any_shape_are_checked(payload in claims()) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let k = key("k");
+            let token = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+                &payload,
+                &jsonwebtoken::EncodingKey::from_secret(k.expose()),
+            ).unwrap();
+            if let Ok(principal) = runtime.block_on(verifier(KeySet::single(k)).verify(&token)) {
+                proptest::prop_assert_eq!(payload["sub"].as_str(), Some(principal.id.as_str()));
+                proptest::prop_assert_eq!(payload["business_id"].as_str().map(str::to_owned), Some(principal.business_id.to_string()));
+                proptest::prop_assert!(!principal.roles.is_empty());
+            }
+        }
+    }
 }

@@ -115,6 +115,28 @@ mod tests {
         assert!(errors.iter().all(|e| e.location == Location::Query));
     }
 
+    proptest::proptest! {
+        /// Any query, read as a list route reads one: no panic, and every
+        /// refusal names a parameter the query has.
+        #[test]
+        fn any_query_is_read_or_refused_by_its_own_names(
+            pairs in proptest::collection::vec(("(limit|status|cursor|\\PC{0,8})", "\\PC{0,24}"), 0..8)
+        ) {
+            let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut reader = reader(&query);
+            let _ = reader.optional("limit", str::parse::<u32>);
+            let _ = reader.optional("status", |s| if s == "active" { Ok(()) } else { Err("must be active") });
+            let _ = reader.optional("cursor", |s| Ok::<_, String>(s.to_owned()));
+            reader.refuse_unknown(&["limit", "status", "cursor"]);
+            if let Err(ApiError::InvalidParameters(errors)) = reader.finish() {
+                for error in errors {
+                    proptest::prop_assert!(pairs.iter().any(|(k, _)| *k == error.field), "{} is not in the query", error.field);
+                    proptest::prop_assert!(!error.detail.is_empty());
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_good_query_reads_its_values() {
         let mut reader = reader(&[("limit", "7")]);
