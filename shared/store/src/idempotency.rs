@@ -37,9 +37,10 @@ pub const POINTER: &str = "IdempotencyPointer";
 pub const KEY_LIFETIME_SECONDS: i64 = 24 * 3_600;
 
 /// How long a request holds its key before another request with the key may
-/// run in its place: longer than any route function may run (its timeout is
-/// at most 30 seconds), so that only a request whose function died loses it.
-pub const LEASE_SECONDS: i64 = 60;
+/// run in its place: twice as long as a route function may run (the
+/// template's timeout, 15 seconds), so that only a request whose function
+/// died, or whose claim could not be given up, loses it.
+pub const LEASE_SECONDS: i64 = 30;
 
 const RUNNING: &str = "running";
 const DONE: &str = "done";
