@@ -20,6 +20,7 @@ enum Route {
     Create,
     Get,
     Update,
+    Replace,
     Delete,
     Stats,
     SetAvatar,
@@ -50,6 +51,7 @@ impl Route {
             Route::Create => ("POST", "/api/customers/"),
             Route::Get => ("GET", "/api/customers/{customer_id}"),
             Route::Update => ("PATCH", "/api/customers/{customer_id}"),
+            Route::Replace => ("PUT", "/api/customers/{customer_id}"),
             Route::Delete => ("DELETE", "/api/customers/{customer_id}"),
             Route::Stats => ("GET", "/api/customers/{customer_id}/stats"),
             Route::SetAvatar => ("POST", "/api/customers/{customer_id}/avatar"),
@@ -74,11 +76,12 @@ impl Route {
     }
 }
 
-const ROUTES: [Route; 24] = [
+const ROUTES: [Route; 25] = [
     Route::List,
     Route::Create,
     Route::Get,
     Route::Update,
+    Route::Replace,
     Route::Delete,
     Route::Stats,
     Route::SetAvatar,
@@ -150,7 +153,7 @@ const CALLERS: [Caller; 17] = [
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 24] {
+fn expected(caller: Caller) -> [u16; 25] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -163,23 +166,23 @@ fn expected(caller: Caller) -> [u16; 24] {
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 200, 200,
+            401, 401, 200, 200,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
-            200, 403, 200, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403,
-            403, 200, 200,
+            200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
+            403, 403, 200, 200,
         ],
         Caller::Staff | Caller::ActiveClient => [
-            200, 201, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 403, 403,
-            403, 200, 200,
+            200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 403,
+            403, 403, 200, 200,
         ],
         Caller::Admin => [
-            200, 201, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200, 200, 200, 200,
-            200, 200, 200,
+            200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200, 200, 200,
+            200, 200, 200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 200, 200,
+            404, 404, 200, 200,
         ],
     }
 }
@@ -303,6 +306,11 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
         Route::Create => Call::post("/api/customers/").json(&customer_body("Created In Cell")),
         Route::Get => Call::get(&item),
         Route::Update => Call::patch(&item).json(&json!({"full_name": "Changed In Cell"})),
+        Route::Replace => Call::new("PUT", &item).json(&json!({
+            "full_name": "Replaced In Cell",
+            "email": format!("replaced.{}@example.com", uuid::Uuid::new_v4().simple()),
+            "gender": "other"
+        })),
         Route::Delete => Call::delete(&item),
         Route::Stats => Call::get(&format!("{item}/stats")),
         Route::SetAvatar => Call::post(&format!("{item}/avatar"))

@@ -1,4 +1,4 @@
-//! `PATCH /api/customers/{id}`: merge patch, If-Match, email moves, rate limit.
+//! `PATCH /api/customers/{id}`: merge patch, If-Match, email moves, rate limit; and `PUT`, the full replacement with the same rules.
 
 use clientele_auth::Role;
 use clientele_core::BusinessId;
@@ -316,4 +316,100 @@ async fn a_client_that_may_only_write_gets_no_representation_back() {
         .send(Call::patch(&path).authorized_as(&reader).json(&json!({})))
         .await;
     assert_eq!(full.json()["full_name"], "Write Only");
+}
+
+async fn put(app: &TestApp, id: &str, body: &Value, if_match: Option<&str>) -> TestResponse {
+    let mut call = Call::new("PUT", &format!("/api/customers/{id}"))
+        .bearer(&app.token(Role::Staff))
+        .json(body);
+    if let Some(tag) = if_match {
+        call = call.header("If-Match", tag);
+    }
+    app.send(call).await
+}
+
+#[tokio::test]
+async fn a_put_replaces_every_writable_field_and_names_the_changed_ones() {
+    let app = TestApp::spawn().await;
+    let mut body = customer_body("Grace Hopper");
+    body["customer_type"] = json!("institution");
+    let before = app.created(&body).await;
+    assert!(!before["phone"].is_null(), "the fixture has a phone");
+    let id = id_of(&before);
+    let replacement = json!({
+        "full_name": "Grace B. Hopper",
+        "email": before["email"],
+        "gender": before["gender"]
+    });
+    let response = put(&app, &id, &replacement, Some("\"1\"")).await;
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+    assert_eq!(response.header("etag"), Some("\"2\""));
+    let after = response.json();
+    assert_eq!(after["full_name"], "Grace B. Hopper");
+    assert!(after["phone"].is_null(), "an absent phone is removed");
+    assert_eq!(after["customer_type"], "sme", "an absent type is the default");
+    assert_eq!(after["user_id"], before["user_id"]);
+    assert_eq!(get(&app, &id).await, after);
+
+    let updated: Vec<Value> = app
+        .items_of("Event")
+        .await
+        .iter()
+        .filter(|e| e["event_type"].as_s().unwrap() == "customer.updated")
+        .map(|e| serde_json::from_str(e["detail"].as_s().unwrap()).unwrap())
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(
+        updated[0]["updatedFields"],
+        json!(["full_name", "phone", "customer_type"])
+    );
+
+    let same = put(&app, &id, &replacement, None).await;
+    assert_eq!(same.status, 200);
+    assert_eq!(same.json()["version"], 2, "nothing changed, nothing written");
+}
+
+#[tokio::test]
+async fn a_put_keeps_patchs_rules() {
+    let app = TestApp::spawn().await;
+    let first = app.created(&customer_body("Ada Lovelace")).await;
+    let mut other_body = customer_body("Charles Babbage");
+    other_body["email"] = json!("charles@example.com");
+    other_body["user_id"] = json!("123e4567-e89b-12d3-a456-426614174555");
+    let other = app.created(&other_body).await;
+    let id = id_of(&first);
+    let body = |email: &str| json!({"full_name": "Ada Lovelace", "email": email, "gender": "female"});
+
+    let stale = put(&app, &id, &body("ada@example.com"), Some("\"9\"")).await;
+    assert_eq!(stale.status, 412);
+    let taken = put(&app, &id, &body("Charles@Example.com"), None).await;
+    assert_eq!(taken.status, 409);
+    assert_eq!(taken.problem_fields(), vec!["email".to_owned()]);
+    let refused = put(
+        &app,
+        &id,
+        &json!({"email": "ada@example.com", "user_id": other["user_id"], "version": 3}),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.problem_fields(),
+        vec!["full_name", "gender", "user_id", "version"]
+    );
+    assert_eq!(get(&app, &id).await, first, "nothing changed");
+
+    // The update rate is PATCH's, counted together.
+    for n in 0..5 {
+        let email = format!("ada{n}@example.com");
+        let response = if n % 2 == 0 {
+            put(&app, &id, &body(&email), None).await
+        } else {
+            patch(&app, &id, &json!({"email": email})).await
+        };
+        assert_eq!(response.status, 200, "{n}");
+    }
+    let limited = put(&app, &id, &body("ada-late@example.com"), None).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.problem(), "rate-limited");
 }

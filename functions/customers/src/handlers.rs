@@ -14,7 +14,7 @@ use clientele_core::lifecycle::{Action, Reason};
 use clientele_core::validation::ObjectReader;
 use clientele_core::{
     BusinessId, Customer, CustomerId, CustomerPatch, CustomerQuery, CustomerStatus, CustomerType, Email, NewCustomer,
-    Page, TagLabel,
+    Page, Precondition, TagLabel,
 };
 use clientele_http::response::{PageBody, empty, json, tagged, with_header};
 use clientele_http::{
@@ -199,13 +199,39 @@ pub async fn update(
     MergePatch(body): MergePatch<MAX_BODY_BYTES>,
 ) -> Result<Response, ApiError> {
     let patch = CustomerPatch::from_json(&body)?;
+    change(&app, &caller, id, precondition.as_ref(), &patch).await
+}
+
+/// `PUT /api/customers/{customer_id}`: every writable field replaced (an
+/// absent `phone` removed, an absent `customer_type` back to `sme`), with
+/// `PATCH`'s validation, `If-Match`, uniqueness and rate limit.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %id))]
+pub async fn replace(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    PathId(id): PathId<CustomerId>,
+    IfMatch(precondition): IfMatch,
+    JsonObject(body): JsonObject<MAX_BODY_BYTES>,
+) -> Result<Response, ApiError> {
+    let replacement = CustomerPatch::replacing(&body)?;
+    change(&app, &caller, id, precondition.as_ref(), &replacement).await
+}
+
+/// A patch or a replacement written, as `PATCH` and `PUT` answer it.
+async fn change(
+    app: &App,
+    caller: &Principal,
+    id: CustomerId,
+    precondition: Option<&Precondition>,
+    patch: &CustomerPatch,
+) -> Result<Response, ApiError> {
     let actor = app.context.actor(caller.business_id, &caller.qualified_id());
     let guards = Guards {
-        precondition: precondition.as_ref(),
+        precondition,
         rate: Some(&app.settings.patch_rate),
     };
-    let customer = customers::update(&app.context.store, &actor, id, &patch, guards).await?;
-    Ok(shown(StatusCode::OK, &customer, &caller))
+    let customer = customers::update(&app.context.store, &actor, id, patch, guards).await?;
+    Ok(shown(StatusCode::OK, &customer, caller))
 }
 
 /// `DELETE /api/customers/{customer_id}`: 204; the customer and everything

@@ -1,4 +1,4 @@
-//! The customers route group: customers created, read, listed, changed and
+//! The customers route group: customers created, read, listed, changed, replaced and
 //! deleted; their statistics, avatars, lifecycle and audit trail. [`routes`] is the
 //! group's table: every route's method, path, the access it needs and its
 //! handler.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use clientele_auth::Access;
 use clientele_core::Rate;
-use clientele_http::{DELETE, GET, HttpFunction, PATCH, POST, Routes};
+use clientele_http::{DELETE, GET, HttpFunction, PATCH, POST, PUT, Routes};
 use clientele_operations::FileContext;
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 
@@ -24,6 +24,7 @@ pub fn routes() -> Routes<Arc<App>> {
         .route(POST,   "/api/customers/",                         Access::Write, create)
         .route(GET,    "/api/customers/{customer_id}",            Access::Read,  get)
         .route(PATCH,  "/api/customers/{customer_id}",            Access::Write, update)
+        .route(PUT,    "/api/customers/{customer_id}",            Access::Write, replace)
         .route(DELETE, "/api/customers/{customer_id}",            Access::Admin, delete)
         .route(GET,    "/api/customers/{customer_id}/stats",      Access::Read,  stats)
         .route(POST,   "/api/customers/{customer_id}/avatar",     Access::Write, set_avatar)

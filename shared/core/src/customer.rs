@@ -281,6 +281,39 @@ impl CustomerPatch {
         })
     }
 
+    /// Reads a full replacement (`PUT`): every writable field is given, or
+    /// empty: `full_name`, `email` and `gender` are required, an absent
+    /// `phone` is removed and an absent `customer_type` is `sme`, as at
+    /// creation. What a patch refuses, a replacement refuses too.
+    pub fn replacing(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut reader = ObjectReader::new(body);
+        let full_name = reader.required("full_name", FullName::parse);
+        let email = reader.required("email", Email::parse);
+        let phone = match reader.optional("phone", Phone::parse) {
+            Some(phone) => PatchValue::Set(phone),
+            None => PatchValue::Remove,
+        };
+        let gender = reader.required("gender", Gender::from_str);
+        let customer_type = reader
+            .optional("customer_type", CustomerType::from_str)
+            .unwrap_or(CustomerType::Sme);
+        reader.refuse(
+            IMMUTABLE_FIELDS,
+            "is fixed when the customer is created and cannot be changed",
+        );
+        reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
+        reader.refuse_unknown(&known_fields(PATCH_FIELDS, IMMUTABLE_FIELDS));
+        reader.finish().into_result(|| {
+            Some(Self {
+                full_name,
+                email,
+                phone: Some(phone),
+                gender,
+                customer_type: Some(customer_type),
+            })
+        })
+    }
+
     /// The customer with this patch applied, and the names of the fields whose
     /// values changed. No changed fields means nothing to write.
     pub fn apply(&self, current: &Customer, now: Timestamp) -> (Customer, Vec<&'static str>) {
@@ -460,6 +493,37 @@ mod tests {
                 "lifetime_value",
                 "nickname"
             ]
+        );
+    }
+
+    #[test]
+    fn a_replacement_empties_what_it_leaves_out() {
+        let mut current = customer();
+        current.customer_type = CustomerType::Institution;
+        let replacement = CustomerPatch::replacing(&object(json!({
+            "full_name": "John Doe",
+            "email": "john.doe@example.com",
+            "gender": "male"
+        })))
+        .unwrap();
+        let (next, changed) = replacement.apply(&current, Timestamp::now());
+        assert_eq!(changed, vec!["phone", "customer_type"]);
+        assert_eq!(next.phone, None);
+        assert_eq!(next.customer_type, CustomerType::Sme);
+    }
+
+    #[test]
+    fn a_replacement_needs_every_required_field_and_refuses_what_a_patch_refuses() {
+        let errors = CustomerPatch::replacing(&object(json!({
+            "phone": "0712345678",
+            "user_id": "123e4567-e89b-12d3-a456-426614174000",
+            "status": "active",
+            "nickname": "JD"
+        })))
+        .unwrap_err();
+        assert_eq!(
+            errors.fields(),
+            vec!["full_name", "email", "gender", "user_id", "status", "nickname"]
         );
     }
 
