@@ -382,6 +382,9 @@ async fn a_put_keeps_patchs_rules() {
 
     let stale = put(&app, &id, &body("ada@example.com"), Some("\"9\"")).await;
     assert_eq!(stale.status, 412);
+    let empty = put(&app, &id, &body("ada@example.com"), Some("")).await;
+    assert_eq!(empty.status, 400, "an empty If-Match lists no tag");
+    assert_eq!(empty.problem_fields(), vec!["if-match".to_owned()]);
     let taken = put(&app, &id, &body("Charles@Example.com"), None).await;
     assert_eq!(taken.status, 409);
     assert_eq!(taken.problem_fields(), vec!["email".to_owned()]);

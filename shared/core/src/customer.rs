@@ -252,6 +252,17 @@ pub struct CustomerPatch {
     pub customer_type: Option<CustomerType>,
 }
 
+/// What neither a patch nor a replacement may write: `user_id` and
+/// `business_id` (fixed at creation), server-owned and unknown fields.
+fn refuse_unwritable(reader: &mut ObjectReader<'_>) {
+    reader.refuse(
+        IMMUTABLE_FIELDS,
+        "is fixed when the customer is created and cannot be changed",
+    );
+    reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
+    reader.refuse_unknown(&known_fields(PATCH_FIELDS, IMMUTABLE_FIELDS));
+}
+
 impl CustomerPatch {
     /// Reads a merge patch, reporting every offending field.
     pub fn from_json(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
@@ -264,12 +275,7 @@ impl CustomerPatch {
         };
         let gender = reader.patch_required("gender", Gender::from_str);
         let customer_type = reader.patch_required("customer_type", CustomerType::from_str);
-        reader.refuse(
-            IMMUTABLE_FIELDS,
-            "is fixed when the customer is created and cannot be changed",
-        );
-        reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
-        reader.refuse_unknown(&known_fields(PATCH_FIELDS, IMMUTABLE_FIELDS));
+        refuse_unwritable(&mut reader);
         reader.finish().into_result(|| {
             Some(Self {
                 full_name,
@@ -297,12 +303,7 @@ impl CustomerPatch {
         let customer_type = reader
             .optional("customer_type", CustomerType::from_str)
             .unwrap_or(CustomerType::Sme);
-        reader.refuse(
-            IMMUTABLE_FIELDS,
-            "is fixed when the customer is created and cannot be changed",
-        );
-        reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
-        reader.refuse_unknown(&known_fields(PATCH_FIELDS, IMMUTABLE_FIELDS));
+        refuse_unwritable(&mut reader);
         reader.finish().into_result(|| {
             Some(Self {
                 full_name,

@@ -164,8 +164,8 @@ fn header_list(headers: &HeaderMap, name: HeaderName) -> Result<Option<Vec<Strin
 
 /// One header value read as `*` or a list of entity tags: `[W/]"<etagc>*"`,
 /// separated by commas and optional whitespace, where an `etagc` is any
-/// visible character but `"` (or a byte of obs-text). `None` when it is
-/// neither.
+/// visible character but `"` (or a byte of obs-text), at least one. `None`
+/// when it is neither.
 fn entity_tags(value: &[u8]) -> Option<Vec<String>> {
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
     let trimmed: Vec<u8> = {
@@ -184,7 +184,8 @@ fn entity_tags(value: &[u8]) -> Option<Vec<String>> {
             at += 1;
         }
         if at == trimmed.len() {
-            return Some(tags);
+            // `1#entity-tag`: a list of none is not one.
+            return (!tags.is_empty()).then_some(tags);
         }
         let start = at;
         if rest(at).starts_with(b"W/") {
@@ -342,7 +343,8 @@ mod tests {
         for refused in [&b"3"[..], b"\"open", b"\"a\"b", b"\"a b\"", b"w/\"1\"", b"\"1\" *"] {
             assert_eq!(entity_tags(refused), None, "{:?}", String::from_utf8_lossy(refused));
         }
-        assert_eq!(entity_tags(b""), Some(vec![]));
+        assert_eq!(entity_tags(b""), None, "an empty list is not a list");
+        assert_eq!(entity_tags(b" , ,"), None);
     }
 
     #[test]
