@@ -281,3 +281,25 @@ async fn kept_answers_go_with_their_erased_customer() {
     assert_eq!(again.body, erased.body);
     assert!(app.store.violations(Timestamp::now()).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_refusal_is_kept_on_its_own_and_leaves_nothing_with_another_business() {
+    let app = TestApp::spawn().await;
+    let theirs = app.created(&customer_body("Their Theo")).await;
+    let id = theirs["id"].as_str().unwrap();
+    let outsider = token(BusinessId::random(), &[Role::Staff]);
+    let call = || {
+        Call::post(&format!("/api/customers/{id}/notes"))
+            .bearer(&outsider)
+            .header("Idempotency-Key", "probe")
+            .json(&json!({"content": "hello"}))
+    };
+    assert_eq!(app.send(call()).await.status, 404);
+    let replayed = app.send(call()).await;
+    assert_eq!(replayed.status, 404);
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    assert!(
+        app.items_of(POINTER).await.is_empty(),
+        "nothing in the other business's partition"
+    );
+}

@@ -12,8 +12,8 @@
 //! - An answer that says the request did not take effect and may be retried
 //!   (429, any 5xx) is not kept: a retry with the key runs the request
 //!   again. So is an answer too large to keep (over [`MAX_KEPT_BODY`]).
-//! - Kept answers about a customer go when the customer is deleted or
-//!   erased (see [`clientele_store::idempotency`]).
+//! - Kept successful answers about a customer go when the customer is
+//!   deleted or erased (see [`clientele_store::idempotency`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -168,11 +168,14 @@ impl Idempotency {
             self.release(key_id, lease).await;
             return Response::from_parts(parts, Body::from(body));
         }
+        // Only a success shows a customer's data; a refusal (a 404 for a
+        // customer of another business among them) is kept on its own.
         let customer = parts
             .extensions
             .get::<AnswerAbout>()
             .map(|about| about.0)
-            .or(path_customer);
+            .or(path_customer)
+            .filter(|_| status.is_success());
         let answer = KeptAnswer {
             status: status.as_u16(),
             headers: kept_headers(&parts.headers),
