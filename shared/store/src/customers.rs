@@ -405,6 +405,11 @@ impl DynamoStore {
     ) -> Result<Page<Customer>, StoreError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         if let Some(email) = &query.email {
+            // A lookup by email is one page, and issues no cursor: any cursor
+            // given with it is not one of its own.
+            if query.cursor.is_some() {
+                return Err(StoreError::InvalidCursor);
+            }
             let mut found = self.find_by_email(business, email).await?.filter(|c| query.matches(c));
             if let (Some(customer), Some(label)) = (&found, &query.tag)
                 && self.get_item(keys::tag(customer.id, &label.folded())).await?.is_none()
