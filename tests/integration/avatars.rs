@@ -3,10 +3,8 @@
 use clientele_auth::Role;
 use clientele_core::BusinessId;
 use clientele_tests::app::download;
-use clientele_tests::app::{dynamodb_client, fresh_table, sdk_config};
 use clientele_tests::fixtures::TINY_PNG;
-use clientele_tests::proxy::FaultyProxy;
-use clientele_tests::services::dynamodb_endpoint;
+use clientele_tests::proxy::behind_dynamodb_proxy;
 use clientele_tests::{Call, TestApp, TestResponse, customer_body, token};
 
 /// A real 1x1 PNG (one red pixel), 70 bytes.
@@ -192,11 +190,7 @@ async fn only_staff_of_the_business_upload() {
 
 #[tokio::test]
 async fn when_the_customer_cannot_be_updated_the_uploaded_image_is_removed() {
-    let dynamodb = dynamodb_client().await;
-    let table = fresh_table(&dynamodb).await;
-    let proxy = FaultyProxy::start(dynamodb_endpoint()).await;
-    let proxied = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    let app = TestApp::over(proxied, dynamodb, table).await;
+    let (app, proxy) = behind_dynamodb_proxy().await;
     let id = customer(&app).await;
     proxy.fail("TransactWriteItems");
     let response = upload(&app, &id, "image/png", &png()).await;

@@ -8,21 +8,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use clientele_core::Timestamp;
-use clientele_tests::app::{dynamodb_client, fresh_table, sdk_config};
+use clientele_tests::app::sdk_config;
 use clientele_tests::delivery::EventFlow;
 use clientele_tests::load::{self, Load};
-use clientele_tests::proxy::FaultyProxy;
-use clientele_tests::services::{dynamodb_endpoint, moto_endpoint};
+use clientele_tests::proxy::{FaultyProxy, behind_dynamodb_proxy};
+use clientele_tests::services::{dead_endpoint, moto_endpoint};
 use clientele_tests::{TestApp, token};
-
-/// The functions reaching DynamoDB Local through a fault proxy.
-async fn behind_proxy() -> (TestApp, FaultyProxy) {
-    let dynamodb = dynamodb_client().await;
-    let table = fresh_table(&dynamodb).await;
-    let proxy = FaultyProxy::start(dynamodb_endpoint()).await;
-    let proxied = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    (TestApp::over(proxied, dynamodb, table).await, proxy)
-}
 
 fn tokens() -> Box<load::Tokens> {
     Box::new(|business, role| token(business, &[role]))
@@ -30,7 +21,7 @@ fn tokens() -> Box<load::Tokens> {
 
 #[tokio::test]
 async fn dynamodb_slowed_then_cut_under_load_answers_503_loses_nothing_and_recovers() {
-    let (app, proxy) = behind_proxy().await;
+    let (app, proxy) = behind_dynamodb_proxy().await;
     let load = Load {
         clients: 4,
         businesses: 2,
@@ -118,12 +109,7 @@ async fn with_the_bus_cut_the_publisher_loses_no_event_of_a_load() {
 
 #[tokio::test]
 async fn with_secrets_manager_unreachable_a_function_does_not_start() {
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        format!("http://127.0.0.1:{port}")
-    };
-    let sdk = sdk_config(&dead).await;
+    let sdk = sdk_config(&dead_endpoint()).await;
     let env = |name: &str| match name {
         "TABLE_NAME" => Some("clientele".to_owned()),
         "AVATAR_BUCKET" => Some("clientele-avatars".to_owned()),

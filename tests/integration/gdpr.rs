@@ -9,10 +9,9 @@ use clientele_auth::Role;
 use clientele_core::facts::{Fact, FactKind};
 use clientele_core::{BusinessId, Timestamp};
 use clientele_http::HttpFunction;
-use clientele_tests::app::{download, dynamodb_client, fresh_table, sdk_config};
+use clientele_tests::app::download;
 use clientele_tests::fixtures::TINY_PNG;
-use clientele_tests::proxy::FaultyProxy;
-use clientele_tests::services::dynamodb_endpoint;
+use clientele_tests::proxy::behind_dynamodb_proxy;
 use clientele_tests::{Call, TestApp, TestResponse, customer_body, token};
 use serde_json::{Value, json};
 
@@ -273,11 +272,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
 
 #[tokio::test]
 async fn an_erasure_cut_short_completes_when_run_again() {
-    let dynamodb = dynamodb_client().await;
-    let table = fresh_table(&dynamodb).await;
-    let proxy = FaultyProxy::start(dynamodb_endpoint()).await;
-    let through_proxy = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    let app = TestApp::over(through_proxy, dynamodb, table).await;
+    let (app, proxy) = behind_dynamodb_proxy().await;
     let person = rich_customer(&app, "Ida Interrupted", 4).await;
 
     proxy.fail("TransactWriteItems");

@@ -1,19 +1,11 @@
 //! When DynamoDB fails: 503 with Retry-After, and nothing half-written.
 
-use std::net::TcpListener;
-
 use clientele_auth::Role;
 use clientele_tests::app::{dynamodb_client, fresh_table, sdk_config};
+use clientele_tests::proxy::behind_dynamodb_proxy;
+use clientele_tests::services::dead_endpoint;
 use clientele_tests::{Call, TestApp, customer_body};
 use serde_json::json;
-
-/// An address where nothing listens.
-fn dead_endpoint() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
 
 #[tokio::test]
 async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
@@ -51,15 +43,12 @@ async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
     assert_eq!(healthy.items().await, before, "nothing was written");
 }
 
-/// A function whose reads reach DynamoDB and whose writes can be made to fail.
+/// A function whose reads reach DynamoDB and whose writes can be made to
+/// fail, and a healthy one over the same table and business.
 async fn behind_proxy() -> (TestApp, TestApp, clientele_tests::proxy::FaultyProxy) {
-    let dynamodb = dynamodb_client().await;
-    let table = fresh_table(&dynamodb).await;
-    let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone()).await;
-    let proxy = clientele_tests::proxy::FaultyProxy::start(clientele_tests::services::dynamodb_endpoint()).await;
-    let proxied = aws_sdk_dynamodb::Client::new(&sdk_config(&proxy.endpoint).await);
-    let mut flaky = TestApp::over(proxied, dynamodb, table).await;
-    flaky.business = healthy.business;
+    let (flaky, proxy) = behind_dynamodb_proxy().await;
+    let mut healthy = TestApp::over(flaky.dynamodb.clone(), flaky.dynamodb.clone(), flaky.table.clone()).await;
+    healthy.business = flaky.business;
     (healthy, flaky, proxy)
 }
 

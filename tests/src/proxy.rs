@@ -231,3 +231,13 @@ async fn forward(
     };
     Ok(answer)
 }
+
+/// The functions over a fresh table, reaching DynamoDB Local through a fault
+/// proxy (the app's own `dynamodb` client still reaches it directly).
+pub async fn behind_dynamodb_proxy() -> (crate::TestApp, FaultyProxy) {
+    let dynamodb = crate::app::dynamodb_client().await;
+    let table = crate::app::fresh_table(&dynamodb).await;
+    let proxy = FaultyProxy::start(crate::services::dynamodb_endpoint()).await;
+    let proxied = aws_sdk_dynamodb::Client::new(&crate::app::sdk_config(&proxy.endpoint).await);
+    (crate::TestApp::over(proxied, dynamodb, table).await, proxy)
+}

@@ -91,3 +91,12 @@ pub fn dynamodb_endpoint() -> &'static str {
 pub fn moto_endpoint() -> &'static str {
     &moto().endpoint
 }
+
+/// An address on the loopback interface where nothing listens: a service
+/// that is down.
+pub fn dead_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let port = listener.local_addr().expect("bound").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
