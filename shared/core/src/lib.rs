@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod note;
 pub mod precondition;
 pub mod rate;
+pub mod search;
 pub mod store;
 pub mod tag;
 pub mod text;
@@ -45,6 +46,7 @@ pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, NoteId, TagId
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;
 pub use rate::{Rate, RateWindow};
+pub use search::SearchQuery;
 pub use store::{ClientChange, ClientReader, ClientWriter, CustomerQuery, Page, StoreError, UniqueField};
 pub use tag::{NewTag, Tag, TagColor, TagLabel};
 pub use time::{Clock, SystemClock, Timestamp};
