@@ -2,8 +2,9 @@
 //! idempotent: `make run` repeats it at each start.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
 use crate::StackError;
@@ -26,13 +27,21 @@ fn key_schema(elements: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaE
         .collect()
 }
 
-/// Creates the table as defined, unless it exists. Returns whether it was created.
-pub async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    name: &str,
-    definition: &TableDefinition,
-) -> Result<bool, StackError> {
-    let attributes = definition
+fn index_of(index: &crate::template::GlobalSecondaryIndex) -> Result<GlobalSecondaryIndex, StackError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(&index.index_name)
+        .set_key_schema(Some(key_schema(&index.key_schema)?))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
+                .build(),
+        )
+        .build()
+        .map_err(|e| failed("an index", e))
+}
+
+fn attributes_of(definition: &TableDefinition) -> Result<Vec<AttributeDefinition>, StackError> {
+    definition
         .attribute_definitions
         .iter()
         .map(|a| {
@@ -42,22 +51,68 @@ pub async fn create_table(
                 .build()
                 .map_err(|e| failed("an attribute", e))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+/// Adds to a table made by an earlier version the indexes the definition
+/// has and it lacks, one at a time (as DynamoDB allows).
+async fn add_missing_indexes(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    definition: &TableDefinition,
+    attributes: Vec<AttributeDefinition>,
+) -> Result<(), StackError> {
+    let described = client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| failed("describing the table", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+    let present: Vec<String> = described
+        .table
+        .and_then(|t| t.global_secondary_indexes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|index| index.index_name)
+        .collect();
+    for index in &definition.global_secondary_indexes {
+        if present.contains(&index.index_name) {
+            continue;
+        }
+        let create = CreateGlobalSecondaryIndexAction::builder()
+            .index_name(&index.index_name)
+            .set_key_schema(Some(key_schema(&index.key_schema)?))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
+                    .build(),
+            )
+            .build()
+            .map_err(|e| failed("an index", e))?;
+        client
+            .update_table()
+            .table_name(name)
+            .set_attribute_definitions(Some(attributes.clone()))
+            .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(create).build())
+            .send()
+            .await
+            .map_err(|e| failed("adding an index", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+    }
+    Ok(())
+}
+
+/// Creates the table as defined, unless it exists; a table made by an
+/// earlier version gets the indexes it lacks. Returns whether it was created.
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    definition: &TableDefinition,
+) -> Result<bool, StackError> {
+    let attributes = attributes_of(definition)?;
     let indexes = definition
         .global_secondary_indexes
         .iter()
-        .map(|index| {
-            GlobalSecondaryIndex::builder()
-                .index_name(&index.index_name)
-                .set_key_schema(Some(key_schema(&index.key_schema)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
-                        .build(),
-                )
-                .build()
-                .map_err(|e| failed("an index", e))
-        })
+        .map(index_of)
         .collect::<Result<Vec<_>, _>>()?;
     let stream = definition.stream_specification.as_ref().map(|s| {
         StreamSpecification::builder()
@@ -83,6 +138,7 @@ pub async fn create_table(
                 .as_service_error()
                 .is_some_and(|e| e.is_resource_in_use_exception()) =>
         {
+            add_missing_indexes(client, name, definition, attributes_of(definition)?).await?;
             return Ok(false);
         }
         Err(error) => {

@@ -257,7 +257,7 @@ mod tests {
         let template = Template::bundled().unwrap();
         let table = template.table().unwrap();
         assert_eq!(table.key_schema[0].attribute_name, "pk");
-        assert_eq!(table.global_secondary_indexes.len(), 3);
+        assert_eq!(table.global_secondary_indexes.len(), 4);
         assert_eq!(
             table.stream_specification.map(|s| s.stream_view_type).as_deref(),
             Some("NEW_AND_OLD_IMAGES")

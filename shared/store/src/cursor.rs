@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 
 /// Longest cursor accepted, before decoding.
-const MAX_CURSOR_CHARS: usize = 512;
+pub const MAX_CURSOR_CHARS: usize = 2048;
 
 #[derive(Serialize, Deserialize)]
 struct CursorData {

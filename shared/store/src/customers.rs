@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, Email, Page, RateWindow, StoreError, UniqueField,
 };
@@ -14,6 +14,7 @@ use crate::cursor;
 use crate::errors::classify;
 use crate::items::{self, Item, claim_item, companion, customer_from, customer_item, entity, event_item};
 use crate::keys::{self, Key, attr, index};
+use crate::segments::cell_attribute;
 use crate::transact::{Write, transact};
 
 /// Largest page a client may ask for.
@@ -43,6 +44,22 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
+/// Whether a customer is counted in its segment cell (has a marker), as
+/// every customer written by this version is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    Yes,
+    No,
+}
+
+/// A change found the customer's segment marker otherwise than it assumed:
+/// absent (stored before counts were kept) when it assumed one, or present
+/// (counted by the migration meanwhile) when it assumed none.
+struct CountedOtherwise;
+
+/// The order in which a change assumes its customer counted or not.
+const COUNTED_ATTEMPTS: [Counted; 3] = [Counted::Yes, Counted::No, Counted::Yes];
+
 /// What a list query's index holds.
 enum Source {
     /// Customer records themselves.
@@ -58,8 +75,6 @@ struct Plan {
     index: &'static str,
     partition: String,
     tag: String,
-    filter: Option<String>,
-    values: HashMap<String, AttributeValue>,
 }
 
 impl Plan {
@@ -72,46 +87,33 @@ impl Plan {
                 partition: keys::business_tag(business, &folded),
                 tag: format!("tag:{folded}"),
                 source: Source::Tagged(folded),
-                filter: None,
-                values: HashMap::new(),
             };
         }
-        let mut filters = Vec::new();
-        let mut values = HashMap::new();
         let (index, partition, tag) = match (query.status, query.customer_type) {
-            (Some(status), customer_type) => {
-                if let Some(t) = customer_type {
-                    filters.push("customer_type = :customer_type");
-                    values.insert(":customer_type".to_owned(), s(t.as_str()));
-                }
-                (
-                    index::BY_STATUS,
-                    keys::business_status(business, status),
-                    format!("status:{status}"),
-                )
-            }
+            (Some(status), Some(t)) => (
+                index::CELLS_AND_TERMS,
+                keys::business_cell(business, status, t),
+                format!("cell:{status}:{t}"),
+            ),
+            (Some(status), None) => (
+                index::BY_STATUS,
+                keys::business_status(business, status),
+                format!("status:{status}"),
+            ),
             (None, Some(t)) => (index::BY_TYPE, keys::business_type(business, t), format!("type:{t}")),
             (None, None) => (index::BY_BUSINESS, keys::business_customers(business), "all".to_owned()),
         };
-        if let Some(prefix) = &query.name_prefix {
-            filters.push("begins_with(full_name_folded, :name_prefix)");
-            values.insert(":name_prefix".to_owned(), s(prefix.clone()));
-        }
-        let filter = (!filters.is_empty()).then(|| filters.join(" AND "));
         Self {
             source: Source::Customers,
             index,
             partition,
             tag,
-            filter,
-            values,
         }
     }
 
     /// Whether customers read must still be checked against the query.
     fn filters_in_memory(&self, query: &CustomerQuery) -> bool {
-        matches!(self.source, Source::Tagged(_))
-            && (query.status.is_some() || query.customer_type.is_some() || query.name_prefix.is_some())
+        matches!(self.source, Source::Tagged(_)) && (query.status.is_some() || query.customer_type.is_some())
     }
 
     /// The `ExclusiveStartKey` for a position in this plan's partition.
@@ -187,10 +189,24 @@ impl DynamoStore {
     }
 
     /// Customer records by id, read consistently in batches of 100.
-    async fn customers_by_id(&self, ids: &[CustomerId]) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+    pub(crate) async fn customers_by_id(
+        &self,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        let keys: Vec<Key> = ids.iter().map(|id| keys::customer(*id)).collect();
         let mut found = HashMap::new();
-        for chunk in ids.chunks(MAX_BATCH_GET) {
-            let keys: Vec<Item> = chunk.iter().map(|id| keys::customer(*id).to_attributes()).collect();
+        for item in self.items_by_key(&keys).await? {
+            let customer = customer_from(item)?;
+            found.insert(customer.id, customer);
+        }
+        Ok(found)
+    }
+
+    /// The items with these keys that exist, read consistently in batches of 100.
+    pub(crate) async fn items_by_key(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let keys: Vec<Item> = chunk.iter().map(Key::to_attributes).collect();
             let mut request = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(keys))
@@ -207,14 +223,12 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(classify)?;
-                for item in output
-                    .responses
-                    .and_then(|mut r| r.remove(self.table.as_ref()))
-                    .unwrap_or_default()
-                {
-                    let customer = customer_from(item)?;
-                    found.insert(customer.id, customer);
-                }
+                found.extend(
+                    output
+                        .responses
+                        .and_then(|mut r| r.remove(self.table.as_ref()))
+                        .unwrap_or_default(),
+                );
                 request = output
                     .unprocessed_keys
                     .and_then(|mut left| left.remove(self.table.as_ref()));
@@ -224,6 +238,32 @@ impl DynamoStore {
             }
         }
         Ok(found)
+    }
+
+    /// Every item of a partition whose sort key begins with `prefix`, read
+    /// consistently.
+    pub(crate) async fn under(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
     }
 
     /// The newest `limit` items of a partition whose sort keys begin with
@@ -302,17 +342,38 @@ impl DynamoStore {
 
     /// Deletes items no longer reachable (their customer is gone), in batches.
     pub(crate) async fn delete_in_batches(&self, keys: Vec<Key>) -> Result<(), StoreError> {
-        for chunk in keys.chunks(MAX_BATCH_ITEMS) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    DeleteRequest::builder()
-                        .set_key(Some(key.to_attributes()))
-                        .build()
-                        .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                        .map_err(|e| StoreError::Unexpected(Box::new(e)))
-                })
-                .collect::<Result<_, _>>()?;
+        let requests = keys
+            .iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key.to_attributes()))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|e| StoreError::Unexpected(Box::new(e)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write_in_batches(requests).await
+    }
+
+    /// Writes items as they are, unconditionally, in batches: for loading
+    /// customers in bulk ([`crate::bulk`]).
+    pub(crate) async fn put_in_batches(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|e| StoreError::Unexpected(Box::new(e)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write_in_batches(requests).await
+    }
+
+    async fn write_in_batches(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(MAX_BATCH_ITEMS) {
+            let mut requests = chunk.to_vec();
             let mut pause = std::time::Duration::from_millis(50);
             for _ in 0..5 {
                 let output = self
@@ -333,7 +394,7 @@ impl DynamoStore {
                 pause *= 2;
             }
             if !requests.is_empty() {
-                return Err(StoreError::Unavailable("DynamoDB left deletes unprocessed".into()));
+                return Err(StoreError::Unavailable("DynamoDB left writes unprocessed".into()));
             }
         }
         Ok(())
@@ -421,6 +482,9 @@ impl DynamoStore {
                 next_cursor: None,
             });
         }
+        if let Some(prefix) = &query.name_prefix {
+            return self.list_by_name_prefix(business, prefix, query).await;
+        }
         let plan = Plan::for_query(business, query);
         let mut start = match &query.cursor {
             Some(c) => Some(plan.start_key(cursor::decode_created_order(c, &plan.tag)?)),
@@ -430,21 +494,18 @@ impl DynamoStore {
         let (pk_attr, _) = index::key_attributes(plan.index);
         let mut collected: Vec<Customer> = Vec::with_capacity(limit);
         for _ in 0..MAX_ROUNDS {
-            let read = if plan.filter.is_some() || in_memory {
+            let read = if in_memory {
                 FILTERED_READ
             } else {
                 i32::try_from(limit - collected.len() + 1).unwrap_or(FILTERED_READ)
             };
-            let mut values = plan.values.clone();
-            values.insert(":partition".to_owned(), s(plan.partition.clone()));
             let output = self
                 .client
                 .query()
                 .table_name(self.table.as_ref())
                 .index_name(plan.index)
                 .key_condition_expression(format!("{pk_attr} = :partition"))
-                .set_filter_expression(plan.filter.clone())
-                .set_expression_attribute_values(Some(values))
+                .expression_attribute_values(":partition", s(plan.partition.clone()))
                 .scan_index_forward(false)
                 .limit(read)
                 .set_exclusive_start_key(start.take())
@@ -510,6 +571,8 @@ impl DynamoStore {
             self.event_write(event)?,
         ];
         writes.extend(self.audit_write(std::slice::from_ref(event))?);
+        writes.extend(self.join_segment(customer)?);
+        writes.extend(self.term_writes(None, Some(customer))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) => {
@@ -530,7 +593,8 @@ impl DynamoStore {
     /// Replaces `before` with `after` and records `event`, if the stored
     /// version is still `before.version` ([`StoreError::VersionMismatch`]
     /// otherwise, [`StoreError::NotFound`] when it is gone), moving the email
-    /// claim if the address changed and counting one change in `window` if given.
+    /// claim if the address changed, its search terms and segment count if
+    /// they changed, and counting one change in `window` if given.
     #[tracing::instrument(skip_all, fields(customer_id = %before.id, version = before.version))]
     pub async fn update_customer(
         &self,
@@ -539,6 +603,26 @@ impl DynamoStore {
         event: &CustomerEvent,
         window: Option<&RateWindow>,
     ) -> Result<(), StoreError> {
+        // A customer stored before counts were kept has no marker, and the
+        // migration may count it at any moment: each attempt says which.
+        for counted in COUNTED_ATTEMPTS {
+            if let Ok(()) = self.write_update(before, after, event, window, counted).await? {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Unavailable(
+            "a customer was being counted in its segment; try again".into(),
+        ))
+    }
+
+    async fn write_update(
+        &self,
+        before: &Customer,
+        after: &Customer,
+        event: &CustomerEvent,
+        window: Option<&RateWindow>,
+        counted: Counted,
+    ) -> Result<Result<(), CountedOtherwise>, StoreError> {
         let mut writes = vec![self.profile_write(after, before.version)?];
         let mut email_claim_at = None;
         if before.email.folded() != after.email.folded() {
@@ -555,10 +639,19 @@ impl DynamoStore {
             rate_at = Some(writes.len());
             writes.push(self.rate_write(before.id, window));
         }
+        let marker_at = writes.len();
+        let segment = self.move_segment(before, after);
+        let moves = !segment.is_empty();
+        match counted {
+            Counted::Yes => writes.extend(segment),
+            Counted::No if moves => writes.push(self.uncounted(before.id)),
+            Counted::No => {}
+        }
+        writes.extend(self.term_writes(Some(before), Some(after))?);
         writes.push(self.event_write(event)?);
         writes.extend(self.audit_write(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(Ok(())),
             Err(cancelled) if cancelled.failed(0) => Err(if cancelled.failed_but_exists(0) {
                 StoreError::VersionMismatch
             } else {
@@ -568,6 +661,10 @@ impl DynamoStore {
             Err(cancelled) if email_claim_at.is_some_and(|i| cancelled.failed(i)) => {
                 Err(StoreError::Taken(vec![UniqueField::Email]))
             }
+            Err(cancelled) if moves && counted == Counted::Yes && cancelled.failed_but_exists(marker_at) => Err(
+                StoreError::Unexpected("a customer is counted in another segment".into()),
+            ),
+            Err(cancelled) if moves && cancelled.failed(marker_at) => Ok(Err(CountedOtherwise)),
             Err(_) => Err(StoreError::Unexpected(
                 "an email claim is held by another customer".into(),
             )),
@@ -585,27 +682,49 @@ impl DynamoStore {
         event: &CustomerEvent,
         tombstone: &crate::deletion::Tombstone,
     ) -> Result<(), StoreError> {
-        let profile = Write::delete(&self.table, keys::customer(customer.id))
-            .condition(SAME_VERSION)
-            .value(":version", n(customer.version));
-        let writes = vec![
-            profile,
-            self.release_write(
-                keys::email_claim(customer.business_id, &customer.email.folded()),
-                customer.id,
-            ),
-            self.release_write(keys::user_claim(customer.business_id, customer.user_id), customer.id),
-            Write::put(&self.table, tombstone.to_item()?),
-            self.event_write(event)?,
-        ];
-        match transact(&self.client, writes).await? {
-            Ok(()) => Ok(()),
-            Err(cancelled) if cancelled.failed(0) => Err(if cancelled.failed_but_exists(0) {
-                StoreError::VersionMismatch
-            } else {
-                StoreError::NotFound
-            }),
-            Err(_) => Err(StoreError::Unexpected("a claim is held by another customer".into())),
+        for counted in COUNTED_ATTEMPTS {
+            let profile = Write::delete(&self.table, keys::customer(customer.id))
+                .condition(SAME_VERSION)
+                .value(":version", n(customer.version));
+            let mut writes = vec![
+                profile,
+                self.release_write(
+                    keys::email_claim(customer.business_id, &customer.email.folded()),
+                    customer.id,
+                ),
+                self.release_write(keys::user_claim(customer.business_id, customer.user_id), customer.id),
+                Write::put(&self.table, tombstone.to_item()?),
+                self.event_write(event)?,
+            ];
+            let marker_at = writes.len();
+            match counted {
+                Counted::Yes => {
+                    writes.extend(self.leave_segment(customer, cell_attribute(customer.status, customer.customer_type)))
+                }
+                Counted::No => writes.push(self.uncounted(customer.id)),
+            }
+            match transact(&self.client, writes).await? {
+                Ok(()) => return Ok(()),
+                Err(cancelled) if cancelled.failed(0) => {
+                    return Err(if cancelled.failed_but_exists(0) {
+                        StoreError::VersionMismatch
+                    } else {
+                        StoreError::NotFound
+                    });
+                }
+                Err(cancelled) if counted == Counted::Yes && cancelled.failed_but_exists(marker_at) => {
+                    return Err(StoreError::Unexpected(
+                        "a customer's segment marker names another cell".into(),
+                    ));
+                }
+                // Not counted (stored before counts were kept), or counted
+                // by the migration meanwhile: the next attempt says so.
+                Err(cancelled) if cancelled.failed(marker_at) => {}
+                Err(_) => return Err(StoreError::Unexpected("a claim is held by another customer".into())),
+            }
         }
+        Err(StoreError::Unavailable(
+            "a customer was being counted in its segment; try again".into(),
+        ))
     }
 }

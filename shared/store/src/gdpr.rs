@@ -2,11 +2,12 @@
 //! erased for a GDPR deletion.
 //!
 //! A customer's items live in four places: its partition (record, tags,
-//! notes, counted facts, rate windows), its outbox partition (events), its
-//! uniqueness claims (email, platform user) and its tags' copies by id.
-//! [`Holdings`] gathers them all; an erasure removes everything but the
-//! record and the claims in batches, then the record and the claims in one
-//! transaction with the `customer.deleted` event and the erasure receipt. An
+//! notes, counted facts, rate windows, search terms, segment marker), its
+//! outbox partition (events), its uniqueness claims (email, platform user)
+//! and its tags' copies by id. [`Holdings`] gathers them all; an erasure
+//! removes everything but the record, the claims and the segment marker in
+//! batches, then those in one transaction with the `customer.deleted` event,
+//! the erasure receipt and the customer's segment count. An
 //! erasure cut short leaves the record, so running it again finds the
 //! customer and finishes; once the record is gone, nothing is left.
 
@@ -23,6 +24,7 @@ use crate::items::{
     EventItem, Item, claimed_customer, companion, entity, event_from, from_item, note_from, tag_from, to_item,
 };
 use crate::keys::{self, Key, attr};
+use crate::segments::{MembershipItem, cell_named};
 use crate::transact::{Write, transact};
 
 /// The kind of an erasure receipt's item.
@@ -30,7 +32,7 @@ pub const RECEIPT: &str = "ErasureReceipt";
 
 /// Attributes that only place an item in the table or its indexes.
 const PLACEMENT: &[&str] = &[
-    "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "entity",
+    "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk", "entity",
 ];
 
 /// One item held about a customer.
@@ -101,7 +103,15 @@ impl Holdings {
     fn dependents(&self) -> Vec<Key> {
         self.items
             .iter()
-            .filter(|h| ![entity::CUSTOMER, entity::EMAIL_CLAIM, entity::USER_CLAIM].contains(&h.kind.as_str()))
+            .filter(|h| {
+                ![
+                    entity::CUSTOMER,
+                    entity::EMAIL_CLAIM,
+                    entity::USER_CLAIM,
+                    entity::SEGMENT_MEMBERSHIP,
+                ]
+                .contains(&h.kind.as_str())
+            })
             .map(|h| h.key.clone())
             .collect()
     }
@@ -214,10 +224,23 @@ impl DynamoStore {
         );
         writes.push(Write::put(&self.table, crate::items::event_item(event)?));
         writes.push(Write::put(&self.table, to_item(&receipt)?));
+        // The count goes with the customer, from the cell its marker names.
+        match holdings.of_kind(entity::SEGMENT_MEMBERSHIP).next() {
+            Some(marker) => {
+                let counted: MembershipItem = from_item(marker.item.clone())?;
+                let cell = cell_named(&counted.cell)
+                    .ok_or_else(|| StoreError::Unexpected("a segment marker names no cell".into()))?;
+                writes.extend(self.leave_segment(customer, cell));
+            }
+            None => writes.push(self.uncounted(customer.id)),
+        }
         match transact(&self.client, writes).await? {
             Ok(()) => {}
-            Err(cancelled) if cancelled.failed_but_exists(0) => return Err(StoreError::VersionMismatch),
-            Err(_) => return Err(StoreError::NotFound),
+            Err(cancelled) if cancelled.failed(0) && !cancelled.failed_but_exists(0) => {
+                return Err(StoreError::NotFound);
+            }
+            // The record or its segment marker changed since they were read.
+            Err(_) => return Err(StoreError::VersionMismatch),
         }
         // The record is gone, so nothing more can be added under the customer;
         // what was added while this ran goes now, or when the erasure is asked

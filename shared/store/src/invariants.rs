@@ -5,6 +5,10 @@
 //!   every claim points at a customer that holds it;
 //! - every tag on a customer has its copy by id, and every copy its tag;
 //! - every customer's counts equal a recount of its tags and notes;
+//! - every customer's search terms are those its record has, and it has
+//!   its place in the status-and-type index;
+//! - every customer is counted once, in its own segment cell, and each
+//!   business's segment counts equal its customers counted in each cell;
 //! - every change in the audit trail has its event in the outbox (while the
 //!   outbox keeps events);
 //! - nothing lies under a customer that is gone, unless its tombstone says a
@@ -20,8 +24,11 @@ use clientele_core::{BusinessId, StoreError, Timestamp, UserId};
 
 use crate::DynamoStore;
 use crate::errors::classify;
-use crate::items::{Item, OUTBOX_RETENTION_SECONDS, entity};
+use clientele_core::search;
+
+use crate::items::{Item, OUTBOX_RETENTION_SECONDS, customer_from, entity};
 use crate::keys::{self, attr};
+use crate::segments::{cell_attribute, cell_named};
 
 /// Events older than this are not looked for: the outbox may have let them
 /// expire.
@@ -57,6 +64,9 @@ pub const KNOWN_KINDS: &[&str] = &[
     crate::idempotency::RECORD,
     crate::idempotency::POINTER,
     crate::migrations::STATE_ENTITY,
+    entity::SEARCH_TERM,
+    entity::SEGMENT_MEMBERSHIP,
+    entity::SEGMENT_COUNTS,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -106,6 +116,12 @@ struct Table {
     children: BTreeMap<String, String>,
     /// Items of kinds this version does not write: kind -> one key.
     unknown: BTreeMap<String, String>,
+    /// Customer id -> its search terms, each with its index partition.
+    terms: HashMap<String, BTreeMap<String, String>>,
+    /// Customer id -> (business, cell) its segment marker names.
+    markers: HashMap<String, (String, String)>,
+    /// (business, cell) -> the count its shards add up to.
+    segment_counts: BTreeMap<(String, String), i64>,
 }
 
 impl Table {
@@ -159,6 +175,32 @@ impl Table {
                 if let Some(id) = owner {
                     let entry = (id, text(&item, "at").to_owned(), text(&item, "event_id").to_owned());
                     self.audit.push(entry);
+                }
+            }
+            entity::SEARCH_TERM => {
+                if let Some(id) = owner {
+                    let term = (text(&item, "term").to_owned(), text(&item, "gsi4pk").to_owned());
+                    self.terms.entry(id).or_default().insert(term.0, term.1);
+                }
+            }
+            entity::SEGMENT_MEMBERSHIP => {
+                if let Some(id) = owner {
+                    let cell = (text(&item, "business_id").to_owned(), text(&item, "cell").to_owned());
+                    self.markers.insert(id, cell);
+                }
+            }
+            entity::SEGMENT_COUNTS => {
+                let business = pk
+                    .strip_prefix("BUSINESS#")
+                    .and_then(|rest| rest.strip_suffix("#SEGMENTS"));
+                for (name, value) in &item {
+                    let count = value.as_n().ok().and_then(|n| n.parse::<i64>().ok());
+                    if let (Some(business), Some(count)) = (business, count) {
+                        *self
+                            .segment_counts
+                            .entry((business.to_owned(), name.clone()))
+                            .or_default() += count;
+                    }
                 }
             }
             other if !KNOWN_KINDS.contains(&other) => {
@@ -217,6 +259,7 @@ impl Table {
                 ));
             }
         }
+        self.search_and_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {
             let recent = Timestamp::parse(at).is_ok_and(|t| t.unix_seconds() > oldest);
@@ -239,6 +282,66 @@ impl Table {
         }
         found.sort();
         found
+    }
+}
+
+impl Table {
+    fn search_and_segment_violations(&self, say: &mut impl FnMut(String)) {
+        let mut counted: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (id, item) in &self.customers {
+            let Ok(customer) = customer_from(item.clone()) else {
+                say(format!("customer {id}: its record cannot be read"));
+                continue;
+            };
+            let cell = keys::business_cell(customer.business_id, customer.status, customer.customer_type);
+            if text(item, "gsi4pk") != cell {
+                say(format!("customer {id}: not in the status-and-type index as {cell}"));
+            }
+            let shard = keys::shard_of(customer.id, keys::TERM_SHARDS);
+            let wanted: BTreeMap<String, String> = search::terms(&customer)
+                .into_iter()
+                .map(|term| {
+                    let bucket = keys::term_bucket(customer.business_id, &term, shard);
+                    (term, bucket)
+                })
+                .collect();
+            let stored = self.terms.get(id).cloned().unwrap_or_default();
+            if stored != wanted {
+                let missing: Vec<&String> = wanted.keys().filter(|t| !stored.contains_key(*t)).collect();
+                let extra: Vec<&String> = stored.keys().filter(|t| !wanted.contains_key(*t)).collect();
+                say(format!(
+                    "customer {id}: its search terms are not its record's (missing {missing:?}, extra {extra:?}, or misplaced)"
+                ));
+            }
+            let own = cell_attribute(customer.status, customer.customer_type);
+            match self.markers.get(id) {
+                Some((business, marker)) if *business == customer.business_id.to_string() && marker == own => {}
+                Some((_, marker)) => say(format!("customer {id}: counted in segment {marker}, it is in {own}")),
+                None => say(format!("customer {id}: not counted in its segment {own}")),
+            }
+        }
+        for (business, cell) in self.markers.values() {
+            *counted.entry((business.clone(), cell.clone())).or_default() += 1;
+        }
+        let cells: BTreeSet<&(String, String)> = counted
+            .keys()
+            .chain(
+                self.segment_counts
+                    .keys()
+                    .filter(|(_, name)| cell_named(name).is_some()),
+            )
+            .collect();
+        for key @ (business, cell) in cells {
+            let (kept, held) = (
+                self.segment_counts.get(key).copied().unwrap_or(0),
+                counted.get(key).copied().unwrap_or(0),
+            );
+            if kept != held {
+                say(format!(
+                    "business {business}: segment {cell} counts {kept}, {held} customers are counted in it"
+                ));
+            }
+        }
     }
 }
 

@@ -46,6 +46,12 @@ pub mod entity {
     pub const TOMBSTONE: &str = "Tombstone";
     /// One entry of a customer's audit trail.
     pub const AUDIT: &str = "AuditEntry";
+    /// A term a customer is found by in a search.
+    pub const SEARCH_TERM: &str = "SearchTerm";
+    /// Which segment cell a customer is counted in.
+    pub const SEGMENT_MEMBERSHIP: &str = "SegmentMembership";
+    /// One shard of a business's customer counts by status and type.
+    pub const SEGMENT_COUNTS: &str = "SegmentCounts";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the
@@ -87,6 +93,10 @@ pub(crate) struct CustomerItem {
     gsi2sk: String,
     gsi3pk: String,
     gsi3sk: String,
+    #[serde(default)]
+    gsi4pk: String,
+    #[serde(default)]
+    gsi4sk: String,
     id: CustomerId,
     user_id: UserId,
     business_id: BusinessId,
@@ -133,7 +143,9 @@ impl From<&Customer> for CustomerItem {
             gsi2pk: keys::business_status(c.business_id, c.status),
             gsi2sk: order.clone(),
             gsi3pk: keys::business_type(c.business_id, c.customer_type),
-            gsi3sk: order,
+            gsi3sk: order.clone(),
+            gsi4pk: keys::business_cell(c.business_id, c.status, c.customer_type),
+            gsi4sk: order,
             id: c.id,
             user_id: c.user_id,
             business_id: c.business_id,

@@ -17,6 +17,9 @@
 //! | erasure receipt | `ERASURE#<customer_id>`            | `RECEIPT`                   |
 //! | kept answer     | `IDEMPOTENCY#<key id>`             | `RECORD`                    |
 //! | its pointer     | `CUSTOMER#<customer_id>`           | `IDEMPOTENCY#<key id>`      |
+//! | search term     | `CUSTOMER#<customer_id>`           | `TERM#<term>`               |
+//! | segment marker  | `CUSTOMER#<customer_id>`           | `SEGMENT`                   |
+//! | segment counts  | `BUSINESS#<business>#SEGMENTS`     | `SHARD#<n>`                 |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -24,6 +27,13 @@
 //! `gsi3pk = BUSINESS#<business>#TYPE#<type>`. A tag carries
 //! `gsi1pk = BUSINESS#<business>#TAG#<label, lower-cased>` with its customer's
 //! sort key, so one query finds a business's customers with a tag.
+//!
+//! The fourth index is shared by two kinds of item. A customer carries
+//! `gsi4pk = BUSINESS#<business>#CELL#<status>#<type>` (its segment cell),
+//! sorted newest first like the others; a search term carries
+//! `gsi4pk = BUSINESS#<business>#TERM#<namespace and first character>#<shard>`
+//! and `gsi4sk = <term>#<customer_id>`, so one query reads the terms of one
+//! business that start with a prefix, one shard at a time.
 
 use std::collections::HashMap;
 
@@ -58,12 +68,16 @@ pub mod index {
     pub const BY_STATUS: &str = "gsi2";
     /// A business's customers of one type, newest first.
     pub const BY_TYPE: &str = "gsi3";
+    /// A business's customers in one status and of one type, newest first;
+    /// and a business's search terms by prefix.
+    pub const CELLS_AND_TERMS: &str = "gsi4";
 
     /// The partition and sort key attributes of an index.
     pub fn key_attributes(index: &str) -> (&'static str, &'static str) {
         match index {
             BY_STATUS => ("gsi2pk", "gsi2sk"),
             BY_TYPE => ("gsi3pk", "gsi3sk"),
+            CELLS_AND_TERMS => ("gsi4pk", "gsi4sk"),
             _ => ("gsi1pk", "gsi1sk"),
         }
     }
@@ -252,6 +266,68 @@ pub fn business_status(business: BusinessId, status: CustomerStatus) -> String {
 /// `gsi3pk`: a business's customers of one type.
 pub fn business_type(business: BusinessId, customer_type: CustomerType) -> String {
     format!("BUSINESS#{business}#TYPE#{customer_type}")
+}
+
+/// `gsi4pk` of a customer: a business's customers in one status and of one type.
+pub fn business_cell(business: BusinessId, status: CustomerStatus, customer_type: CustomerType) -> String {
+    format!("BUSINESS#{business}#CELL#{status}#{customer_type}")
+}
+
+/// Sort keys of a customer's search terms start with this.
+pub const TERM_PREFIX: &str = "TERM#";
+
+/// One of a customer's search terms.
+pub fn search_term(customer: CustomerId, term: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{TERM_PREFIX}{term}"),
+    }
+}
+
+/// Shards of a business's search terms: a term most of a business shares
+/// is spread over this many index partitions.
+pub const TERM_SHARDS: u32 = 4;
+/// Shards of a business's segment counts: concurrent creates in one
+/// business mostly update different items (and retry when they meet).
+pub const SEGMENT_SHARDS: u32 = 16;
+
+/// The shard, of `shards`, that a customer's items fall in.
+pub fn shard_of(customer: CustomerId, shards: u32) -> u32 {
+    let bytes = customer.as_uuid().into_bytes();
+    u32::from(bytes[15]) % shards.max(1)
+}
+
+/// `gsi4pk` of the terms of a business starting as `prefix` does (its
+/// namespace and first character), in one shard.
+pub fn term_bucket(business: BusinessId, prefix: &str, shard: u32) -> String {
+    let head: String = prefix.chars().take(3).collect();
+    format!("BUSINESS#{business}#TERM#{head}#{shard}")
+}
+
+/// `gsi4sk` of a search term.
+pub fn term_order(term: &str, customer: CustomerId) -> String {
+    format!("{term}#{customer}")
+}
+
+/// The marker saying which segment cell a customer is counted in.
+pub fn segment_membership(customer: CustomerId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: "SEGMENT".to_owned(),
+    }
+}
+
+/// One shard of a business's segment counts.
+pub fn segment_counts(business: BusinessId, shard: u32) -> Key {
+    Key {
+        pk: segment_counts_partition(business),
+        sk: format!("SHARD#{shard}"),
+    }
+}
+
+/// The partition of a business's segment counts.
+pub fn segment_counts_partition(business: BusinessId) -> String {
+    format!("BUSINESS#{business}#SEGMENTS")
 }
 
 /// The index sort key: newest first when read backwards.

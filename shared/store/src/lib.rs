@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod budget;
+pub mod bulk;
 pub mod clients;
 pub mod counts;
 pub mod cursor;
@@ -21,6 +22,8 @@ pub mod items;
 pub mod keys;
 pub mod migrations;
 pub mod notes;
+pub mod search;
+pub mod segments;
 pub mod tags;
 mod transact;
 

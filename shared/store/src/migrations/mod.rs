@@ -15,6 +15,7 @@
 mod authors;
 mod counts;
 mod nfkc_keys;
+mod search_and_segments;
 
 use std::collections::HashMap;
 
@@ -51,10 +52,17 @@ enum Rewrite {
     Counts,
     /// Authors of tags and notes named with their kind.
     Authors,
+    /// Search terms, segment counts and the status-and-type index.
+    SearchAndSegments,
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[nfkc_keys::MIGRATION, counts::MIGRATION, authors::MIGRATION];
+pub const MIGRATIONS: &[Migration] = &[
+    nfkc_keys::MIGRATION,
+    counts::MIGRATION,
+    authors::MIGRATION,
+    search_and_segments::MIGRATION,
+];
 
 /// What a migration did to one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +230,7 @@ impl DynamoStore {
             Rewrite::NfkcKeys => nfkc_keys::migrate(self, item).await,
             Rewrite::Counts => counts::migrate(self, item).await,
             Rewrite::Authors => authors::migrate(self, item).await,
+            Rewrite::SearchAndSegments => search_and_segments::migrate(self, item).await,
         }
     }
 
