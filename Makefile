@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench build deploy token client invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy token client invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -86,6 +86,9 @@ short-load: tools ## `make load`'s short version, as `make test` runs it: 15 s, 
 
 bench: tools ## Cold start, warm latency and peak memory of every function (release build): prints a table.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) CARGO="$(CARGO)" bench/cold-start.sh
+
+bench-search: tools ## Items read and capacity per search page in a business of 100,000 customers (BENCH_SEARCH_CUSTOMERS), against the filtered list (minutes).
+	$(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-tests --bin clientele-bench-search
 
 # The Lambda functions: one crate each under functions/.
 FUNCTIONS := $(notdir $(wildcard functions/*))

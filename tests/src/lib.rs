@@ -14,6 +14,7 @@ pub mod iam;
 pub mod load;
 pub mod logs;
 pub mod proxy;
+pub mod reads;
 pub mod services;
 pub mod sweeps;
 
