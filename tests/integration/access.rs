@@ -17,6 +17,8 @@ use serde_json::json;
 #[derive(Debug, Clone, Copy)]
 enum Route {
     List,
+    Search,
+    Segments,
     Create,
     Get,
     Update,
@@ -48,6 +50,8 @@ impl Route {
     fn declared(self) -> (&'static str, &'static str) {
         match self {
             Route::List => ("GET", "/api/customers/"),
+            Route::Search => ("GET", "/api/customers/search"),
+            Route::Segments => ("GET", "/api/customers/segments"),
             Route::Create => ("POST", "/api/customers/"),
             Route::Get => ("GET", "/api/customers/{customer_id}"),
             Route::Update => ("PATCH", "/api/customers/{customer_id}"),
@@ -76,8 +80,10 @@ impl Route {
     }
 }
 
-const ROUTES: [Route; 25] = [
+const ROUTES: [Route; 27] = [
     Route::List,
+    Route::Search,
+    Route::Segments,
     Route::Create,
     Route::Get,
     Route::Update,
@@ -146,14 +152,14 @@ const CALLERS: [Caller; 17] = [
 ];
 
 /// The status each route answers a caller, in the order of [`ROUTES`]:
-/// customers (list, create, get, update, delete, stats, set avatar, avatar),
+/// customers (list, search, segments, create, get, update, delete, stats, set avatar, avatar),
 /// tags (create, of a customer, remove, add to, remove from),
 /// notes (add, of a customer, remove), lifecycle (validate, suspend,
 /// reactivate), the audit trail, gdpr (export, delete), service (root, health).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 25] {
+fn expected(caller: Caller) -> [u16; 27] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -166,23 +172,23 @@ fn expected(caller: Caller) -> [u16; 25] {
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401, 200, 200,
+            401, 401, 401, 401, 200, 200,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
-            200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
-            403, 403, 200, 200,
+            200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
+            403, 403, 403, 403, 200, 200,
         ],
         Caller::Staff | Caller::ActiveClient => [
-            200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403, 403, 403,
-            403, 403, 200, 200,
+            200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
+            403, 403, 403, 403, 200, 200,
         ],
         Caller::Admin => [
-            200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200, 200, 200,
-            200, 200, 200, 200,
+            200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
+            200, 200, 200, 200, 200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
-            200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404, 200, 200,
+            200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
+            404, 404, 404, 404, 200, 200,
         ],
     }
 }
@@ -303,6 +309,8 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
     let made = |response: TestResponse| response.json()["id"].as_str().unwrap().to_owned();
     match route {
         Route::List => Call::get("/api/customers/"),
+        Route::Search => Call::get("/api/customers/search?q=cell"),
+        Route::Segments => Call::get("/api/customers/segments"),
         Route::Create => Call::post("/api/customers/").json(&customer_body("Created In Cell")),
         Route::Get => Call::get(&item),
         Route::Update => Call::patch(&item).json(&json!({"full_name": "Changed In Cell"})),

@@ -31,7 +31,7 @@ async fn the_table_is_created_as_the_template_defines_it_once() {
         .filter_map(|i| i.index_name())
         .collect();
     indexes.sort_unstable();
-    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3"]);
+    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4"]);
     let stream = table.stream_specification().unwrap();
     assert_eq!(
         stream.stream_view_type().map(|v| v.as_str()),
@@ -42,6 +42,35 @@ async fn the_table_is_created_as_the_template_defines_it_once() {
         ttl.time_to_live_description().and_then(|d| d.attribute_name()),
         Some("expires_at")
     );
+}
+
+#[tokio::test]
+async fn a_table_made_by_an_earlier_version_gets_the_indexes_it_lacks() {
+    let client = dynamodb_client().await;
+    let name = format!("clientele-stack-{}", uuid::Uuid::new_v4().simple());
+    let definition = Template::bundled().unwrap().table().unwrap();
+    let mut earlier = definition.clone();
+    earlier.global_secondary_indexes.retain(|i| i.index_name != "gsi4");
+    earlier
+        .attribute_definitions
+        .retain(|a| !a.attribute_name.starts_with("gsi4"));
+    assert!(create_table(&client, &name, &earlier).await.unwrap());
+    assert!(!create_table(&client, &name, &definition).await.unwrap());
+    let table = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let mut indexes: Vec<&str> = table
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4"]);
 }
 
 #[tokio::test]

@@ -29,6 +29,8 @@ mod migrate;
 mod notes;
 mod outage;
 mod read;
+mod search;
+mod segments;
 mod senders;
 mod signing_keys;
 mod tags;

@@ -314,3 +314,90 @@ async fn two_addresses_that_are_now_the_same_are_reported_and_left_for_a_person(
         s(second["id"].as_str().unwrap())
     );
 }
+
+/// Makes a customer look as a version before search and segment counts
+/// stored it: no search terms, no segment marker, no status-and-type index
+/// keys.
+async fn stored_before_search(app: &TestApp, customer: &Value) {
+    let id = customer["id"].as_str().unwrap();
+    let parsed = clientele_core::CustomerId::parse(id).unwrap();
+    for term in app.items_of("SearchTerm").await {
+        if term["customer_id"].as_s().unwrap() == id {
+            let key = Key {
+                pk: term["pk"].as_s().unwrap().clone(),
+                sk: term["sk"].as_s().unwrap().clone(),
+            };
+            app.delete_raw(&key).await;
+        }
+    }
+    app.delete_raw(&keys::segment_membership(parsed)).await;
+    let mut record = app.item(&keys::customer(parsed)).await.unwrap();
+    record.remove("gsi4pk");
+    record.remove("gsi4sk");
+    app.put_raw(record).await;
+}
+
+#[tokio::test]
+async fn customers_stored_before_search_are_made_searchable_and_counted_once() {
+    use clientele_core::Timestamp;
+
+    let app = TestApp::spawn().await;
+    let zoltan = create(&app, "Zoltan Earlier", "zoltan@example.com").await;
+    let zelda = create(&app, "Zelda Earlier", "zelda@example.com").await;
+    for customer in [&zoltan, &zelda] {
+        stored_before_search(&app, customer).await;
+    }
+    for counts in app.items_of("SegmentCounts").await {
+        let key = Key {
+            pk: counts["pk"].as_s().unwrap().clone(),
+            sk: counts["sk"].as_s().unwrap().clone(),
+        };
+        app.delete_raw(&key).await;
+    }
+    // A customer made since is counted as it is created.
+    create(&app, "Zora Since", "zora@example.com").await;
+    let viewer = app.token(Role::Viewer);
+    let broken = app.store.violations(Timestamp::now()).await.unwrap();
+    assert!(
+        broken.iter().any(|v| v.0.contains("not counted in its segment")),
+        "{broken:?}"
+    );
+    assert!(broken.iter().any(|v| v.0.contains("search terms")), "{broken:?}");
+
+    // An uncounted customer moves cell before the migration: no count moves.
+    let admin = app.token(Role::Admin);
+    let id = zoltan["id"].as_str().unwrap();
+    let validate = Call::post(&format!("/api/customers/{id}/validate")).bearer(&admin);
+    assert_eq!(app.send(validate).await.status, 200);
+    let segments = app
+        .send(Call::get("/api/customers/segments").bearer(&viewer))
+        .await
+        .json();
+    assert_eq!(segments["total"], 1, "only the one made since: {segments}");
+    let search = |q: &str| Call::get(&format!("/api/customers/search?q={q}")).bearer(&viewer);
+    assert_eq!(app.send(search("zelda")).await.json()["items"], json!([]));
+
+    let reports = app.store.migrate(Limits::default()).await.unwrap();
+    let last = reports.last().unwrap();
+    assert!(last.finished, "{reports:?}");
+    assert_eq!(last.rewritten, 2, "{reports:?}");
+
+    let segments = app
+        .send(Call::get("/api/customers/segments").bearer(&viewer))
+        .await
+        .json();
+    assert_eq!(segments["total"], 3, "{segments}");
+    let found = app.send(search("zelda")).await.json();
+    assert_eq!(found["items"][0]["full_name"], "Zelda Earlier");
+    let listed = app
+        .send(Call::get("/api/customers?status=active&customer_type=sme").bearer(&viewer))
+        .await
+        .json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let broken = app.store.violations(Timestamp::now()).await.unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    assert!(
+        app.store.migrate(Limits::default()).await.unwrap().is_empty(),
+        "done once"
+    );
+}

@@ -14,7 +14,7 @@ use clientele_core::lifecycle::{Action, Reason};
 use clientele_core::validation::ObjectReader;
 use clientele_core::{
     BusinessId, Customer, CustomerId, CustomerPatch, CustomerQuery, CustomerStatus, CustomerType, Email, NewCustomer,
-    Page, Precondition, TagLabel,
+    Page, Precondition, SearchQuery, TagLabel,
 };
 use clientele_http::response::{PageBody, empty, json, tagged, with_header};
 use clientele_http::{
@@ -34,6 +34,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const DEFAULT_PAGE: usize = 20;
 /// Largest `limit`.
 pub const MAX_PAGE: usize = clientele_store::customers::MAX_PAGE;
+/// Longest `cursor`.
+const MAX_CURSOR_CHARS: usize = clientele_store::cursor::MAX_CURSOR_CHARS;
 
 /// The customer as the API shows it, with its `ETag`, to a caller who may
 /// read customers. A caller who may only write (a client with
@@ -125,7 +127,7 @@ fn name_prefix(text: &str) -> Result<String, &'static str> {
 }
 
 fn cursor(text: &str) -> Result<String, &'static str> {
-    if text.is_empty() || text.len() > 512 {
+    if text.is_empty() || text.len() > MAX_CURSOR_CHARS {
         return Err("is not a cursor this query issued");
     }
     Ok(text.to_owned())
@@ -166,6 +168,93 @@ pub async fn list(
     let body = PageBody {
         items: items.iter().map(CustomerView::from).collect(),
         next_cursor,
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// Query parameters of a search.
+const SEARCH_PARAMETERS: &[&str] = &["q", "limit", "cursor", "status", "customer_type", "tag"];
+
+/// `GET /api/customers/search`: the caller's business's customers matching
+/// every word of `q` (name word prefixes, email, phone digits), with the
+/// list's status, type and tag filters, in pages that may come back short
+/// (a `next_cursor` says more may follow).
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id))]
+pub async fn search(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    mut params: QueryReader,
+) -> Result<Response, ApiError> {
+    let q = params.required("q", SearchQuery::parse);
+    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
+    let cursor = params.optional("cursor", cursor);
+    let status = params.optional("status", str::parse::<CustomerStatus>);
+    let customer_type = params.optional("customer_type", str::parse::<CustomerType>);
+    let tag = params.optional("tag", TagLabel::parse);
+    params.refuse_unknown(SEARCH_PARAMETERS);
+    params.finish()?;
+    let Some(q) = q else {
+        return Err(ApiError::Internal("a missing q passed the parameter check".into()));
+    };
+    let filters = CustomerQuery {
+        status,
+        customer_type,
+        tag,
+        limit,
+        cursor,
+        ..CustomerQuery::default()
+    };
+    let Page { items, next_cursor } = customers::search(&app.context.store, caller.business_id, &q, &filters).await?;
+    let body = PageBody {
+        items: items.iter().map(CustomerView::from).collect(),
+        next_cursor,
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// One cell of `GET /api/customers/segments`.
+#[derive(Serialize)]
+struct SegmentView {
+    status: CustomerStatus,
+    customer_type: CustomerType,
+    count: u64,
+    /// The list of the cell's customers.
+    href: String,
+}
+
+/// The body of `GET /api/customers/segments`.
+#[derive(Serialize)]
+struct SegmentsBody {
+    total: u64,
+    segments: Vec<SegmentView>,
+}
+
+/// `GET /api/customers/segments`: the caller's business's customers counted
+/// by status and type, every cell with its count and the link listing it.
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id))]
+pub async fn segments(
+    State(app): State<Arc<App>>,
+    Caller(caller): Caller,
+    mut params: QueryReader,
+) -> Result<Response, ApiError> {
+    params.refuse_unknown(&[]);
+    params.finish()?;
+    let counts = customers::segments(&app.context.store, caller.business_id).await?;
+    let segments: Vec<SegmentView> = counts
+        .iter()
+        .map(|cell| SegmentView {
+            status: cell.status,
+            customer_type: cell.customer_type,
+            count: cell.count,
+            href: format!(
+                "/api/customers?status={}&customer_type={}",
+                cell.status, cell.customer_type
+            ),
+        })
+        .collect();
+    let body = SegmentsBody {
+        total: segments.iter().map(|s| s.count).sum(),
+        segments,
     };
     Ok(json(StatusCode::OK, &body))
 }

@@ -1,7 +1,7 @@
-//! The customers route group: customers created, read, listed, changed, replaced and
-//! deleted; their statistics, avatars, lifecycle and audit trail. [`routes`] is the
-//! group's table: every route's method, path, the access it needs and its
-//! handler.
+//! The customers route group: customers created, read, listed, searched,
+//! counted by segment, changed, replaced and deleted; their statistics,
+//! avatars, lifecycle and audit trail. [`routes`] is the group's table: every
+//! route's method, path, the access it needs and its handler.
 
 pub mod handlers;
 pub mod upload;
@@ -22,6 +22,8 @@ pub fn routes() -> Routes<Arc<App>> {
     Routes::new()
         .route(GET,    "/api/customers/",                         Access::Read,  list)
         .route(POST,   "/api/customers/",                         Access::Write, create)
+        .route(GET,    "/api/customers/search",                   Access::Read,  search)
+        .route(GET,    "/api/customers/segments",                 Access::Read,  segments)
         .route(GET,    "/api/customers/{customer_id}",            Access::Read,  get)
         .route(PATCH,  "/api/customers/{customer_id}",            Access::Write, update)
         .route(PUT,    "/api/customers/{customer_id}",            Access::Write, replace)

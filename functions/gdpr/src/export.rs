@@ -26,6 +26,8 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::RATE_WINDOW, "rate_limit_windows"),
     (entity::COUNTS, "counts"),
     (entity::AUDIT, "audit_trail"),
+    (entity::SEARCH_TERM, "search_terms"),
+    (entity::SEGMENT_MEMBERSHIP, "segment"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -87,6 +89,11 @@ pub struct Export<'a> {
     pub counts: Vec<Value>,
     /// Who changed the customer, what and when, oldest first.
     pub audit_trail: Vec<Value>,
+    /// The words the customer is found by in a search, made from its name,
+    /// email and phone.
+    pub search_terms: Vec<Value>,
+    /// The status-and-type cell the customer is counted in.
+    pub segment: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -149,6 +156,8 @@ impl<'a> Export<'a> {
             rate_limit_windows: attributes(&[entity::RATE_WINDOW]),
             counts: attributes(&[entity::COUNTS]),
             audit_trail: attributes(&[entity::AUDIT]),
+            search_terms: attributes(&[entity::SEARCH_TERM]),
+            segment: attributes(&[entity::SEGMENT_MEMBERSHIP]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

@@ -61,6 +61,15 @@ impl QueryReader {
         }
     }
 
+    /// A parameter given exactly once, parsed.
+    pub fn required<T, E: fmt::Display>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+        if self.params.all(name).is_none_or(|values| values.is_empty()) {
+            self.push(name, "is required");
+            return None;
+        }
+        self.optional(name, parse)
+    }
+
     /// Refuses every parameter not in `known`.
     pub fn refuse_unknown(&mut self, known: &[&str]) {
         let unknown: Vec<String> = self

@@ -2,10 +2,11 @@
 
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerPatch, CustomerQuery, NewCustomer, OperationError, Page,
-    Precondition, Rate, StoreError, Timestamp,
+    Precondition, Rate, SearchQuery, StoreError, Timestamp,
 };
 use clientele_store::DynamoStore;
 use clientele_store::deletion::Tombstone;
+use clientele_store::segments::SegmentCount;
 
 use crate::Actor;
 use crate::change::read_decide_write;
@@ -34,6 +35,22 @@ pub async fn list(
     query: &CustomerQuery,
 ) -> Result<Page<Customer>, OperationError> {
     Ok(store.list_customers(business, query).await?)
+}
+
+/// A page of `business`'s customers matching a search, with the filters of
+/// `filters` (status, type, tag).
+pub async fn search(
+    store: &DynamoStore,
+    business: BusinessId,
+    search: &SearchQuery,
+    filters: &CustomerQuery,
+) -> Result<Page<Customer>, OperationError> {
+    Ok(store.search_customers(business, search, filters).await?)
+}
+
+/// `business`'s customers counted by status and type.
+pub async fn segments(store: &DynamoStore, business: BusinessId) -> Result<Vec<SegmentCount>, OperationError> {
+    Ok(store.segment_counts(business).await?)
 }
 
 /// What guards a change besides the domain's own rules.
