@@ -309,7 +309,6 @@ async fn the_collection_path_works_without_a_trailing_slash() {
 
 #[tokio::test]
 async fn of_many_concurrent_creates_with_one_email_exactly_one_succeeds() {
-    let _turn = clientele_tests::services::heavy_turn().await;
     let app = TestApp::spawn().await;
     let bodies: Vec<_> = (0..16)
         .map(|i| {

@@ -21,7 +21,6 @@ fn tokens() -> Box<load::Tokens> {
 
 #[tokio::test]
 async fn dynamodb_slowed_then_cut_under_load_answers_503_loses_nothing_and_recovers() {
-    let _turn = clientele_tests::services::heavy_turn().await;
     let (app, proxy) = behind_dynamodb_proxy().await;
     let load = Load {
         clients: 4,
@@ -68,7 +67,6 @@ async fn dynamodb_slowed_then_cut_under_load_answers_503_loses_nothing_and_recov
 
 #[tokio::test]
 async fn with_the_bus_cut_the_publisher_loses_no_event_of_a_load() {
-    let _turn = clientele_tests::services::heavy_turn().await;
     let app = TestApp::spawn().await;
     let load = Load {
         clients: 2,

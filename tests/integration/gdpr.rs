@@ -302,7 +302,6 @@ async fn an_erasure_cut_short_completes_when_run_again() {
 
 #[tokio::test]
 async fn a_large_customer_exports_through_a_link_and_erases_completely() {
-    let _turn = clientele_tests::services::heavy_turn().await;
     let app = TestApp::spawn().await;
     let person = rich_customer(&app, "Lars Large", 120).await;
     let small = inline_limit(&app, 64 * 1024);

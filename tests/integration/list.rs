@@ -228,7 +228,6 @@ async fn an_empty_business_lists_nothing() {
 
 #[tokio::test]
 async fn a_filtered_page_costs_a_bounded_number_of_reads_however_little_matches() {
-    let _turn = clientele_tests::services::heavy_turn().await;
     use std::collections::HashMap;
 
     use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};

@@ -253,3 +253,27 @@ async fn bad_queries_are_named() {
         assert_eq!(response.problem_fields(), [named], "{query}");
     }
 }
+
+#[tokio::test]
+async fn a_name_that_folds_long_is_stored_and_found_by_its_start() {
+    let app = TestApp::spawn().await;
+    // Each of these folds to several characters: the name's terms are cut
+    // to what an index key holds, and it is still found.
+    let long = "\u{3300}".repeat(200);
+    person(&app, &long, "long@example.com", None).await;
+    person(&app, &"\u{FDFA}".repeat(200), "ligature@example.com", None).await;
+    let (status, page) = search(&app, &q(&"\u{3300}".repeat(150))).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["full_name"], long.as_str());
+    let (status, page) = list_named(&app, &"\u{3300}".repeat(120)).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+}
+
+async fn list_named(app: &TestApp, prefix: &str) -> (u16, Value) {
+    let encoded = q(prefix).replacen("q=", "name_prefix=", 1);
+    let response = app
+        .send(Call::get(&format!("/api/customers/?{encoded}")).bearer(&app.token(Role::Viewer)))
+        .await;
+    (response.status, response.json())
+}

@@ -100,12 +100,3 @@ pub fn dead_endpoint() -> String {
     drop(listener);
     format!("http://127.0.0.1:{port}")
 }
-
-/// The turn of a test that loads DynamoDB Local heavily (thousands of writes,
-/// or many concurrent transactions): such tests take turns, so that one's
-/// load never pushes another's requests past the functions' timeouts, while
-/// lighter tests run beside them. Hold the guard for the whole test.
-pub async fn heavy_turn() -> tokio::sync::MutexGuard<'static, ()> {
-    static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    HEAVY.lock().await
-}

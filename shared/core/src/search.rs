@@ -30,6 +30,11 @@ pub const LAST_DIGITS: &str = "r:";
 /// Namespace of the whole folded name, for the list's `name_prefix`.
 pub const FULL_NAME: &str = "f:";
 
+/// Most characters of a term (after its namespace), and of a word looked up:
+/// a longer one is cut to this, so that an index key stays far under
+/// DynamoDB's 1,024 bytes whatever the script (folding can multiply a
+/// character: "ﷺ" is eighteen).
+pub const MAX_TERM_CHARS: usize = 100;
 /// Fewest characters a query has, and a word must have to be looked up.
 pub const MIN_QUERY_CHARS: usize = 2;
 /// Most characters a query has.
@@ -78,6 +83,12 @@ fn words(folded: &str) -> Vec<String> {
     words
 }
 
+/// `namespace` and `word`, cut to [`MAX_TERM_CHARS`].
+fn term(namespace: &str, word: &str) -> String {
+    let cut: String = word.chars().take(MAX_TERM_CHARS).collect();
+    format!("{namespace}{cut}")
+}
+
 fn digits_of(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
@@ -96,22 +107,22 @@ pub fn terms(customer: &Customer) -> Vec<String> {
             .into_iter()
             .filter(|w| w.chars().count() >= MIN_QUERY_CHARS)
             .take(MAX_NAME_TERMS)
-            .map(|w| format!("{WORD}{w}")),
+            .map(|w| term(WORD, &w)),
     );
     let email = fold(&customer.email.folded());
     if let Some((local, _)) = email.rsplit_once('@') {
         let squashed: String = local.chars().filter(|c| c.is_alphanumeric()).collect();
-        terms.push(format!("{WORD}{local}"));
+        terms.push(term(WORD, local));
         if !squashed.is_empty() {
-            terms.push(format!("{WORD}{squashed}"));
+            terms.push(term(WORD, &squashed));
         }
     }
-    terms.push(format!("{WORD}{email}"));
-    terms.push(format!("{FULL_NAME}{}", customer.full_name.folded()));
+    terms.push(term(WORD, &email));
+    terms.push(term(FULL_NAME, &customer.full_name.folded()));
     if let Some(phone) = &customer.phone {
         let digits = digits_of(phone.as_str());
-        terms.push(format!("{DIGITS}{digits}"));
-        terms.push(format!("{LAST_DIGITS}{}", reversed(&digits)));
+        terms.push(term(DIGITS, &digits));
+        terms.push(term(LAST_DIGITS, &reversed(&digits)));
     }
     terms.sort();
     terms.dedup();
@@ -171,10 +182,7 @@ impl SearchQuery {
         let mut digits = String::new();
         let flush = |digits: &mut String, words: &mut Vec<Vec<String>>| {
             if !digits.is_empty() {
-                words.push(vec![
-                    format!("{DIGITS}{digits}"),
-                    format!("{LAST_DIGITS}{}", reversed(digits)),
-                ]);
+                words.push(vec![term(DIGITS, digits), term(LAST_DIGITS, &reversed(digits))]);
                 digits.clear();
             }
         };
@@ -185,11 +193,11 @@ impl SearchQuery {
             }
             flush(&mut digits, &mut words);
             if chunk.contains('@') {
-                words.push(vec![format!("{WORD}{chunk}")]);
+                words.push(vec![term(WORD, chunk)]);
             } else {
                 let squashed: String = chunk.chars().filter(|c| c.is_alphanumeric()).collect();
                 if !squashed.is_empty() {
-                    words.push(vec![format!("{WORD}{squashed}")]);
+                    words.push(vec![term(WORD, &squashed)]);
                 }
             }
         }
@@ -209,7 +217,7 @@ impl SearchQuery {
     /// (the list's `name_prefix`, already folded as names are).
     pub fn name_prefix(folded: &str) -> Self {
         Self {
-            words: vec![vec![format!("{FULL_NAME}{folded}")]],
+            words: vec![vec![term(FULL_NAME, folded)]],
         }
     }
 
@@ -366,6 +374,23 @@ mod tests {
             found.iter().any(|t| t == "r:543210987654321"),
             "the phone kept: {found:?}"
         );
+    }
+
+    #[test]
+    fn a_name_that_folds_long_makes_terms_an_index_key_can_hold() {
+        let long = customer(&"\u{FDFA}".repeat(200), "x@example.com", None);
+        for t in terms(&long) {
+            assert!(t.len() < 500, "{} bytes", t.len());
+        }
+        let word = customer(&"\u{3300}".repeat(200), "x@example.com", None);
+        for t in terms(&word) {
+            assert!(t.len() < 500, "{} bytes", t.len());
+        }
+        let q = SearchQuery::parse(&"\u{3300}".repeat(150)).unwrap();
+        assert!(q.lookup().iter().all(|p| p.chars().count() <= 2 + MAX_TERM_CHARS));
+        assert!(q.matches(&terms(&word)), "a long name is still found by its start");
+        let prefix = SearchQuery::name_prefix(&crate::text::fold(&"\u{3300}".repeat(120)));
+        assert!(prefix.matches(&terms(&word)));
     }
 
     #[test]
