@@ -4,6 +4,27 @@ use clientele_stack::{SecretState, Template, create_event_bus, create_table, kee
 use clientele_tests::app::{dynamodb_client, sdk_config};
 use clientele_tests::services::moto_endpoint;
 
+async fn described(client: &aws_sdk_dynamodb::Client, name: &str) -> aws_sdk_dynamodb::types::TableDescription {
+    client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+}
+
+fn index_names(table: &aws_sdk_dynamodb::types::TableDescription) -> Vec<&str> {
+    let mut indexes: Vec<&str> = table
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    indexes.sort_unstable();
+    indexes
+}
+
 #[tokio::test]
 async fn the_table_is_created_as_the_template_defines_it_once() {
     let client = dynamodb_client().await;
@@ -15,23 +36,10 @@ async fn the_table_is_created_as_the_template_defines_it_once() {
         "a second run finds it"
     );
 
-    let table = client
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
+    let table = described(&client, &name).await;
     let keys: Vec<&str> = table.key_schema().iter().map(|k| k.attribute_name()).collect();
     assert_eq!(keys, ["pk", "sk"]);
-    let mut indexes: Vec<&str> = table
-        .global_secondary_indexes()
-        .iter()
-        .filter_map(|i| i.index_name())
-        .collect();
-    indexes.sort_unstable();
-    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4"]);
+    assert_eq!(index_names(&table), ["gsi1", "gsi2", "gsi3", "gsi4"]);
     let stream = table.stream_specification().unwrap();
     assert_eq!(
         stream.stream_view_type().map(|v| v.as_str()),
@@ -56,21 +64,8 @@ async fn a_table_made_by_an_earlier_version_gets_the_indexes_it_lacks() {
         .retain(|a| !a.attribute_name.starts_with("gsi4"));
     assert!(create_table(&client, &name, &earlier).await.unwrap());
     assert!(!create_table(&client, &name, &definition).await.unwrap());
-    let table = client
-        .describe_table()
-        .table_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap();
-    let mut indexes: Vec<&str> = table
-        .global_secondary_indexes()
-        .iter()
-        .filter_map(|i| i.index_name())
-        .collect();
-    indexes.sort_unstable();
-    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4"]);
+    let table = described(&client, &name).await;
+    assert_eq!(index_names(&table), ["gsi1", "gsi2", "gsi3", "gsi4"]);
 }
 
 #[tokio::test]

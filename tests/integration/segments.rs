@@ -105,10 +105,19 @@ async fn every_change_that_moves_a_customer_keeps_the_counts_exact() {
     // A deletion and an erasure take the customer out.
     let delete = Call::delete(&format!("/api/customers/{}", id(&c))).bearer(&admin);
     assert_eq!(app.send(delete).await.status, 204);
-    let erase = Call::post("/api/gdpr/delete")
-        .bearer(&admin)
-        .json(&json!({"customer_id": id(&a)}));
-    assert_eq!(app.send(erase).await.status, 200);
+    // An erasure answered 503 (a slow table) is asked for again, as the
+    // API says; a repeat finishes it or finds nothing left.
+    let mut erased = 0;
+    for _ in 0..3 {
+        let erase = Call::post("/api/gdpr/delete")
+            .bearer(&admin)
+            .json(&json!({"customer_id": id(&a)}));
+        erased = app.send(erase).await.status;
+        if erased != 503 {
+            break;
+        }
+    }
+    assert_eq!(erased, 200);
     assert_eq!(
         segments(&app).await,
         (cells(&[("pending/institution", 1), ("pending/sme", 1)]), 2)
@@ -129,33 +138,23 @@ async fn every_change_that_moves_a_customer_keeps_the_counts_exact() {
 async fn concurrent_creates_in_one_business_are_all_counted() {
     let app = TestApp::spawn().await;
     let bodies: Vec<Value> = (0..16).map(|i| customer_body(&format!("Rush {i}"))).collect();
-    let mut pending: Vec<&Value> = bodies.iter().collect();
-    // A create answered 503 changed nothing and is sent again, as a client
-    // would (the local DynamoDB has been seen to answer a burst slowly when
-    // loaded by other tests). Every create is counted once, whatever met.
-    for _ in 0..5 {
-        let responses = futures::future::join_all(pending.iter().map(|body| app.create(body))).await;
-        for response in responses.iter().filter(|r| r.status != 201) {
-            assert_eq!(response.status, 503, "{}", response.problem());
-        }
-        pending = pending
-            .into_iter()
-            .zip(&responses)
-            .filter(|(_, r)| r.status != 201)
-            .map(|(body, _)| body)
-            .collect();
-        let created = u64::try_from(bodies.len() - pending.len()).unwrap();
-        let expected = if created == 0 {
-            cells(&[])
-        } else {
-            cells(&[("pending/sme", created)])
-        };
-        assert_eq!(segments(&app).await, (expected, created));
-        if pending.is_empty() {
-            break;
-        }
+    let responses = futures::future::join_all(bodies.iter().map(|body| app.create(body))).await;
+    // A create answers 201, or 503 when the table was too slow to say (the
+    // local DynamoDB, loaded by the rest of the suite, has taken over the
+    // functions' timeouts to commit a burst): then it may or may not have
+    // happened, as with any 5xx. Either way, every customer stored is
+    // counted, once.
+    for refused in responses.iter().filter(|r| r.status != 201) {
+        assert_eq!(refused.status, 503, "{}", refused.problem());
     }
-    assert!(pending.is_empty(), "{} creates never went through", pending.len());
+    let answered = responses.iter().filter(|r| r.status == 201).count();
+    let stored = app.items_of("Customer").await.len();
+    assert!(
+        stored >= answered && stored > 0,
+        "{stored} stored, {answered} answered 201"
+    );
+    let stored = u64::try_from(stored).unwrap();
+    assert_eq!(segments(&app).await, (cells(&[("pending/sme", stored)]), stored));
     let broken = app.store.violations(Timestamp::now()).await.unwrap();
     assert!(broken.is_empty(), "{broken:?}");
 }

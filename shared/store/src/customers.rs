@@ -243,27 +243,7 @@ impl DynamoStore {
     /// Every item of a partition whose sort key begins with `prefix`, read
     /// consistently.
     pub(crate) async fn under(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        self.all_of(pk, Some(prefix)).await
     }
 
     /// The newest `limit` items of a partition whose sort keys begin with
@@ -298,6 +278,20 @@ impl DynamoStore {
 
     /// Every item of one partition, read consistently, page by page.
     pub(crate) async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        self.all_of(pk, None).await
+    }
+
+    /// Every item of a partition (whose sort key begins with `prefix`, if
+    /// given), read consistently, page by page.
+    async fn all_of(&self, pk: String, prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        let condition = match prefix {
+            Some(_) => "pk = :pk AND begins_with(sk, :prefix)",
+            None => "pk = :pk",
+        };
+        let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(pk))]);
+        if let Some(prefix) = prefix {
+            values.insert(":prefix".to_owned(), AttributeValue::S(prefix.to_owned()));
+        }
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -305,10 +299,10 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(self.table.as_ref())
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .consistent_read(true)
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values.clone()))
                 .set_exclusive_start_key(start)
+                .consistent_read(true)
                 .send()
                 .await
                 .map_err(classify)?;
