@@ -27,15 +27,17 @@ fn key_schema(elements: &[crate::template::KeyElement]) -> Result<Vec<KeySchemaE
         .collect()
 }
 
+fn projection_of(index: &crate::template::GlobalSecondaryIndex) -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
+        .build()
+}
+
 fn index_of(index: &crate::template::GlobalSecondaryIndex) -> Result<GlobalSecondaryIndex, StackError> {
     GlobalSecondaryIndex::builder()
         .index_name(&index.index_name)
         .set_key_schema(Some(key_schema(&index.key_schema)?))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
-                .build(),
-        )
+        .projection(projection_of(index))
         .build()
         .map_err(|e| failed("an index", e))
 }
@@ -60,8 +62,8 @@ async fn add_missing_indexes(
     client: &aws_sdk_dynamodb::Client,
     name: &str,
     definition: &TableDefinition,
-    attributes: Vec<AttributeDefinition>,
 ) -> Result<(), StackError> {
+    let attributes = attributes_of(definition)?;
     let described = client
         .describe_table()
         .table_name(name)
@@ -82,11 +84,7 @@ async fn add_missing_indexes(
         let create = CreateGlobalSecondaryIndexAction::builder()
             .index_name(&index.index_name)
             .set_key_schema(Some(key_schema(&index.key_schema)?))
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
-                    .build(),
-            )
+            .projection(projection_of(index))
             .build()
             .map_err(|e| failed("an index", e))?;
         client
@@ -138,7 +136,7 @@ pub async fn create_table(
                 .as_service_error()
                 .is_some_and(|e| e.is_resource_in_use_exception()) =>
         {
-            add_missing_indexes(client, name, definition, attributes_of(definition)?).await?;
+            add_missing_indexes(client, name, definition).await?;
             return Ok(false);
         }
         Err(error) => {
