@@ -43,6 +43,13 @@ enum Route {
     GdprErase,
     Root,
     Health,
+    SegmentSave,
+    SegmentsSaved,
+    SegmentGet,
+    SegmentDelete,
+    SegmentMembers,
+    ListAdd,
+    ListRemove,
 }
 
 impl Route {
@@ -76,11 +83,18 @@ impl Route {
             Route::GdprErase => ("POST", "/api/gdpr/delete"),
             Route::Root => ("GET", "/"),
             Route::Health => ("GET", "/health"),
+            Route::SegmentSave => ("POST", "/api/customers/segments"),
+            Route::SegmentsSaved => ("GET", "/api/customers/segments/saved"),
+            Route::SegmentGet => ("GET", "/api/customers/segments/{segment_id}"),
+            Route::SegmentDelete => ("DELETE", "/api/customers/segments/{segment_id}"),
+            Route::SegmentMembers => ("GET", "/api/customers/segments/{segment_id}/customers"),
+            Route::ListAdd => ("PUT", "/api/customers/segments/{segment_id}/customers/{customer_id}"),
+            Route::ListRemove => ("DELETE", "/api/customers/segments/{segment_id}/customers/{customer_id}"),
         }
     }
 }
 
-const ROUTES: [Route; 27] = [
+const ROUTES: [Route; 34] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -108,6 +122,13 @@ const ROUTES: [Route; 27] = [
     Route::GdprErase,
     Route::Root,
     Route::Health,
+    Route::SegmentSave,
+    Route::SegmentsSaved,
+    Route::SegmentGet,
+    Route::SegmentDelete,
+    Route::SegmentMembers,
+    Route::ListAdd,
+    Route::ListRemove,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,11 +176,12 @@ const CALLERS: [Caller; 17] = [
 /// customers (list, search, segments, create, get, update, delete, stats, set avatar, avatar),
 /// tags (create, of a customer, remove, add to, remove from),
 /// notes (add, of a customer, remove), lifecycle (validate, suspend,
-/// reactivate), the audit trail, gdpr (export, delete), service (root, health).
+/// reactivate), the audit trail, gdpr (export, delete), service (root, health),
+/// saved segments (save, list, get, delete, members, put on a list, take off).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 27] {
+fn expected(caller: Caller) -> [u16; 34] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -172,23 +194,23 @@ fn expected(caller: Caller) -> [u16; 27] {
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401, 401, 401, 200, 200,
+            401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
-            403, 403, 403, 403, 200, 200,
+            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
-            403, 403, 403, 403, 200, 200,
+            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
-            200, 200, 200, 200, 200, 200,
+            200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404, 404, 404, 200, 200,
+            404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404,
         ],
     }
 }
@@ -376,6 +398,29 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
         Route::GdprErase => Call::post("/api/gdpr/delete").json(&json!({"customer_id": id})),
         Route::Root => Call::get("/"),
         Route::Health => Call::get("/health"),
+        Route::SegmentSave => Call::post("/api/customers/segments").json(&json!({
+            "name": format!("Cell {}", uuid::Uuid::new_v4().simple()), "filter": {"status": "active"}
+        })),
+        Route::SegmentsSaved => Call::get("/api/customers/segments/saved"),
+        Route::SegmentGet | Route::SegmentDelete | Route::SegmentMembers | Route::ListAdd | Route::ListRemove => {
+            let admin =
+                |call: Call| call.authorized_as(&Principal::user("test-admin", app.business, vec![Role::Admin]));
+            let list = Call::post("/api/customers/segments").json(&json!({
+                "name": format!("List {}", uuid::Uuid::new_v4().simple()), "kind": "list"
+            }));
+            let segment = format!("/api/customers/segments/{}", made(app.send(admin(list)).await));
+            let place = format!("{segment}/customers/{id}");
+            match route {
+                Route::SegmentGet => Call::get(&segment),
+                Route::SegmentDelete => Call::delete(&segment),
+                Route::SegmentMembers => Call::get(&format!("{segment}/customers")),
+                Route::ListAdd => Call::new("PUT", &place),
+                _ => {
+                    assert_eq!(app.send(admin(Call::new("PUT", &place))).await.status, 201);
+                    Call::delete(&place)
+                }
+            }
+        }
     }
 }
 

@@ -248,6 +248,38 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         "suspend",
     );
     ok(customer(Call::post(&format!("{path}/reactivate"))).await, "reactivate");
+    ok(customer(Call::get("/api/customers/search?q=ivy")).await, "search");
+    ok(customer(Call::get("/api/customers/segments")).await, "segment counts");
+    let list = ok(
+        customer(Call::post("/api/customers/segments").json(&json!({"name": "IAM list", "kind": "list"}))).await,
+        "save a list",
+    );
+    let segment = format!("/api/customers/segments/{}", list["id"].as_str().unwrap());
+    ok(
+        customer(Call::new("PUT", &format!("{segment}/customers/{id}"))).await,
+        "put on the list",
+    );
+    ok(
+        customer(Call::get(&format!("{segment}/customers"))).await,
+        "the list's members",
+    );
+    ok(
+        customer(Call::get("/api/customers/segments/saved")).await,
+        "saved segments",
+    );
+    ok(customer(Call::get(&segment)).await, "a saved segment");
+    ok(
+        customer(Call::delete(&format!("{segment}/customers/{id}"))).await,
+        "take off the list",
+    );
+    ok(
+        customer(Call::new("PUT", &format!("{segment}/customers/{id}"))).await,
+        "put back on it",
+    );
+    ok(
+        customer(Call::delete(&segment)).await,
+        "delete the list, and its places",
+    );
 
     // The tags function: every route, and the customers list by tag.
     let one = ok(

@@ -29,6 +29,7 @@ mod migrate;
 mod notes;
 mod outage;
 mod read;
+mod saved_segments;
 mod search;
 mod segments;
 mod senders;

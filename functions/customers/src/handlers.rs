@@ -14,12 +14,12 @@ use clientele_core::lifecycle::{Action, Reason};
 use clientele_core::validation::ObjectReader;
 use clientele_core::{
     BusinessId, Customer, CustomerId, CustomerPatch, CustomerQuery, CustomerStatus, CustomerType, Email, NewCustomer,
-    Page, Precondition, SearchQuery, TagLabel,
+    Page, Precondition, SearchQuery, TagLabel, Timestamp,
 };
 use clientele_http::response::{PageBody, empty, json, tagged, with_header};
 use clientele_http::{
-    ApiError, Caller, IfMatch, IfNoneMatch, JsonObject, MergePatch, OptionalJsonObject, PathId, QueryReader, Response,
-    State, about,
+    ApiError, Caller, IfMatch, IfNoneMatch, JsonObject, Location, MergePatch, OptionalJsonObject, PathId, QueryReader,
+    Response, State, about,
 };
 use clientele_operations::customers::{self, Guards};
 use clientele_operations::views::{CustomerView, StatisticsView};
@@ -104,10 +104,12 @@ const LIST_PARAMETERS: &[&str] = &[
     "email",
     "name_prefix",
     "tag",
+    "created_from",
+    "created_to",
     "business_id",
 ];
 
-fn page_size(text: &str) -> Result<usize, String> {
+pub(crate) fn page_size(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
         _ => Err(format!("must be a whole number from 1 to {MAX_PAGE}")),
@@ -126,7 +128,7 @@ fn name_prefix(text: &str) -> Result<String, &'static str> {
     Ok(folded)
 }
 
-fn cursor(text: &str) -> Result<String, &'static str> {
+pub(crate) fn cursor(text: &str) -> Result<String, &'static str> {
     if text.is_empty() || text.len() > MAX_CURSOR_CHARS {
         return Err("is not a cursor this query issued");
     }
@@ -147,9 +149,20 @@ pub async fn list(
     let email = params.optional("email", Email::parse);
     let name_prefix = params.optional("name_prefix", name_prefix);
     let tag = params.optional("tag", TagLabel::parse);
+    let created_from = params.optional("created_from", Timestamp::parse);
+    let created_to = params.optional("created_to", Timestamp::parse);
     let business = params.optional("business_id", BusinessId::parse);
     params.refuse_unknown(LIST_PARAMETERS);
     params.finish()?;
+    if let (Some(from), Some(to)) = (created_from, created_to)
+        && to <= from
+    {
+        return Err(ApiError::parameter(
+            "created_to",
+            Location::Query,
+            "must be after created_from",
+        ));
+    }
     if business.is_some_and(|b| b != caller.business_id) {
         return Err(ApiError::Forbidden(
             "business_id names another business: a caller lists only its own business's customers.".to_owned(),
@@ -161,8 +174,11 @@ pub async fn list(
         email,
         name_prefix,
         tag,
+        created_from,
+        created_to,
         limit,
         cursor,
+        ..CustomerQuery::default()
     };
     let Page { items, next_cursor } = customers::list(&app.context.store, caller.business_id, &query).await?;
     let body = PageBody {

@@ -1,9 +1,10 @@
 //! The customers route group: customers created, read, listed, searched,
-//! counted by segment, changed, replaced and deleted; their statistics,
+//! counted by segment, gathered in saved segments and lists, changed, replaced and deleted; their statistics,
 //! avatars, lifecycle and audit trail. [`routes`] is the group's table: every
 //! route's method, path, the access it needs and its handler.
 
 pub mod handlers;
+pub mod saved_segments;
 pub mod upload;
 
 use std::sync::Arc;
@@ -24,6 +25,13 @@ pub fn routes() -> Routes<Arc<App>> {
         .route(POST,   "/api/customers/",                         Access::Write, create)
         .route(GET,    "/api/customers/search",                   Access::Read,  search)
         .route(GET,    "/api/customers/segments",                 Access::Read,  segments)
+        .route(POST,   "/api/customers/segments",                 Access::Admin, saved_segments::save)
+        .route(GET,    "/api/customers/segments/saved",           Access::Read,  saved_segments::list)
+        .route(GET,    "/api/customers/segments/{segment_id}",    Access::Read,  saved_segments::get)
+        .route(DELETE, "/api/customers/segments/{segment_id}",    Access::Admin, saved_segments::delete)
+        .route(GET,    "/api/customers/segments/{segment_id}/customers", Access::Read, saved_segments::members)
+        .route(PUT,    "/api/customers/segments/{segment_id}/customers/{customer_id}", Access::Admin, saved_segments::add_member)
+        .route(DELETE, "/api/customers/segments/{segment_id}/customers/{customer_id}", Access::Admin, saved_segments::remove_member)
         .route(GET,    "/api/customers/{customer_id}",            Access::Read,  get)
         .route(PATCH,  "/api/customers/{customer_id}",            Access::Write, update)
         .route(PUT,    "/api/customers/{customer_id}",            Access::Write, replace)

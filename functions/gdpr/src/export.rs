@@ -28,6 +28,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::AUDIT, "audit_trail"),
     (entity::SEARCH_TERM, "search_terms"),
     (entity::SEGMENT_MEMBERSHIP, "segment"),
+    (entity::LIST_MEMBER, "lists"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -94,6 +95,8 @@ pub struct Export<'a> {
     pub search_terms: Vec<Value>,
     /// The status-and-type cell the customer is counted in.
     pub segment: Vec<Value>,
+    /// The static lists the customer is on: which, who put it there and when.
+    pub lists: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -158,6 +161,7 @@ impl<'a> Export<'a> {
             audit_trail: attributes(&[entity::AUDIT]),
             search_terms: attributes(&[entity::SEARCH_TERM]),
             segment: attributes(&[entity::SEGMENT_MEMBERSHIP]),
+            lists: attributes(&[entity::LIST_MEMBER]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

@@ -60,6 +60,18 @@ pub enum OperationError {
         /// How many it may have.
         limit: usize,
     },
+    /// No such saved segment in the caller's business.
+    #[error("saved segment not found")]
+    SegmentNotFound,
+    /// Another saved segment of the business has the name.
+    #[error("another saved segment has this name")]
+    SegmentNameTaken,
+    /// The business has as many saved segments as it may.
+    #[error("a business may keep at most {0} saved segments")]
+    SegmentsLimit(usize),
+    /// Customers are put on a static list only, not on a filter.
+    #[error("the segment is a filter, not a list")]
+    NotAList,
     /// The caller may not do this to something another principal made.
     #[error("{0}")]
     NotYours(&'static str),

@@ -103,6 +103,10 @@ uuid_id!(
     NoteId
 );
 uuid_id!(
+    /// A saved segment of a business: a named filter or a static list.
+    SegmentId
+);
+uuid_id!(
     /// An event's id: stable across delivery retries, so consumers can drop duplicates.
     EventId
 );

@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod note;
 pub mod precondition;
 pub mod rate;
+pub mod saved_segment;
 pub mod search;
 pub mod store;
 pub mod tag;
@@ -42,7 +43,7 @@ pub use customer::{
 };
 pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
-pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, NoteId, TagId, UserId};
+pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, NoteId, SegmentId, TagId, UserId};
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;
 pub use rate::{Rate, RateWindow};

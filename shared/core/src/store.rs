@@ -8,7 +8,9 @@ use std::future::Future;
 
 use crate::contact::Email;
 use crate::customer::{Customer, CustomerStatus, CustomerType};
+use crate::id::SegmentId;
 use crate::tag::TagLabel;
+use crate::time::Timestamp;
 
 /// Any error, boxed, for a failure's cause.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -78,6 +80,12 @@ pub struct CustomerQuery {
     pub name_prefix: Option<String>,
     /// Only customers with this tag (case-insensitively).
     pub tag: Option<TagLabel>,
+    /// Only customers created at or after this time.
+    pub created_from: Option<Timestamp>,
+    /// Only customers created before this time.
+    pub created_to: Option<Timestamp>,
+    /// Only the customers on this static list.
+    pub list: Option<SegmentId>,
     /// At most this many customers.
     pub limit: usize,
     /// Where the previous page ended, as the store gave it.
@@ -106,6 +114,8 @@ impl CustomerQuery {
                 .name_prefix
                 .as_ref()
                 .is_none_or(|p| customer.full_name.folded().starts_with(p.as_str()))
+            && self.created_from.is_none_or(|from| customer.created_at >= from)
+            && self.created_to.is_none_or(|to| customer.created_at < to)
     }
 }
 

@@ -15,7 +15,7 @@ use lambda_http::http::request::Parts;
 use serde_json::{Map, Value};
 
 use clientele_auth::Principal;
-use clientele_core::{CustomerId, NoteId, Precondition, TagId};
+use clientele_core::{CustomerId, NoteId, Precondition, SegmentId, TagId};
 
 use crate::body::{self, JSON, MERGE_PATCH_JSON};
 use crate::problem::{ApiError, Location};
@@ -61,7 +61,7 @@ macro_rules! path_param {
     )*};
 }
 
-path_param!(CustomerId => "customer_id", TagId => "tag_id", NoteId => "note_id");
+path_param!(CustomerId => "customer_id", TagId => "tag_id", NoteId => "note_id", SegmentId => "segment_id");
 
 /// A typed path parameter: `{customer_id}` as a [`CustomerId`], or 400 naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

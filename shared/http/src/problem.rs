@@ -343,6 +343,20 @@ impl From<OperationError> for ApiError {
                 detail: format!("The customer's status does not allow this: {refused}."),
                 errors: ValidationErrors::single("status", format!("is {}", refused.from)),
             },
+            OperationError::SegmentNotFound => ApiError::NotFound("There is no such saved segment.".to_owned()),
+            OperationError::SegmentNameTaken => ApiError::Conflict {
+                detail: "Another saved segment of this business has this name.".to_owned(),
+                errors: ValidationErrors::single("name", "is already used by another saved segment"),
+            },
+            OperationError::SegmentsLimit(limit) => ApiError::Conflict {
+                detail: format!("A business may keep at most {limit} saved segments; delete some first."),
+                errors: ValidationErrors::new(),
+            },
+            OperationError::NotAList => ApiError::Conflict {
+                detail: "The segment is a filter: its members are the customers it finds, and none are put on it."
+                    .to_owned(),
+                errors: ValidationErrors::new(),
+            },
             OperationError::NoAvatar => ApiError::NotFound("The customer has no avatar.".to_owned()),
             OperationError::NotYours(why) => ApiError::Forbidden(why.to_owned()),
             OperationError::LimitReached { what, limit } => ApiError::Conflict {

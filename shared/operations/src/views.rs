@@ -3,6 +3,8 @@
 //! response may carry. One definition, so the three cannot drift; the domain
 //! records stay free of any representation.
 
+use clientele_core::SegmentId;
+use clientele_core::saved_segment::{Definition, SavedSegment, SegmentFilter, SegmentName};
 use clientele_core::{
     BusinessId, Customer, CustomerHistory, CustomerId, CustomerStats, CustomerStatus, CustomerType, Email, FullName,
     Gender, Note, NoteContent, NoteId, Phone, Tag, TagColor, TagId, TagLabel, Timestamp, UserId,
@@ -187,5 +189,41 @@ mod tests {
         let json = serde_json::to_value(CustomerView::from(&c)).unwrap();
         assert_eq!(json["avatar_url"], json!(format!("/api/customers/{}/avatar", c.id)));
         assert!(!json.to_string().contains("avatars/x/y"), "the key is never shown");
+    }
+}
+
+/// A saved segment as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct SavedSegmentView<'a> {
+    /// Its id.
+    pub id: SegmentId,
+    /// Its name.
+    pub name: &'a SegmentName,
+    /// `filter` or `list`.
+    pub kind: &'static str,
+    /// A filter segment's filter; `null` for a list.
+    pub filter: Option<&'a SegmentFilter>,
+    /// Who saved it.
+    pub created_by: &'a str,
+    /// When.
+    pub created_at: Timestamp,
+    /// Where its members are listed.
+    pub members_href: String,
+}
+
+impl<'a> From<&'a SavedSegment> for SavedSegmentView<'a> {
+    fn from(segment: &'a SavedSegment) -> Self {
+        Self {
+            id: segment.id,
+            name: &segment.name,
+            kind: segment.definition.kind(),
+            filter: match &segment.definition {
+                Definition::Filter(filter) => Some(filter),
+                Definition::List => None,
+            },
+            created_by: &segment.created_by,
+            created_at: segment.created_at,
+            members_href: format!("/api/customers/segments/{}/customers", segment.id),
+        }
     }
 }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use clientele_core::{
-    BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, Email, Page, RateWindow, StoreError, UniqueField,
+    BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, Email, Page, RateWindow, SegmentId, StoreError,
+    TagLabel, UniqueField,
 };
 
 use crate::DynamoStore;
@@ -66,6 +67,8 @@ enum Source {
     Customers,
     /// Tags with one label (folded), pointing at their customers.
     Tagged(String),
+    /// Places on one static list, pointing at their customers.
+    Listed(SegmentId),
 }
 
 /// Which query serves a list request: an index, its partition, and the tag a
@@ -79,6 +82,21 @@ struct Plan {
 
 impl Plan {
     fn for_query(business: BusinessId, query: &CustomerQuery) -> Self {
+        let range = created_range_tag(query);
+        let mut plan = Self::for_filters(business, query);
+        plan.tag.push_str(&range);
+        plan
+    }
+
+    fn for_filters(business: BusinessId, query: &CustomerQuery) -> Self {
+        if let Some(list) = query.list {
+            return Self {
+                index: index::BY_BUSINESS,
+                partition: keys::business_list(business, list),
+                tag: format!("list:{list}"),
+                source: Source::Listed(list),
+            };
+        }
         if let Some(label) = &query.tag {
             // Filters on the customers are applied to the customers read.
             let folded = label.folded();
@@ -113,7 +131,36 @@ impl Plan {
 
     /// Whether customers read must still be checked against the query.
     fn filters_in_memory(&self, query: &CustomerQuery) -> bool {
-        matches!(self.source, Source::Tagged(_)) && (query.status.is_some() || query.customer_type.is_some())
+        match self.source {
+            Source::Customers => false,
+            Source::Tagged(_) => query.status.is_some() || query.customer_type.is_some(),
+            Source::Listed(_) => query.status.is_some() || query.customer_type.is_some() || query.tag.is_some(),
+        }
+    }
+
+    /// The key condition: the partition, and the creation range if the
+    /// query has one (a range of the newest-first sort key, so a range costs
+    /// no filtering).
+    fn key_condition(&self, query: &CustomerQuery) -> (String, Vec<(&'static str, AttributeValue)>) {
+        let (pk_attr, sk_attr) = index::key_attributes(self.index);
+        let mut values = vec![(":partition", s(self.partition.clone()))];
+        let range = match (query.created_from, query.created_to) {
+            (Some(from), Some(to)) => {
+                values.push((":from", s(from.to_string())));
+                values.push((":to", s(to.to_string())));
+                format!(" AND {sk_attr} BETWEEN :from AND :to")
+            }
+            (Some(from), None) => {
+                values.push((":from", s(from.to_string())));
+                format!(" AND {sk_attr} >= :from")
+            }
+            (None, Some(to)) => {
+                values.push((":to", s(to.to_string())));
+                format!(" AND {sk_attr} < :to")
+            }
+            (None, None) => String::new(),
+        };
+        (format!("{pk_attr} = :partition{range}"), values)
     }
 
     /// The `ExclusiveStartKey` for a position in this plan's partition.
@@ -122,6 +169,7 @@ impl Plan {
         let base = match &self.source {
             Source::Customers => keys::customer(position.1),
             Source::Tagged(folded) => keys::tag(position.1, folded),
+            Source::Listed(list) => keys::list_member(position.1, *list),
         };
         let mut key = base.to_attributes();
         key.insert(pk_attr.to_owned(), s(self.partition.clone()));
@@ -137,6 +185,18 @@ impl Plan {
         let (_, sk_attr) = index::key_attributes(self.index);
         let sort_key = key.get(sk_attr)?.as_s().ok()?;
         Some(cursor::encode(&self.tag, sort_key))
+    }
+}
+
+/// The part of a cursor's tag that names a query's creation range.
+fn created_range_tag(query: &CustomerQuery) -> String {
+    match (query.created_from, query.created_to) {
+        (None, None) => String::new(),
+        (from, to) => format!(
+            ":created:{}..{}",
+            from.map(|t| t.to_string()).unwrap_or_default(),
+            to.map(|t| t.to_string()).unwrap_or_default()
+        ),
     }
 }
 
@@ -186,6 +246,23 @@ impl DynamoStore {
             .collect();
         let mut found = self.customers_by_id(&ids).await?;
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Those of `customers` that have a tag with `label`, in their order.
+    pub(crate) async fn with_tag(
+        &self,
+        customers: Vec<Customer>,
+        label: &TagLabel,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let folded = label.folded();
+        let keys: Vec<Key> = customers.iter().map(|c| keys::tag(c.id, &folded)).collect();
+        let tagged: std::collections::HashSet<CustomerId> = self
+            .items_by_key(&keys)
+            .await?
+            .iter()
+            .filter_map(|item| item.get(attr::CUSTOMER_ID)?.as_s().ok()?.parse().ok())
+            .collect();
+        Ok(customers.into_iter().filter(|c| tagged.contains(&c.id)).collect())
     }
 
     /// Customer records by id, read consistently in batches of 100.
@@ -459,6 +536,11 @@ impl DynamoStore {
         query: &CustomerQuery,
     ) -> Result<Page<Customer>, StoreError> {
         let limit = query.limit.clamp(1, MAX_PAGE);
+        if query.list.is_some() && (query.email.is_some() || query.name_prefix.is_some()) {
+            return Err(StoreError::Unexpected(
+                "a static list's members are not looked up by email or name".into(),
+            ));
+        }
         if let Some(email) = &query.email {
             // A lookup by email is one page, and issues no cursor: any cursor
             // given with it is not one of its own.
@@ -485,7 +567,7 @@ impl DynamoStore {
             None => None,
         };
         let in_memory = plan.filters_in_memory(query);
-        let (pk_attr, _) = index::key_attributes(plan.index);
+        let (condition, values) = plan.key_condition(query);
         let mut collected: Vec<Customer> = Vec::with_capacity(limit);
         for _ in 0..MAX_ROUNDS {
             let read = if in_memory {
@@ -498,8 +580,10 @@ impl DynamoStore {
                 .query()
                 .table_name(self.table.as_ref())
                 .index_name(plan.index)
-                .key_condition_expression(format!("{pk_attr} = :partition"))
-                .expression_attribute_values(":partition", s(plan.partition.clone()))
+                .key_condition_expression(condition.clone())
+                .set_expression_attribute_values(Some(
+                    values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+                ))
                 .scan_index_forward(false)
                 .limit(read)
                 .set_exclusive_start_key(start.take())
@@ -507,6 +591,10 @@ impl DynamoStore {
                 .await
                 .map_err(classify)?;
             let found = self.customers_in(&plan, output.items.unwrap_or_default()).await?;
+            let found = match (&plan.source, &query.tag) {
+                (Source::Listed(_), Some(label)) => self.with_tag(found, label).await?,
+                _ => found,
+            };
             for customer in found.into_iter().filter(|c| !in_memory || query.matches(c)) {
                 if collected.len() == limit {
                     let next_cursor = collected.last().map(|c| plan.cursor_after(c));

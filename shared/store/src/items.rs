@@ -52,6 +52,14 @@ pub mod entity {
     pub const SEGMENT_MEMBERSHIP: &str = "SegmentMembership";
     /// One shard of a business's customer counts by status and type.
     pub const SEGMENT_COUNTS: &str = "SegmentCounts";
+    /// A segment an admin saved: a filter or a static list.
+    pub const SAVED_SEGMENT: &str = "SavedSegment";
+    /// How many segments a business has saved.
+    pub const SAVED_SEGMENTS_COUNT: &str = "SavedSegmentsCount";
+    /// A claim on a saved segment's name within a business.
+    pub const SEGMENT_NAME_CLAIM: &str = "SegmentNameClaim";
+    /// A customer's place on a static list.
+    pub const LIST_MEMBER: &str = "ListMember";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

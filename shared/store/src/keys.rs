@@ -20,13 +20,19 @@
 //! | search term     | `CUSTOMER#<customer_id>`           | `TERM#<term>`               |
 //! | segment marker  | `CUSTOMER#<customer_id>`           | `SEGMENT`                   |
 //! | segment counts  | `BUSINESS#<business>#SEGMENTS`     | `SHARD#<n>`                 |
+//! | saved segment   | `BUSINESS#<business>#SAVED_SEGMENTS` | `SEGMENT#<segment_id>`    |
+//! | segments saved  | `BUSINESS#<business>#SAVED_SEGMENTS` | `COUNT`                   |
+//! | segment name    | `BUSINESS#<business>#SEGMENT_NAME#<name>` | `CLAIM`            |
+//! | list member     | `CUSTOMER#<customer_id>`           | `LIST#<segment_id>`         |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
 //! `gsi2pk = BUSINESS#<business>#STATUS#<status>`,
 //! `gsi3pk = BUSINESS#<business>#TYPE#<type>`. A tag carries
 //! `gsi1pk = BUSINESS#<business>#TAG#<label, lower-cased>` with its customer's
-//! sort key, so one query finds a business's customers with a tag.
+//! sort key, so one query finds a business's customers with a tag; a list
+//! member carries `gsi1pk = BUSINESS#<business>#LIST#<segment_id>` the same
+//! way.
 //!
 //! The fourth index is shared by two kinds of item. A customer carries
 //! `gsi4pk = BUSINESS#<business>#CELL#<status>#<type>` (its segment cell),
@@ -39,7 +45,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{
-    BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, TagId, Timestamp, UserId,
+    BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, SegmentId, TagId, Timestamp,
+    UserId,
 };
 
 /// Attribute names shared by several items.
@@ -230,6 +237,51 @@ pub fn note(customer: CustomerId, id: NoteId) -> Key {
         pk: customer_partition(customer),
         sk: format!("{NOTE_PREFIX}{id}"),
     }
+}
+
+/// The prefix of the sort keys of a customer's places on static lists.
+pub const LIST_PREFIX: &str = "LIST#";
+
+/// The partition of a business's saved segments.
+pub fn saved_segments_partition(business: BusinessId) -> String {
+    format!("BUSINESS#{business}#SAVED_SEGMENTS")
+}
+
+/// A saved segment.
+pub fn saved_segment(business: BusinessId, id: SegmentId) -> Key {
+    Key {
+        pk: saved_segments_partition(business),
+        sk: format!("SEGMENT#{id}"),
+    }
+}
+
+/// How many segments a business has saved.
+pub fn saved_segments_count(business: BusinessId) -> Key {
+    Key {
+        pk: saved_segments_partition(business),
+        sk: "COUNT".to_owned(),
+    }
+}
+
+/// The claim on a saved segment's name (already folded) within a business.
+pub fn segment_name_claim(business: BusinessId, folded_name: &str) -> Key {
+    Key {
+        pk: format!("BUSINESS#{business}#SEGMENT_NAME#{folded_name}"),
+        sk: CLAIM.to_owned(),
+    }
+}
+
+/// A customer's place on a static list.
+pub fn list_member(customer: CustomerId, list: SegmentId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{LIST_PREFIX}{list}"),
+    }
+}
+
+/// The index partition of a static list's members.
+pub fn business_list(business: BusinessId, list: SegmentId) -> String {
+    format!("BUSINESS#{business}#LIST#{list}")
 }
 
 /// The marker of a fact counted in a customer's statistics.

@@ -16,7 +16,7 @@
 //! entry left by a change not yet indexed never shows a wrong result. A
 //! customer with several terms that match is shown once, under the first.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::search::{self, SearchQuery};
@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::DynamoStore;
 use crate::cursor;
 use crate::errors::classify;
-use crate::items::{Item, entity, to_item};
-use crate::keys::{self, Key, index};
+use crate::items::{entity, to_item};
+use crate::keys::{self, index};
 use crate::transact::Write;
 
 /// Index entries read per shard per round.
@@ -120,11 +120,13 @@ fn entry_parts(order: &str) -> Option<(&str, CustomerId)> {
 /// issued for one query is refused by another.
 fn fingerprint(kind: &str, search: &SearchQuery, filters: &CustomerQuery) -> String {
     let text = format!(
-        "{:?}|{:?}|{:?}|{:?}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         search.words(),
         filters.status,
         filters.customer_type,
-        filters.tag.as_ref().map(TagLabel::folded)
+        filters.tag.as_ref().map(TagLabel::folded),
+        filters.created_from,
+        filters.created_to
     );
     let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, text.as_bytes());
     format!("{kind}:{}", id.simple())
@@ -347,15 +349,8 @@ impl DynamoStore {
         let mut customers = self.customers_by_id(&ids).await?;
         customers.retain(|_, c| c.business_id == business);
         if let Some(label) = label {
-            let folded = label.folded();
-            let keys: Vec<Key> = customers.keys().map(|id| keys::tag(*id, &folded)).collect();
-            let tagged: HashSet<CustomerId> = self
-                .items_by_key(&keys)
-                .await?
-                .iter()
-                .filter_map(|item: &Item| item.get(keys::attr::CUSTOMER_ID)?.as_s().ok()?.parse().ok())
-                .collect();
-            customers.retain(|id, _| tagged.contains(id));
+            let tagged = self.with_tag(customers.into_values().collect(), label).await?;
+            return Ok(tagged.into_iter().map(|c| (c.id, c)).collect());
         }
         Ok(customers)
     }
