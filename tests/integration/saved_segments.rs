@@ -324,3 +324,66 @@ async fn a_list_place_is_exported_and_erased_with_its_customer() {
     assert!(app.items_of(entity::LIST_MEMBER).await.is_empty());
     assert!(members(&app, &list, 20).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_checker_holds_saved_segments_to_their_claims_and_count() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use clientele_core::{SegmentId, Timestamp};
+    use clientele_store::keys;
+
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin);
+    let list = save(&app, json!({"name": "Checked list", "kind": "list"})).await;
+    let filter = save(&app, json!({"name": "Checked filter", "filter": {"status": "active"}})).await;
+    let customer = app.created(&customer_body("Checked Guest")).await;
+    let place = format!("{}/{}", list["members_href"].as_str().unwrap(), id(&customer));
+    assert_eq!(app.send(Call::new("PUT", &place).bearer(&admin)).await.status, 201);
+    let gone = save(&app, json!({"name": "Gone soon", "kind": "list"})).await;
+    let segment = format!("/api/customers/segments/{}", id(&gone));
+    assert_eq!(app.send(Call::delete(&segment).bearer(&admin)).await.status, 204);
+    let found = app.store.violations(Timestamp::now()).await.unwrap();
+    assert!(found.is_empty(), "{found:#?}");
+
+    app.delete_raw(&keys::segment_name_claim(app.business, "checked filter"))
+        .await;
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .set_key(Some(keys::saved_segments_count(app.business).to_attributes()))
+        .update_expression("SET saved = :seven")
+        .expression_attribute_values(":seven", AttributeValue::N("7".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let stray = SegmentId::random();
+    app.dynamodb
+        .put_item()
+        .table_name(&app.table)
+        .set_item(Some(
+            [
+                ("pk", keys::segment_name_claim(app.business, "stray").pk),
+                ("sk", "CLAIM".to_owned()),
+                ("entity", entity::SEGMENT_NAME_CLAIM.to_owned()),
+                ("segment_id", stray.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), AttributeValue::S(v)))
+            .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let found: Vec<String> = app
+        .store
+        .violations(Timestamp::now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.0)
+        .collect();
+    let says = |words: &[&str]| found.iter().any(|v| words.iter().all(|w| v.contains(w)));
+    assert!(says(&[&id(&filter), "claim on its name is missing"]), "{found:#?}");
+    assert!(says(&["counts 7 saved segments, keeps 2"]), "{found:#?}");
+    assert!(says(&[&stray.to_string(), "another name or is gone"]), "{found:#?}");
+    assert_eq!(found.len(), 3, "{found:#?}");
+}

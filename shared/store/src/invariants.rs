@@ -67,6 +67,10 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::SEARCH_TERM,
     entity::SEGMENT_MEMBERSHIP,
     entity::SEGMENT_COUNTS,
+    entity::SAVED_SEGMENT,
+    entity::SAVED_SEGMENTS_COUNT,
+    entity::SEGMENT_NAME_CLAIM,
+    entity::LIST_MEMBER,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -122,6 +126,12 @@ struct Table {
     markers: HashMap<String, (String, String)>,
     /// (business, cell) -> the count its shards add up to.
     segment_counts: BTreeMap<(String, String), i64>,
+    /// (business, segment id) -> the saved segment's name, folded.
+    saved: BTreeMap<(String, String), String>,
+    /// Business -> how many saved segments its count says it keeps.
+    saved_counts: BTreeMap<String, u64>,
+    /// (business, folded name) -> the saved segment its claim names.
+    name_claims: BTreeMap<(String, String), String>,
 }
 
 impl Table {
@@ -203,6 +213,27 @@ impl Table {
                     }
                 }
             }
+            entity::SAVED_SEGMENT => {
+                let key = (text(&item, "business_id").to_owned(), text(&item, "id").to_owned());
+                self.saved.insert(key, clientele_core::text::fold(text(&item, "name")));
+            }
+            entity::SAVED_SEGMENTS_COUNT => {
+                if let Some(business) = pk
+                    .strip_prefix("BUSINESS#")
+                    .and_then(|r| r.strip_suffix("#SAVED_SEGMENTS"))
+                {
+                    self.saved_counts.insert(business.to_owned(), number(&item, "saved"));
+                }
+            }
+            entity::SEGMENT_NAME_CLAIM => {
+                if let Some((business, name)) = pk
+                    .strip_prefix("BUSINESS#")
+                    .and_then(|r| r.split_once("#SEGMENT_NAME#"))
+                {
+                    let key = (business.to_owned(), name.to_owned());
+                    self.name_claims.insert(key, text(&item, "segment_id").to_owned());
+                }
+            }
             other if !KNOWN_KINDS.contains(&other) => {
                 self.unknown.entry(other.to_owned()).or_insert(format!("{pk} {sk}"));
             }
@@ -260,6 +291,7 @@ impl Table {
             }
         }
         self.search_and_segment_violations(&mut say);
+        self.saved_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {
             let recent = Timestamp::parse(at).is_ok_and(|t| t.unix_seconds() > oldest);
@@ -339,6 +371,45 @@ impl Table {
             if kept != held {
                 say(format!(
                     "business {business}: segment {cell} counts {kept}, {held} customers are counted in it"
+                ));
+            }
+        }
+    }
+}
+
+impl Table {
+    /// Each saved segment holds the claim on its name, each claim names a
+    /// segment of that name, and each business's count is its segments'.
+    fn saved_segment_violations(&self, say: &mut impl FnMut(String)) {
+        let mut kept: BTreeMap<&str, u64> = BTreeMap::new();
+        for ((business, id), name) in &self.saved {
+            *kept.entry(business).or_default() += 1;
+            match self.name_claims.get(&(business.clone(), name.clone())) {
+                Some(holder) if holder == id => {}
+                Some(holder) => say(format!("saved segment {id}: its name is claimed by {holder}")),
+                None => say(format!("saved segment {id}: the claim on its name is missing")),
+            }
+        }
+        for ((business, name), id) in &self.name_claims {
+            if self.saved.get(&(business.clone(), id.clone())) != Some(name) {
+                say(format!(
+                    "business {business}: the claim on segment name {name:?} names {id}, which has another name or is gone"
+                ));
+            }
+        }
+        let businesses: BTreeSet<&str> = kept
+            .keys()
+            .copied()
+            .chain(self.saved_counts.keys().map(String::as_str))
+            .collect();
+        for business in businesses {
+            let (counted, held) = (
+                self.saved_counts.get(business).copied().unwrap_or(0),
+                kept.get(business).copied().unwrap_or(0),
+            );
+            if counted != held {
+                say(format!(
+                    "business {business}: counts {counted} saved segments, keeps {held}"
                 ));
             }
         }
