@@ -128,6 +128,16 @@ fn name_prefix(text: &str) -> Result<String, &'static str> {
     Ok(folded)
 }
 
+/// The `limit` and `cursor` of a route that takes no other parameter: 400
+/// naming any other, or either when invalid.
+pub(crate) fn page_only(mut params: QueryReader) -> Result<(usize, Option<String>), ApiError> {
+    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
+    let cursor = params.optional("cursor", cursor);
+    params.refuse_unknown(&["limit", "cursor"]);
+    params.finish()?;
+    Ok((limit, cursor))
+}
+
 pub(crate) fn cursor(text: &str) -> Result<String, &'static str> {
     if text.is_empty() || text.len() > MAX_CURSOR_CHARS {
         return Err("is not a cursor this query issued");
@@ -282,12 +292,9 @@ pub async fn audit_trail(
     State(app): State<Arc<App>>,
     Caller(caller): Caller,
     PathId(id): PathId<CustomerId>,
-    mut params: QueryReader,
+    params: QueryReader,
 ) -> Result<Response, ApiError> {
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", cursor);
-    params.refuse_unknown(&["limit", "cursor"]);
-    params.finish()?;
+    let (limit, cursor) = page_only(params)?;
     let Page { items, next_cursor } =
         audit::trail(&app.context.store, caller.business_id, id, limit, cursor.as_deref()).await?;
     Ok(json(StatusCode::OK, &PageBody { items, next_cursor }))

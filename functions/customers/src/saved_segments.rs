@@ -15,7 +15,7 @@ use clientele_operations::saved_segments;
 use clientele_operations::views::{CustomerView, SavedSegmentView};
 
 use crate::App;
-use crate::handlers::{DEFAULT_PAGE, cursor, page_size};
+use crate::handlers::page_only;
 
 /// Largest body accepted, in bytes: a segment is far smaller.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -43,12 +43,9 @@ pub async fn save(
 pub async fn list(
     State(app): State<Arc<App>>,
     Caller(caller): Caller,
-    mut params: QueryReader,
+    params: QueryReader,
 ) -> Result<Response, ApiError> {
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", cursor);
-    params.refuse_unknown(&["limit", "cursor"]);
-    params.finish()?;
+    let (limit, cursor) = page_only(params)?;
     let Page { items, next_cursor } =
         saved_segments::list(&app.context.store, caller.business_id, limit, cursor.as_deref()).await?;
     let body = PageBody {
@@ -89,12 +86,9 @@ pub async fn members(
     State(app): State<Arc<App>>,
     Caller(caller): Caller,
     PathId(id): PathId<SegmentId>,
-    mut params: QueryReader,
+    params: QueryReader,
 ) -> Result<Response, ApiError> {
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", cursor);
-    params.refuse_unknown(&["limit", "cursor"]);
-    params.finish()?;
+    let (limit, cursor) = page_only(params)?;
     let Page { items, next_cursor } =
         saved_segments::members(&app.context.store, caller.business_id, id, limit, cursor).await?;
     let body = PageBody {

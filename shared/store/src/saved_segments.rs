@@ -181,7 +181,8 @@ impl DynamoStore {
         }
     }
 
-    /// A page of the business's saved segments, in id order.
+    /// A page of the business's saved segments, in (reverse) id order: an
+    /// order of no meaning, but a stable one.
     #[tracing::instrument(skip_all, fields(business_id = %business))]
     pub async fn saved_segments(
         &self,
@@ -197,27 +198,11 @@ impl DynamoStore {
             None => None,
         };
         let start = after.map(|id| keys::saved_segment(business, id).to_attributes());
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(partition))
-            .expression_attribute_values(":prefix", s("SEGMENT#"))
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut segments = output
-            .items
-            .unwrap_or_default()
+        let (items, more) = self.newest_under(partition, "SEGMENT#", limit, start).await?;
+        let segments = items
             .into_iter()
             .map(|item| from_item::<SavedSegmentItem>(item)?.into_segment())
             .collect::<Result<Vec<_>, _>>()?;
-        let more = segments.len() > limit;
-        segments.truncate(limit);
         let next_cursor = segments
             .last()
             .filter(|_| more)
