@@ -9,7 +9,9 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientele_auth::{ClientSecret, Principal, Role, SigningKey, TokenSettings, issue};
+use clientele_core::order::{OrderChange, OrderEventKind};
 use clientele_core::{BusinessId, Client, Scope, Timestamp};
+use clientele_operations::orders;
 use clientele_tests::app::{Function, signing_key, staff_of};
 use clientele_tests::{Call, TestApp, TestResponse, basic, customer_body, token};
 use serde_json::json;
@@ -50,6 +52,9 @@ enum Route {
     SegmentMembers,
     ListAdd,
     ListRemove,
+    Statistics,
+    Orders,
+    Order,
 }
 
 impl Route {
@@ -90,11 +95,14 @@ impl Route {
             Route::SegmentMembers => ("GET", "/api/customers/segments/{segment_id}/customers"),
             Route::ListAdd => ("PUT", "/api/customers/segments/{segment_id}/customers/{customer_id}"),
             Route::ListRemove => ("DELETE", "/api/customers/segments/{segment_id}/customers/{customer_id}"),
+            Route::Statistics => ("GET", "/api/customers/{customer_id}/statistics"),
+            Route::Orders => ("GET", "/api/customers/{customer_id}/orders"),
+            Route::Order => ("GET", "/api/customers/{customer_id}/orders/{order_id}"),
         }
     }
 }
 
-const ROUTES: [Route; 34] = [
+const ROUTES: [Route; 37] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -129,6 +137,9 @@ const ROUTES: [Route; 34] = [
     Route::SegmentMembers,
     Route::ListAdd,
     Route::ListRemove,
+    Route::Statistics,
+    Route::Orders,
+    Route::Order,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,11 +188,12 @@ const CALLERS: [Caller; 17] = [
 /// tags (create, of a customer, remove, add to, remove from),
 /// notes (add, of a customer, remove), lifecycle (validate, suspend,
 /// reactivate), the audit trail, gdpr (export, delete), service (root, health),
-/// saved segments (save, list, get, delete, members, put on a list, take off).
+/// saved segments (save, list, get, delete, members, put on a list, take off),
+/// orders (statistics, history, one order).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 34] {
+fn expected(caller: Caller) -> [u16; 37] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -194,23 +206,23 @@ fn expected(caller: Caller) -> [u16; 34] {
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401,
+            401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
-            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403,
+            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
-            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403,
+            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
-            200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204,
+            200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404,
+            404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404,
         ],
     }
 }
@@ -420,6 +432,15 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                     Call::delete(&place)
                 }
             }
+        }
+        Route::Statistics => Call::get(&format!("{item}/statistics")),
+        Route::Orders => Call::get(&format!("{item}/orders")),
+        Route::Order => {
+            let detail = json!({"customerId": id, "businessId": app.business.to_string(),
+                "orderId": "order-1", "sequence": 1, "total": 10, "currency": "EUR"});
+            let change = OrderChange::from_detail(OrderEventKind::Created, &detail, Timestamp::now()).unwrap();
+            orders::track(&app.store, &change, Timestamp::now()).await.unwrap();
+            Call::get(&format!("{item}/orders/order-1"))
         }
     }
 }

@@ -249,6 +249,13 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     );
     ok(customer(Call::post(&format!("{path}/reactivate"))).await, "reactivate");
     ok(customer(Call::get("/api/customers/search?q=ivy")).await, "search");
+    ok(customer(Call::get(&format!("{path}/statistics"))).await, "statistics");
+    ok(
+        customer(Call::get(&format!("{path}/orders?status=completed"))).await,
+        "orders",
+    );
+    let missing = customer(Call::get(&format!("{path}/orders/order-1"))).await;
+    assert_eq!(missing.status, 404, "no such order yet");
     ok(customer(Call::get("/api/customers/segments")).await, "segment counts");
     let list = ok(
         customer(Call::post("/api/customers/segments").json(&json!({"name": "IAM list", "kind": "list"}))).await,
@@ -365,6 +372,10 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     );
     for name in [
         "order-completed.json",
+        "order-created.json",
+        "order-updated.json",
+        "order-completed-v2.json",
+        "order-cancelled.json",
         "admin-customer-action-suspend.json",
         "customer-update-request.json",
         "data-request.json",

@@ -27,6 +27,7 @@ mod list;
 mod local_stack;
 mod migrate;
 mod notes;
+mod orders;
 mod outage;
 mod read;
 mod saved_segments;

@@ -1,9 +1,11 @@
 //! The customers route group: customers created, read, listed, searched,
-//! counted by segment, gathered in saved segments and lists, changed, replaced and deleted; their statistics,
-//! avatars, lifecycle and audit trail. [`routes`] is the group's table: every
-//! route's method, path, the access it needs and its handler.
+//! counted by segment, gathered in saved segments and lists, changed,
+//! replaced and deleted; their statistics, orders, avatars, lifecycle and
+//! audit trail. [`routes`] is the group's table: every route's method, path,
+//! the access it needs and its handler.
 
 pub mod handlers;
+pub mod orders;
 pub mod saved_segments;
 pub mod upload;
 
@@ -37,6 +39,9 @@ pub fn routes() -> Routes<Arc<App>> {
         .route(PUT,    "/api/customers/{customer_id}",            Access::Write, replace)
         .route(DELETE, "/api/customers/{customer_id}",            Access::Admin, delete)
         .route(GET,    "/api/customers/{customer_id}/stats",      Access::Read,  stats)
+        .route(GET,    "/api/customers/{customer_id}/statistics", Access::Read,  orders::statistics)
+        .route(GET,    "/api/customers/{customer_id}/orders",     Access::Read,  orders::history)
+        .route(GET,    "/api/customers/{customer_id}/orders/{order_id}", Access::Read, orders::order)
         .route(POST,   "/api/customers/{customer_id}/avatar",     Access::Write, set_avatar)
         .route(GET,    "/api/customers/{customer_id}/avatar",     Access::Read,  avatar)
         .route(POST,   "/api/customers/{customer_id}/validate",   Access::Admin, lifecycle_step::<Validate>)

@@ -29,6 +29,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::SEARCH_TERM, "search_terms"),
     (entity::SEGMENT_MEMBERSHIP, "segment"),
     (entity::LIST_MEMBER, "lists"),
+    (entity::ORDER, "orders"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -97,6 +98,9 @@ pub struct Export<'a> {
     pub segment: Vec<Value>,
     /// The static lists the customer is on: which, who put it there and when.
     pub lists: Vec<Value>,
+    /// The customer's orders as the orders service reported them: lines,
+    /// totals, times, delivery place and payment.
+    pub orders: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -162,6 +166,7 @@ impl<'a> Export<'a> {
             search_terms: attributes(&[entity::SEARCH_TERM]),
             segment: attributes(&[entity::SEGMENT_MEMBERSHIP]),
             lists: attributes(&[entity::LIST_MEMBER]),
+            orders: attributes(&[entity::ORDER]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

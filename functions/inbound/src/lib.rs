@@ -5,6 +5,7 @@
 //! | `platform.admin` | `admin.customer.action` | validates, suspends or reactivates (the lifecycle routes' state machine) |
 //! | `platform.profiles` | `customer.update.request` | applies `changes` as `PATCH` would: the same validation, rate limit and (with `expectedVersion`) precondition |
 //! | `platform.profiles` | `customer.data.request` | answers with `customer.data.response`, only the fields the requester may see, delivered to the requester alone |
+//! | `platform.orders` | `order.created`, `order.updated`, `order.completed`, `order.cancelled` | keep the customer's order as the orders service reports it, each event applied only over an older one (by `sequence`) |
 //! | `platform.orders`, `platform.appointments` | `order.completed`, `order.returned`, `appointment.booked`, `appointment.cancelled` | keep the customer's statistics, each fact once |
 //!
 //! Each source may send only its own detail-types
@@ -22,10 +23,12 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use clientele_core::facts::{Fact, FactKind};
 use clientele_core::inbound::{AdminAction, DataRequest, UpdateRequest, may_send};
+use clientele_core::order::{OrderChange, OrderEventKind};
 use clientele_core::{BusinessId, Customer, CustomerId, OperationError, Precondition, Rate, StoreError, Timestamp};
 use clientele_operations::customers::Guards;
 use clientele_operations::data::DataPolicy;
 use clientele_operations::facts::Counted;
+use clientele_operations::orders::{self, Tracked};
 use clientele_operations::{Actor, Context, DynamoStore, customers, data, facts, lifecycle};
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 use lambda_runtime::LambdaEvent;
@@ -217,14 +220,19 @@ impl App {
                 Ok(request) => self.answer(&request, source, now).await,
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
+            "order.created" | "order.updated" | "order.cancelled" => match detail_type.parse::<OrderEventKind>() {
+                Ok(kind) => match OrderChange::from_detail(kind, detail, sent_at(event, now)) {
+                    Ok(change) => self.track(&change, now).await,
+                    Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
+                },
+                Err(_) => dropped(Dropped::NotAllowed, format!("{detail_type:?} is not read here")),
+            },
+            "order.completed" => self.completed(event, now).await,
             other => match other.parse::<FactKind>() {
-                Ok(kind) => {
-                    let sent_at = event.time.map(Timestamp::from).unwrap_or(now);
-                    match Fact::from_detail(kind, detail, sent_at, now) {
-                        Ok(fact) => self.count(&fact, now).await,
-                        Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
-                    }
-                }
+                Ok(kind) => match Fact::from_detail(kind, detail, sent_at(event, now), now) {
+                    Ok(fact) => self.count(&fact, now).await,
+                    Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
+                },
                 Err(_) => dropped(Dropped::NotAllowed, format!("{other:?} is not read here")),
             },
         }
@@ -291,6 +299,52 @@ impl App {
         self.answers.deliver(&response, destination, now).await
     }
 
+    /// An order completed: a fact counted in the statistics, once and only
+    /// when recent (as ever); and, when the event carries the order's
+    /// `sequence` (its second version), the order itself, whatever its age.
+    /// A part that is dropped is logged as dropped; the event is done if the
+    /// other part is.
+    async fn completed(&self, event: &EventBridgeEvent<Value>, now: Timestamp) -> Result<Outcome, TryAgain> {
+        let detail = &event.detail;
+        let sent = sent_at(event, now);
+        let tracked = match OrderChange::carried_by(detail) {
+            true => Some(
+                match OrderChange::from_detail(OrderEventKind::Completed, detail, sent) {
+                    Ok(change) => self.track(&change, now).await?,
+                    Err(errors) => Outcome::Dropped(Dropped::Malformed, errors.to_string()),
+                },
+            ),
+            false => None,
+        };
+        let counted = match Fact::from_detail(FactKind::OrderCompleted, detail, sent, now) {
+            Ok(fact) => self.count(&fact, now).await?,
+            Err(errors) => Outcome::Dropped(Dropped::Malformed, errors.to_string()),
+        };
+        let Some(tracked) = tracked else {
+            return Ok(counted);
+        };
+        let (kept, part) = match (&tracked, &counted) {
+            (Outcome::Dropped(..), _) => (counted.clone(), Some(("the order", &tracked))),
+            (_, Outcome::Dropped(..)) => (tracked.clone(), Some(("the fact", &counted))),
+            (Outcome::Done, _) | (_, Outcome::Done) => (Outcome::Done, None),
+            _ => (Outcome::AlreadyDone, None),
+        };
+        if let (Some((what, Outcome::Dropped(why, detail))), false) = (part, matches!(kept, Outcome::Dropped(..))) {
+            tracing::warn!(source = %event.source, detail_type = %event.detail_type, id = ?event.id,
+                dropped = why.as_str(), part = what, %detail, "dropped part of an event");
+        }
+        Ok(kept)
+    }
+
+    async fn track(&self, change: &OrderChange, now: Timestamp) -> Result<Outcome, TryAgain> {
+        match orders::track(self.store(), change, now).await {
+            Ok(Tracked::Applied(_)) => Ok(Outcome::Done),
+            Ok(Tracked::Stale) => Ok(Outcome::AlreadyDone),
+            Ok(Tracked::NoCustomer) => dropped(Dropped::NoCustomer, "no such customer in the business named"),
+            Err(error) => settle(error),
+        }
+    }
+
     async fn count(&self, fact: &Fact, now: Timestamp) -> Result<Outcome, TryAgain> {
         match facts::record(self.store(), fact, now).await {
             Ok(Counted::Now(_)) => Ok(Outcome::Done),
@@ -299,6 +353,11 @@ impl App {
             Err(error) => settle(error),
         }
     }
+}
+
+/// When an event says it happened: its envelope's time, or `now` without one.
+fn sent_at(event: &EventBridgeEvent<Value>, now: Timestamp) -> Timestamp {
+    event.time.map(Timestamp::from).unwrap_or(now)
 }
 
 /// [`App::handle`], in the shape `lambda_runtime::run` wants.

@@ -60,6 +60,9 @@ pub enum OperationError {
         /// How many it may have.
         limit: usize,
     },
+    /// No such order of the customer.
+    #[error("order not found")]
+    OrderNotFound,
     /// No such saved segment in the caller's business.
     #[error("saved segment not found")]
     SegmentNotFound,

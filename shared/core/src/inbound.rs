@@ -45,7 +45,13 @@ pub const SENDERS: &[Sender] = &[
     },
     Sender {
         source: "platform.orders",
-        detail_types: &["order.completed", "order.returned"],
+        detail_types: &[
+            "order.created",
+            "order.updated",
+            "order.completed",
+            "order.cancelled",
+            "order.returned",
+        ],
     },
     Sender {
         source: "platform.appointments",

@@ -20,6 +20,7 @@ pub mod id;
 pub mod inbound;
 pub mod lifecycle;
 pub mod note;
+pub mod order;
 pub mod precondition;
 pub mod rate;
 pub mod saved_segment;

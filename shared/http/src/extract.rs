@@ -15,6 +15,7 @@ use lambda_http::http::request::Parts;
 use serde_json::{Map, Value};
 
 use clientele_auth::Principal;
+use clientele_core::order::OrderId;
 use clientele_core::{CustomerId, NoteId, Precondition, SegmentId, TagId};
 
 use crate::body::{self, JSON, MERGE_PATCH_JSON};
@@ -62,6 +63,15 @@ macro_rules! path_param {
 }
 
 path_param!(CustomerId => "customer_id", TagId => "tag_id", NoteId => "note_id", SegmentId => "segment_id");
+
+/// An order's id is the orders service's own text, not a UUID.
+impl PathParam for OrderId {
+    const NAME: &'static str = "order_id";
+    type Invalid = clientele_core::order::InvalidOrderId;
+    fn parse(segment: &str) -> Result<Self, Self::Invalid> {
+        OrderId::parse(segment)
+    }
+}
 
 /// A typed path parameter: `{customer_id}` as a [`CustomerId`], or 400 naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -343,6 +343,7 @@ impl From<OperationError> for ApiError {
                 detail: format!("The customer's status does not allow this: {refused}."),
                 errors: ValidationErrors::single("status", format!("is {}", refused.from)),
             },
+            OperationError::OrderNotFound => ApiError::NotFound("The customer has no such order.".to_owned()),
             OperationError::SegmentNotFound => ApiError::NotFound("There is no such saved segment.".to_owned()),
             OperationError::SegmentNameTaken => ApiError::Conflict {
                 detail: "Another saved segment of this business has this name.".to_owned(),

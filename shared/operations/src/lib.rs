@@ -24,6 +24,7 @@ pub mod erasure;
 pub mod facts;
 pub mod lifecycle;
 pub mod notes;
+pub mod orders;
 pub mod saved_segments;
 pub mod tags;
 pub mod views;

@@ -71,6 +71,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::SAVED_SEGMENTS_COUNT,
     entity::SEGMENT_NAME_CLAIM,
     entity::LIST_MEMBER,
+    entity::ORDER,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {

@@ -60,6 +60,8 @@ pub mod entity {
     pub const SEGMENT_NAME_CLAIM: &str = "SegmentNameClaim";
     /// A customer's place on a static list.
     pub const LIST_MEMBER: &str = "ListMember";
+    /// A customer's order, as the orders service reported it.
+    pub const ORDER: &str = "Order";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

@@ -24,6 +24,7 @@
 //! | segments saved  | `BUSINESS#<business>#SAVED_SEGMENTS` | `COUNT`                   |
 //! | segment name    | `BUSINESS#<business>#SEGMENT_NAME#<name>` | `CLAIM`            |
 //! | list member     | `CUSTOMER#<customer_id>`           | `LIST#<segment_id>`         |
+//! | order           | `CUSTOMER#<customer_id>`           | `ORDER#<order_id>`          |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -32,7 +33,8 @@
 //! `gsi1pk = BUSINESS#<business>#TAG#<label, lower-cased>` with its customer's
 //! sort key, so one query finds a business's customers with a tag; a list
 //! member carries `gsi1pk = BUSINESS#<business>#LIST#<segment_id>` the same
-//! way.
+//! way. An order carries `gsi1pk = CUSTOMER#<customer_id>#ORDERS` and
+//! `gsi1sk = <placed_at>#<order_id>`: a customer's orders, newest first.
 //!
 //! The fourth index is shared by two kinds of item. A customer carries
 //! `gsi4pk = BUSINESS#<business>#CELL#<status>#<type>` (its segment cell),
@@ -44,6 +46,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::order::OrderId;
 use clientele_core::{
     BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, SegmentId, TagId, Timestamp,
     UserId,
@@ -237,6 +240,27 @@ pub fn note(customer: CustomerId, id: NoteId) -> Key {
         pk: customer_partition(customer),
         sk: format!("{NOTE_PREFIX}{id}"),
     }
+}
+
+/// The prefix of the sort keys of a customer's orders.
+pub const ORDER_PREFIX: &str = "ORDER#";
+
+/// A customer's order.
+pub fn order(customer: CustomerId, id: &OrderId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{ORDER_PREFIX}{id}"),
+    }
+}
+
+/// The index partition of a customer's orders.
+pub fn customer_orders(customer: CustomerId) -> String {
+    format!("CUSTOMER#{customer}#ORDERS")
+}
+
+/// An order's place in its customer's history: `<placed_at>#<order_id>`.
+pub fn order_history(placed: Timestamp, id: &OrderId) -> String {
+    format!("{placed}#{id}")
 }
 
 /// The prefix of the sort keys of a customer's places on static lists.

@@ -22,6 +22,7 @@ pub mod items;
 pub mod keys;
 pub mod migrations;
 pub mod notes;
+pub mod orders;
 pub mod saved_segments;
 pub mod search;
 pub mod segments;
