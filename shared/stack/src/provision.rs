@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::{
     GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
     StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
+use aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
 
 use crate::StackError;
 use crate::template::TableDefinition;
@@ -56,29 +57,53 @@ fn attributes_of(definition: &TableDefinition) -> Result<Vec<AttributeDefinition
         .collect()
 }
 
+/// How long to wait for a table and its indexes to become active.
+const ACTIVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+/// How often to ask meanwhile.
+const ACTIVE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The names of a table's indexes, once the table and every index are
+/// active: DynamoDB refuses to change a table while an index is still being
+/// made (which a loaded local DynamoDB can take a while to finish).
+async fn indexes_once_active(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<Vec<String>, StackError> {
+    let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
+    loop {
+        let described = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| failed("describing the table", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+        let table = described
+            .table
+            .unwrap_or_else(|| aws_sdk_dynamodb::types::TableDescription::builder().build());
+        let indexes = table.global_secondary_indexes.clone().unwrap_or_default();
+        let active = table.table_status == Some(TableStatus::Active)
+            && indexes.iter().all(|i| i.index_status == Some(IndexStatus::Active));
+        if active {
+            return Ok(indexes.into_iter().filter_map(|index| index.index_name).collect());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(failed(
+                "waiting for the table",
+                format!("{name} is not active after {ACTIVE_WITHIN:?}"),
+            ));
+        }
+        tokio::time::sleep(ACTIVE_POLL).await;
+    }
+}
+
 /// Adds to a table made by an earlier version the indexes the definition
-/// has and it lacks, one at a time (as DynamoDB allows).
+/// has and it lacks, one at a time (as DynamoDB allows), each once the
+/// table and the indexes before it are active.
 async fn add_missing_indexes(
     client: &aws_sdk_dynamodb::Client,
     name: &str,
     definition: &TableDefinition,
 ) -> Result<(), StackError> {
     let attributes = attributes_of(definition)?;
-    let described = client
-        .describe_table()
-        .table_name(name)
-        .send()
-        .await
-        .map_err(|e| failed("describing the table", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
-    let present: Vec<String> = described
-        .table
-        .and_then(|t| t.global_secondary_indexes)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|index| index.index_name)
-        .collect();
     for index in &definition.global_secondary_indexes {
-        if present.contains(&index.index_name) {
+        if indexes_once_active(client, name).await?.contains(&index.index_name) {
             continue;
         }
         let create = CreateGlobalSecondaryIndexAction::builder()
