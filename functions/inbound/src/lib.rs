@@ -307,14 +307,15 @@ impl App {
     async fn completed(&self, event: &EventBridgeEvent<Value>, now: Timestamp) -> Result<Outcome, TryAgain> {
         let detail = &event.detail;
         let sent = sent_at(event, now);
-        let tracked = match OrderChange::carried_by(detail) {
-            true => Some(
+        let tracked = if OrderChange::carried_by(detail) {
+            Some(
                 match OrderChange::from_detail(OrderEventKind::Completed, detail, sent) {
                     Ok(change) => self.track(&change, now).await?,
                     Err(errors) => Outcome::Dropped(Dropped::Malformed, errors.to_string()),
                 },
-            ),
-            false => None,
+            )
+        } else {
+            None
         };
         let counted = match Fact::from_detail(FactKind::OrderCompleted, detail, sent, now) {
             Ok(fact) => self.count(&fact, now).await?,
