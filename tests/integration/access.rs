@@ -55,6 +55,12 @@ enum Route {
     Statistics,
     Orders,
     Order,
+    ContactAdd,
+    ContactsOf,
+    ContactGet,
+    ContactReplace,
+    ContactRemove,
+    ContactPrimary,
 }
 
 impl Route {
@@ -98,11 +104,17 @@ impl Route {
             Route::Statistics => ("GET", "/api/customers/{customer_id}/statistics"),
             Route::Orders => ("GET", "/api/customers/{customer_id}/orders"),
             Route::Order => ("GET", "/api/customers/{customer_id}/orders/{order_id}"),
+            Route::ContactAdd => ("POST", "/api/contacts"),
+            Route::ContactsOf => ("GET", "/api/contacts/customer/{customer_id}"),
+            Route::ContactGet => ("GET", "/api/contacts/{contact_id}"),
+            Route::ContactReplace => ("PUT", "/api/contacts/{contact_id}"),
+            Route::ContactRemove => ("DELETE", "/api/contacts/{contact_id}"),
+            Route::ContactPrimary => ("PUT", "/api/contacts/{contact_id}/primary"),
         }
     }
 }
 
-const ROUTES: [Route; 37] = [
+const ROUTES: [Route; 43] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -140,6 +152,12 @@ const ROUTES: [Route; 37] = [
     Route::Statistics,
     Route::Orders,
     Route::Order,
+    Route::ContactAdd,
+    Route::ContactsOf,
+    Route::ContactGet,
+    Route::ContactReplace,
+    Route::ContactRemove,
+    Route::ContactPrimary,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,11 +207,12 @@ const CALLERS: [Caller; 17] = [
 /// notes (add, of a customer, remove), lifecycle (validate, suspend,
 /// reactivate), the audit trail, gdpr (export, delete), service (root, health),
 /// saved segments (save, list, get, delete, members, put on a list, take off),
-/// orders (statistics, history, one order).
+/// orders (statistics, history, one order), contacts (add, of a customer,
+/// get, replace, remove, make primary).
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 37] {
+fn expected(caller: Caller) -> [u16; 43] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -206,23 +225,28 @@ fn expected(caller: Caller) -> [u16; 37] {
         | Caller::WrongClientSecret
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
+            401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
+            401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
-            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200,
+            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 403, 200, 200, 403, 403,
+            403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
-            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200,
+            403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 201, 200, 200, 200, 403,
+            200,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
-            200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200,
+            200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200, 201, 200, 200, 200, 204,
+            200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404,
+            404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
+            404,
         ],
     }
 }
@@ -441,6 +465,23 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
             let change = OrderChange::from_detail(OrderEventKind::Created, &detail, Timestamp::now()).unwrap();
             orders::track(&app.store, &change, Timestamp::now()).await.unwrap();
             Call::get(&format!("{item}/orders/order-1"))
+        }
+        Route::ContactAdd => Call::post("/api/contacts").json(&json!({"customer_id": id, "full_name": "Cell Contact"})),
+        Route::ContactsOf => Call::get(&format!("/api/contacts/customer/{id}")),
+        Route::ContactGet | Route::ContactReplace | Route::ContactRemove | Route::ContactPrimary => {
+            let made = made(
+                app.send(
+                    setup(Call::post("/api/contacts")).json(&json!({"customer_id": id, "full_name": "Matrix Contact"})),
+                )
+                .await,
+            );
+            let contact = format!("/api/contacts/{made}");
+            match route {
+                Route::ContactGet => Call::get(&contact),
+                Route::ContactReplace => Call::new("PUT", &contact).json(&json!({"full_name": "Replaced Contact"})),
+                Route::ContactRemove => Call::delete(&contact),
+                _ => Call::new("PUT", &format!("{contact}/primary")),
+            }
         }
     }
 }

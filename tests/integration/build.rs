@@ -15,6 +15,7 @@ const BUILT: &[&str] = &[
     "customers",
     "tags",
     "notes",
+    "contacts",
     "gdpr",
     "service",
     "auth-check",

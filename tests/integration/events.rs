@@ -63,6 +63,11 @@ fn every_route_event_reaches_its_route_and_carries_a_principal() {
         "one event per tags route, and a list"
     );
     assert_eq!(check_route_events(Function::Notes), 3, "one event per notes route");
+    assert_eq!(
+        check_route_events(Function::Contacts),
+        6,
+        "one event per contacts route"
+    );
     assert_eq!(check_route_events(Function::Gdpr), 2, "one event per gdpr route");
 }
 

@@ -187,6 +187,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .serve(context(&notes), Authenticator::Gateway)
         .with_budget(budget(&notes))
         .with_idempotency(kept(&notes));
+    let contacts = recorded(&table).await;
+    let contacts_app = contacts::routes()
+        .serve(context(&contacts), Authenticator::Gateway)
+        .with_budget(budget(&contacts))
+        .with_idempotency(kept(&contacts));
     let gdpr = recorded(&table).await;
     let gdpr_app = gdpr::routes()
         .serve(
@@ -205,6 +210,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let customer = |call: Call| send(&customers_app, call);
     let tag = |call: Call| send(&tags_app, call);
     let note = |call: Call| send(&notes_app, call);
+    let contact = |call: Call| send(&contacts_app, call);
 
     // The customers function: every route.
     let created = ok(
@@ -334,6 +340,33 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .await,
         "note remove",
     );
+
+    // The contacts function: every route.
+    let added = ok(
+        contact(
+            Call::post("/api/contacts").json(&json!({"customer_id": id, "full_name": "Ina Contact",
+            "emails": [{"address": "ina@example.com"}]})),
+        )
+        .await,
+        "contact add",
+    );
+    let contact_path = format!("/api/contacts/{}", added["id"].as_str().unwrap());
+    ok(
+        contact(Call::get(&format!("/api/contacts/customer/{id}"))).await,
+        "contacts of a customer",
+    );
+    ok(contact(Call::get(&contact_path)).await, "contact");
+    ok(
+        contact(Call::new("PUT", &contact_path).json(&json!({"full_name": "Ina Contact",
+            "emails": [{"address": "ina.new@example.com"}]})))
+        .await,
+        "contact replace",
+    );
+    ok(
+        contact(Call::new("PUT", &format!("{contact_path}/primary"))).await,
+        "contact primary",
+    );
+    ok(contact(Call::delete(&contact_path)).await, "contact remove");
 
     // The inbound function: a fact, an admin action, an update and a data request.
     let events = recorded(&table).await;
@@ -479,6 +512,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("customers", customers.recorder.actions()),
         ("tags", tags.recorder.actions()),
         ("notes", notes.recorder.actions()),
+        ("contacts", contacts.recorder.actions()),
         ("gdpr", gdpr.recorder.actions()),
         ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
@@ -513,6 +547,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("CustomersFunction", customers.recorder.keyed_calls()),
         ("TagsFunction", tags.recorder.keyed_calls()),
         ("NotesFunction", notes.recorder.keyed_calls()),
+        ("ContactsFunction", contacts.recorder.keyed_calls()),
         ("GdprFunction", gdpr.recorder.keyed_calls()),
         ("InboundFunction", events.recorder.keyed_calls()),
         ("AuthCheckFunction", auth.recorder.keyed_calls()),
@@ -552,6 +587,10 @@ fn no_function_may_write_keys_of_a_kind_it_does_not_own() {
         ("TagsFunction", &["CLIENT#x", "BUSINESS#x", "ERASURE#x", "DELETED#x"]),
         (
             "NotesFunction",
+            &["CLIENT#x", "BUSINESS#x", "TAG#x", "ERASURE#x", "DELETED#x"],
+        ),
+        (
+            "ContactsFunction",
             &["CLIENT#x", "BUSINESS#x", "TAG#x", "ERASURE#x", "DELETED#x"],
         ),
         ("GdprFunction", &["CLIENT#x"]),

@@ -11,6 +11,7 @@ mod budget;
 mod build;
 mod check;
 mod clients;
+mod contacts;
 mod contract;
 mod create;
 mod delete;

@@ -127,6 +127,8 @@ pub struct Functions {
     pub tags: HttpFunction,
     /// The notes function.
     pub notes: HttpFunction,
+    /// The contacts function.
+    pub contacts: HttpFunction,
     /// The gdpr function.
     pub gdpr: HttpFunction,
     /// The service function.
@@ -150,6 +152,7 @@ impl Functions {
             )),
             tags: kept(tags::routes().serve(context.clone(), auth.clone())),
             notes: kept(notes::routes().serve(context.clone(), auth.clone())),
+            contacts: kept(contacts::routes().serve(context.clone(), auth.clone())),
             gdpr: kept(gdpr::routes().serve(
                 Arc::new(gdpr::App {
                     context: context.clone(),
@@ -169,6 +172,7 @@ impl Functions {
             Function::Customers => &self.customers,
             Function::Tags => &self.tags,
             Function::Notes => &self.notes,
+            Function::Contacts => &self.contacts,
             Function::Gdpr => &self.gdpr,
         }
     }
@@ -193,17 +197,20 @@ pub enum Function {
     Tags,
     /// The notes route group.
     Notes,
+    /// The contacts route group.
+    Contacts,
     /// The gdpr route group.
     Gdpr,
 }
 
 impl Function {
     /// Every HTTP function.
-    pub const ALL: [Function; 5] = [
+    pub const ALL: [Function; 6] = [
         Function::Service,
         Function::Customers,
         Function::Tags,
         Function::Notes,
+        Function::Contacts,
         Function::Gdpr,
     ];
 
@@ -214,6 +221,7 @@ impl Function {
             Function::Customers => "customers",
             Function::Tags => "tags",
             Function::Notes => "notes",
+            Function::Contacts => "contacts",
             Function::Gdpr => "gdpr",
         }
     }
@@ -225,6 +233,7 @@ impl Function {
             Function::Customers => customers::routes().specs().to_vec(),
             Function::Tags => tags::routes().specs().to_vec(),
             Function::Notes => notes::routes().specs().to_vec(),
+            Function::Contacts => contacts::routes().specs().to_vec(),
             Function::Gdpr => gdpr::routes().specs().to_vec(),
         }
     }

@@ -30,6 +30,9 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::SEGMENT_MEMBERSHIP, "segment"),
     (entity::LIST_MEMBER, "lists"),
     (entity::ORDER, "orders"),
+    (entity::CONTACT, "contacts"),
+    (entity::CONTACT_BY_ID, "contacts"),
+    (entity::CONTACT_EMAIL_CLAIM, "contacts"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -101,6 +104,9 @@ pub struct Export<'a> {
     /// The customer's orders as the orders service reported them: lines,
     /// totals, times, delivery place and payment.
     pub orders: Vec<Value>,
+    /// The people at the customer: names, roles, emails, phones, consent;
+    /// with the pointers and email claims that keep them.
+    pub contacts: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -167,6 +173,7 @@ impl<'a> Export<'a> {
             segment: attributes(&[entity::SEGMENT_MEMBERSHIP]),
             lists: attributes(&[entity::LIST_MEMBER]),
             orders: attributes(&[entity::ORDER]),
+            contacts: attributes(&[entity::CONTACT, entity::CONTACT_BY_ID, entity::CONTACT_EMAIL_CLAIM]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

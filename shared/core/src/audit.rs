@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::{CustomerEvent, EventType};
-use crate::id::{EventId, NoteId, TagId};
+use crate::id::{ContactId, EventId, NoteId, TagId};
 use crate::time::Timestamp;
 
 /// How long audit entries are kept unless `AUDIT_RETENTION_DAYS` says
@@ -37,6 +37,9 @@ pub struct AuditEntry {
     /// The note added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note_id: Option<NoteId>,
+    /// The contact added, changed or removed; or the new primary contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<ContactId>,
     /// The event the change published: the entry's id.
     pub event_id: EventId,
 }
@@ -51,7 +54,10 @@ impl AuditEntry {
         let actor = first.actor.clone()?;
         let fields = match first.event_type {
             EventType::CustomerDeleted => return None,
-            EventType::CustomerUpdated => first.updated_fields.clone().unwrap_or_default(),
+            EventType::CustomerUpdated | EventType::CustomerContactUpdated => {
+                first.updated_fields.clone().unwrap_or_default()
+            }
+            EventType::CustomerContactPrimaryChanged => vec!["primary_contact_id".to_owned()],
             EventType::CustomerValidated | EventType::CustomerSuspended | EventType::CustomerReactivated => {
                 vec!["status".to_owned()]
             }
@@ -64,6 +70,7 @@ impl AuditEntry {
             fields,
             tag_ids: events.iter().filter_map(|e| e.tag_id).collect(),
             note_id: first.note_id,
+            contact_id: first.contact_id.flatten(),
             event_id: first.event_id,
         })
     }

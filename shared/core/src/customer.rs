@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::contact::{Email, FullName, Phone};
-use crate::id::{BusinessId, CustomerId, UserId};
+use crate::id::{BusinessId, ContactId, CustomerId, UserId};
 use crate::text::text_enum;
 use crate::time::Timestamp;
 use crate::validation::{ObjectReader, PatchValue, ValidationErrors};
@@ -103,6 +103,9 @@ pub struct Customer {
     pub stats: CustomerStats,
     /// History behind the totals.
     pub history: CustomerHistory,
+    /// Its primary contact, if one is set: server-owned, set through the
+    /// contacts' routes.
+    pub primary_contact_id: Option<ContactId>,
     /// When the record was created.
     pub created_at: Timestamp,
     /// When the record last changed.
@@ -116,6 +119,7 @@ pub const SERVER_OWNED_FIELDS: &[&str] = &[
     "id",
     "status",
     "avatar_url",
+    "primary_contact_id",
     "total_orders",
     "total_appointments",
     "last_order_date",
@@ -218,6 +222,7 @@ impl NewCustomer {
             status: CustomerStatus::Pending,
             stats: CustomerStats::default(),
             history: CustomerHistory::default(),
+            primary_contact_id: None,
             created_at: now,
             updated_at: now,
             version: 1,

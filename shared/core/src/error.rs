@@ -60,6 +60,12 @@ pub enum OperationError {
         /// How many it may have.
         limit: usize,
     },
+    /// No such contact in the caller's business.
+    #[error("contact not found")]
+    ContactNotFound,
+    /// Emails another contact of the customer has, each named.
+    #[error("emails already used by another contact of the customer")]
+    ContactEmailTaken(ValidationErrors),
     /// No such order of the customer.
     #[error("order not found")]
     OrderNotFound,

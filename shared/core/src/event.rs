@@ -12,8 +12,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::contact_person::Contact;
 use crate::customer::{Customer, CustomerType};
-use crate::id::{BusinessId, CustomerId, EventId, NoteId, TagId};
+use crate::id::{BusinessId, ContactId, CustomerId, EventId, NoteId, TagId};
 use crate::lifecycle::Action;
 use crate::note::Note;
 use crate::tag::Tag;
@@ -43,6 +44,15 @@ pub enum EventType {
     CustomerSuspended,
     /// An admin reactivated a suspended customer (`adminId`).
     CustomerReactivated,
+    /// A contact was added to a customer (`contactId`).
+    CustomerContactAdded,
+    /// A contact changed (`contactId`, `updatedFields`).
+    CustomerContactUpdated,
+    /// A contact was removed (`contactId`).
+    CustomerContactRemoved,
+    /// The customer's primary contact changed (`contactId`, the new one or
+    /// `null`; `previousContactId`).
+    CustomerContactPrimaryChanged,
 }
 
 impl EventType {
@@ -58,6 +68,10 @@ impl EventType {
             EventType::CustomerValidated => "customer.validated",
             EventType::CustomerSuspended => "customer.suspended",
             EventType::CustomerReactivated => "customer.reactivated",
+            EventType::CustomerContactAdded => "customer.contact.added",
+            EventType::CustomerContactUpdated => "customer.contact.updated",
+            EventType::CustomerContactRemoved => "customer.contact.removed",
+            EventType::CustomerContactPrimaryChanged => "customer.contact.primary_changed",
         }
     }
 }
@@ -94,6 +108,13 @@ pub struct CustomerEvent {
     /// For `customer.note.added`: the note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note_id: Option<NoteId>,
+    /// For contact events: the contact (for `customer.contact.primary_changed`,
+    /// the new primary, `null` when there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<Option<ContactId>>,
+    /// For `customer.contact.primary_changed`: the primary before, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_contact_id: Option<Option<ContactId>>,
     /// For lifecycle events: the admin (a user's id, or a client's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_id: Option<String>,
@@ -123,6 +144,8 @@ impl CustomerEvent {
             updated_fields: None,
             tag_id: None,
             note_id: None,
+            contact_id: None,
+            previous_contact_id: None,
             admin_id: None,
             reason: None,
             erasure: None,
@@ -177,6 +200,46 @@ impl CustomerEvent {
         Self {
             tag_id: Some(tag),
             ..Self::new(EventType::CustomerTagRemoved, customer, at)
+        }
+    }
+
+    /// `customer.contact.added`: the contact's id, never its data.
+    pub fn contact_added(customer: &Customer, contact: &Contact) -> Self {
+        Self {
+            contact_id: Some(Some(contact.id)),
+            ..Self::new(EventType::CustomerContactAdded, customer, contact.created_at)
+        }
+    }
+
+    /// `customer.contact.updated`, naming the fields that changed.
+    pub fn contact_updated(customer: &Customer, contact: &Contact, fields: &[&str]) -> Self {
+        Self {
+            contact_id: Some(Some(contact.id)),
+            updated_fields: Some(fields.iter().map(|f| (*f).to_owned()).collect()),
+            ..Self::new(EventType::CustomerContactUpdated, customer, contact.updated_at)
+        }
+    }
+
+    /// `customer.contact.removed`.
+    pub fn contact_removed(customer: &Customer, contact: ContactId, at: Timestamp) -> Self {
+        Self {
+            contact_id: Some(Some(contact)),
+            ..Self::new(EventType::CustomerContactRemoved, customer, at)
+        }
+    }
+
+    /// `customer.contact.primary_changed`: from `previous` to `primary`
+    /// (either may be none).
+    pub fn primary_changed(
+        customer: &Customer,
+        primary: Option<ContactId>,
+        previous: Option<ContactId>,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            contact_id: Some(primary),
+            previous_contact_id: Some(previous),
+            ..Self::new(EventType::CustomerContactPrimaryChanged, customer, at)
         }
     }
 

@@ -103,6 +103,10 @@ uuid_id!(
     NoteId
 );
 uuid_id!(
+    /// A contact: a person at a customer.
+    ContactId
+);
+uuid_id!(
     /// A saved segment of a business: a named filter or a static list.
     SegmentId
 );

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod client;
 pub mod contact;
+pub mod contact_person;
 pub mod customer;
 pub mod error;
 pub mod event;
@@ -44,7 +45,7 @@ pub use customer::{
 };
 pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
-pub use id::{BusinessId, ClientId, CustomerId, EventId, InvalidId, NoteId, SegmentId, TagId, UserId};
+pub use id::{BusinessId, ClientId, ContactId, CustomerId, EventId, InvalidId, NoteId, SegmentId, TagId, UserId};
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;
 pub use rate::{Rate, RateWindow};

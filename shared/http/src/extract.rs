@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use clientele_auth::Principal;
 use clientele_core::order::OrderId;
-use clientele_core::{CustomerId, NoteId, Precondition, SegmentId, TagId};
+use clientele_core::{ContactId, CustomerId, NoteId, Precondition, SegmentId, TagId};
 
 use crate::body::{self, JSON, MERGE_PATCH_JSON};
 use crate::problem::{ApiError, Location};
@@ -62,7 +62,13 @@ macro_rules! path_param {
     )*};
 }
 
-path_param!(CustomerId => "customer_id", TagId => "tag_id", NoteId => "note_id", SegmentId => "segment_id");
+path_param!(
+    CustomerId => "customer_id",
+    TagId => "tag_id",
+    NoteId => "note_id",
+    SegmentId => "segment_id",
+    ContactId => "contact_id",
+);
 
 /// An order's id is the orders service's own text, not a UUID.
 impl PathParam for OrderId {

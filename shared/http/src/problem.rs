@@ -343,6 +343,11 @@ impl From<OperationError> for ApiError {
                 detail: format!("The customer's status does not allow this: {refused}."),
                 errors: ValidationErrors::single("status", format!("is {}", refused.from)),
             },
+            OperationError::ContactNotFound => ApiError::NotFound("There is no such contact.".to_owned()),
+            OperationError::ContactEmailTaken(errors) => ApiError::Conflict {
+                detail: "Another contact of this customer has this email address.".to_owned(),
+                errors,
+            },
             OperationError::OrderNotFound => ApiError::NotFound("The customer has no such order.".to_owned()),
             OperationError::SegmentNotFound => ApiError::NotFound("There is no such saved segment.".to_owned()),
             OperationError::SegmentNameTaken => ApiError::Conflict {

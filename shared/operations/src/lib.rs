@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod avatars;
 pub mod change;
+pub mod contacts;
 pub mod customers;
 pub mod data;
 pub mod deletion;

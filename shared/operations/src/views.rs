@@ -3,12 +3,12 @@
 //! response may carry. One definition, so the three cannot drift; the domain
 //! records stay free of any representation.
 
-use clientele_core::SegmentId;
 use clientele_core::saved_segment::{Definition, SavedSegment, SegmentFilter, SegmentName};
 use clientele_core::{
     BusinessId, Customer, CustomerHistory, CustomerId, CustomerStats, CustomerStatus, CustomerType, Email, FullName,
     Gender, Note, NoteContent, NoteId, Phone, Tag, TagColor, TagId, TagLabel, Timestamp, UserId,
 };
+use clientele_core::{ContactId, SegmentId};
 use serde::Serialize;
 
 /// Where the API serves a customer's avatar (a redirect to the image).
@@ -42,6 +42,8 @@ pub struct CustomerView<'a> {
     /// Order and appointment totals.
     #[serde(flatten)]
     pub stats: &'a CustomerStats,
+    /// Its primary contact, if one is set.
+    pub primary_contact_id: Option<ContactId>,
     /// When the record was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -64,6 +66,7 @@ impl<'a> From<&'a Customer> for CustomerView<'a> {
             customer_type: c.customer_type,
             status: c.status,
             stats: &c.stats,
+            primary_contact_id: c.primary_contact_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,

@@ -2,7 +2,9 @@
 //! AUDIT#<at>#<event id>`, newest last) so that it goes with the customer,
 //! and expiring (TTL) after the store's audit retention.
 
-use clientele_core::{AuditEntry, CustomerEvent, CustomerId, EventId, NoteId, Page, StoreError, TagId, Timestamp};
+use clientele_core::{
+    AuditEntry, ContactId, CustomerEvent, CustomerId, EventId, NoteId, Page, StoreError, TagId, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
@@ -39,6 +41,8 @@ struct AuditItem {
     tag_ids: Vec<TagId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     note_id: Option<NoteId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contact_id: Option<ContactId>,
     event_id: EventId,
 }
 
@@ -51,6 +55,7 @@ impl From<AuditItem> for AuditEntry {
             fields: item.fields,
             tag_ids: item.tag_ids,
             note_id: item.note_id,
+            contact_id: item.contact_id,
             event_id: item.event_id,
         }
     }
@@ -76,6 +81,7 @@ impl DynamoStore {
             fields: entry.fields,
             tag_ids: entry.tag_ids,
             note_id: entry.note_id,
+            contact_id: entry.contact_id,
             event_id: entry.event_id,
         };
         Ok(Some(Write::put(&self.table, to_item(&item)?)))

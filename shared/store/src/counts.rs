@@ -18,6 +18,8 @@ pub enum Counter {
     Tags,
     /// The notes about the customer.
     Notes,
+    /// The customer's contacts.
+    Contacts,
 }
 
 impl Counter {
@@ -26,6 +28,7 @@ impl Counter {
         match self {
             Counter::Tags => "tags",
             Counter::Notes => "notes",
+            Counter::Contacts => "contacts",
         }
     }
 }

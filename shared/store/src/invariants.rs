@@ -72,6 +72,9 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::SEGMENT_NAME_CLAIM,
     entity::LIST_MEMBER,
     entity::ORDER,
+    entity::CONTACT,
+    entity::CONTACT_BY_ID,
+    entity::CONTACT_EMAIL_CLAIM,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {

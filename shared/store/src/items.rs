@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::{
-    BusinessId, Customer, CustomerEvent, CustomerHistory, CustomerId, CustomerStats, CustomerStatus, CustomerType,
-    Email, FullName, Gender, Note, NoteContent, NoteId, Phone, StoreError, Tag, TagColor, TagId, TagLabel, Timestamp,
-    UserId,
+    BusinessId, ContactId, Customer, CustomerEvent, CustomerHistory, CustomerId, CustomerStats, CustomerStatus,
+    CustomerType, Email, FullName, Gender, Note, NoteContent, NoteId, Phone, StoreError, Tag, TagColor, TagId,
+    TagLabel, Timestamp, UserId,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,12 @@ pub mod entity {
     pub const LIST_MEMBER: &str = "ListMember";
     /// A customer's order, as the orders service reported it.
     pub const ORDER: &str = "Order";
+    /// A contact: a person at a customer.
+    pub const CONTACT: &str = "Contact";
+    /// The pointer to a contact, under its id.
+    pub const CONTACT_BY_ID: &str = "ContactById";
+    /// A claim on an email address among a customer's contacts.
+    pub const CONTACT_EMAIL_CLAIM: &str = "ContactEmailClaim";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the
@@ -87,6 +93,7 @@ pub(crate) fn companion(item: &Item) -> Option<(&'static str, Key)> {
             Some((entity::TAG_BY_ID, keys::tag_by_id(tag)))
         }
         crate::idempotency::POINTER => Some((crate::idempotency::RECORD, keys::idempotency_record(text("key_id")?))),
+        entity::CONTACT => Some((entity::CONTACT_BY_ID, crate::contacts::pointer_of(item)?)),
         _ => None,
     }
 }
@@ -135,6 +142,8 @@ pub(crate) struct CustomerItem {
     first_appointment_date: Option<Timestamp>,
     returned_orders: u64,
     cancelled_appointments: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    primary_contact_id: Option<ContactId>,
     created_at: Timestamp,
     updated_at: Timestamp,
     version: u64,
@@ -176,6 +185,7 @@ impl From<&Customer> for CustomerItem {
             first_appointment_date: c.history.first_appointment_date,
             returned_orders: c.history.returned_orders,
             cancelled_appointments: c.history.cancelled_appointments,
+            primary_contact_id: c.primary_contact_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,
@@ -209,6 +219,7 @@ impl From<CustomerItem> for Customer {
                 returned_orders: item.returned_orders,
                 cancelled_appointments: item.cancelled_appointments,
             },
+            primary_contact_id: item.primary_contact_id,
             created_at: item.created_at,
             updated_at: item.updated_at,
             version: item.version,

@@ -25,6 +25,9 @@
 //! | segment name    | `BUSINESS#<business>#SEGMENT_NAME#<name>` | `CLAIM`            |
 //! | list member     | `CUSTOMER#<customer_id>`           | `LIST#<segment_id>`         |
 //! | order           | `CUSTOMER#<customer_id>`           | `ORDER#<order_id>`          |
+//! | contact         | `CUSTOMER#<customer_id>`           | `CONTACT#<contact_id>`      |
+//! | contact by id   | `CONTACT#<contact_id>`             | `CONTACT`                   |
+//! | contact email   | `CUSTOMER#<customer_id>`           | `CONTACT_EMAIL#<email>`     |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -48,8 +51,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::order::OrderId;
 use clientele_core::{
-    BusinessId, ClientId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, SegmentId, TagId, Timestamp,
-    UserId,
+    BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, SegmentId, TagId,
+    Timestamp, UserId,
 };
 
 /// Attribute names shared by several items.
@@ -239,6 +242,33 @@ pub fn note(customer: CustomerId, id: NoteId) -> Key {
     Key {
         pk: customer_partition(customer),
         sk: format!("{NOTE_PREFIX}{id}"),
+    }
+}
+
+/// The prefix of the sort keys of a customer's contacts.
+pub const CONTACT_PREFIX: &str = "CONTACT#";
+
+/// A customer's contact.
+pub fn contact(customer: CustomerId, id: ContactId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{CONTACT_PREFIX}{id}"),
+    }
+}
+
+/// The pointer to a contact, under its id.
+pub fn contact_by_id(id: ContactId) -> Key {
+    Key {
+        pk: format!("{CONTACT_PREFIX}{id}"),
+        sk: "CONTACT".to_owned(),
+    }
+}
+
+/// The claim on an email address (already folded) among a customer's contacts.
+pub fn contact_email(customer: CustomerId, folded_email: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("CONTACT_EMAIL#{folded_email}"),
     }
 }
 

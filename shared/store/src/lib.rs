@@ -9,6 +9,7 @@ pub mod audit;
 pub mod budget;
 pub mod bulk;
 pub mod clients;
+pub mod contacts;
 pub mod counts;
 pub mod cursor;
 pub mod customers;
