@@ -330,3 +330,59 @@ async fn contacts_are_the_businesss_own_and_go_with_their_customer() {
     }
     assert_eq!(app.send(Call::get(&path).bearer(&admin)).await.status, 404);
 }
+
+#[tokio::test]
+async fn the_checker_holds_contacts_to_their_pointers_claims_and_count() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use clientele_core::{ContactId, CustomerId, Timestamp};
+    use clientele_store::keys;
+
+    let app = TestApp::spawn().await;
+    let holder = customer(&app, "Checked Holder").await;
+    let kept = added(&app, &contact_body(&holder, "Kept Contact", "kept@example.com")).await;
+    let broken = added(&app, &contact_body(&holder, "Broken Contact", "broken@example.com")).await;
+    let gone = added(&app, &contact_body(&holder, "Gone Contact", "gone@example.com")).await;
+    let path = format!("/api/contacts/{}", id(&gone));
+    assert_eq!(
+        app.send(Call::delete(&path).bearer(&app.token(Role::Admin)))
+            .await
+            .status,
+        204
+    );
+    let found = app.store.violations(Timestamp::now()).await.unwrap();
+    assert!(found.is_empty(), "{found:#?}");
+
+    let (customer, broken) = (
+        CustomerId::parse(&holder).unwrap(),
+        ContactId::parse(&id(&broken)).unwrap(),
+    );
+    app.delete_raw(&keys::contact_by_id(broken)).await;
+    app.delete_raw(&keys::contact_email(customer, "broken@example.com"))
+        .await;
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .set_key(Some(keys::counts(customer).to_attributes()))
+        .update_expression("SET contacts = :nine")
+        .expression_attribute_values(":nine", AttributeValue::N("9".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let found: Vec<String> = app
+        .store
+        .violations(Timestamp::now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.0)
+        .collect();
+    let says = |words: &[&str]| found.iter().any(|v| words.iter().all(|w| v.contains(w)));
+    assert!(says(&[&broken.to_string(), "pointer by id is missing"]), "{found:#?}");
+    assert!(
+        says(&[&broken.to_string(), "claim on its email broken@example.com is missing"]),
+        "{found:#?}"
+    );
+    assert!(says(&[&holder, "counts 9 contacts, has 2"]), "{found:#?}");
+    assert!(!says(&[&id(&kept)]), "{found:#?}");
+    assert_eq!(found.len(), 3, "{found:#?}");
+}

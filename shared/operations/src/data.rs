@@ -32,6 +32,7 @@ pub const SHAREABLE_FIELDS: &[&str] = &[
     "last_order_date",
     "last_appointment_date",
     "lifetime_value",
+    "primary_contact_id",
     "created_at",
     "updated_at",
     "version",

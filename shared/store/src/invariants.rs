@@ -4,7 +4,9 @@
 //! - every customer holds the claims on its email and platform user, and
 //!   every claim points at a customer that holds it;
 //! - every tag on a customer has its copy by id, and every copy its tag;
-//! - every customer's counts equal a recount of its tags and notes;
+//! - every customer's counts equal a recount of its tags, notes and contacts;
+//! - every contact has its pointer by id, and a claim on each of its emails;
+//!   every pointer and claim names a contact that has them;
 //! - every customer's search terms are those its record has, and it has
 //!   its place in the status-and-type index;
 //! - every customer is counted once, in its own segment cell, and each
@@ -114,6 +116,14 @@ struct Table {
     recount: HashMap<String, (u64, u64)>,
     /// Customer id -> (tags, notes) as its counts item says.
     counts: HashMap<String, (u64, u64)>,
+    /// Customer id -> its contacts recounted, and as its counts item says.
+    contact_counts: HashMap<String, (u64, u64)>,
+    /// Contact id -> (customer id, its emails folded).
+    contacts: BTreeMap<String, (String, BTreeSet<String>)>,
+    /// Contact id -> the customer id its pointer names.
+    contact_pointers: BTreeMap<String, String>,
+    /// (customer id, email folded) -> the contact its claim names.
+    contact_claims: BTreeMap<(String, String), String>,
     /// Customer ids with a tombstone.
     tombstones: BTreeSet<String>,
     /// Outbox keys (pk, sk).
@@ -174,7 +184,9 @@ impl Table {
             }
             entity::COUNTS => {
                 if let Some(id) = owner {
-                    self.counts.insert(id, (number(&item, "tags"), number(&item, "notes")));
+                    self.counts
+                        .insert(id.clone(), (number(&item, "tags"), number(&item, "notes")));
+                    self.contact_counts.entry(id).or_default().1 = number(&item, "contacts");
                 }
             }
             entity::TOMBSTONE => {
@@ -238,6 +250,33 @@ impl Table {
                     self.name_claims.insert(key, text(&item, "segment_id").to_owned());
                 }
             }
+            entity::CONTACT => {
+                let customer = text(&item, attr::CUSTOMER_ID).to_owned();
+                self.contact_counts.entry(customer.clone()).or_default().0 += 1;
+                let emails = item
+                    .get("emails")
+                    .and_then(|v| v.as_l().ok())
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(|e| e.as_m().ok()?.get("address")?.as_s().ok())
+                            .map(|a| clientele_core::text::fold(a))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.contacts.insert(text(&item, "id").to_owned(), (customer, emails));
+            }
+            entity::CONTACT_BY_ID => {
+                self.contact_pointers.insert(
+                    text(&item, "contact_id").to_owned(),
+                    text(&item, attr::CUSTOMER_ID).to_owned(),
+                );
+            }
+            entity::CONTACT_EMAIL_CLAIM => {
+                if let Some(email) = sk.strip_prefix("CONTACT_EMAIL#") {
+                    let key = (text(&item, attr::CUSTOMER_ID).to_owned(), email.to_owned());
+                    self.contact_claims.insert(key, text(&item, "contact_id").to_owned());
+                }
+            }
             other if !KNOWN_KINDS.contains(&other) => {
                 self.unknown.entry(other.to_owned()).or_insert(format!("{pk} {sk}"));
             }
@@ -295,6 +334,7 @@ impl Table {
             }
         }
         self.search_and_segment_violations(&mut say);
+        self.contact_violations(&mut say);
         self.saved_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {
@@ -376,6 +416,51 @@ impl Table {
                 say(format!(
                     "business {business}: segment {cell} counts {kept}, {held} customers are counted in it"
                 ));
+            }
+        }
+    }
+}
+
+impl Table {
+    /// Each contact has its pointer and its email claims, each pointer and
+    /// claim names a contact that has them, and each customer's count of
+    /// contacts is what it has.
+    fn contact_violations(&self, say: &mut impl FnMut(String)) {
+        for (id, (customer, emails)) in &self.contacts {
+            match self.contact_pointers.get(id) {
+                Some(named) if named == customer => {}
+                Some(named) => say(format!("contact {id}: its pointer names customer {named}")),
+                None => say(format!("contact {id}: its pointer by id is missing")),
+            }
+            for email in emails {
+                match self.contact_claims.get(&(customer.clone(), email.clone())) {
+                    Some(holder) if holder == id => {}
+                    Some(holder) => say(format!("contact {id}: its email {email} is claimed by {holder}")),
+                    None => say(format!("contact {id}: the claim on its email {email} is missing")),
+                }
+            }
+        }
+        for (id, customer) in &self.contact_pointers {
+            if self.contacts.get(id).is_none_or(|(held, _)| held != customer) {
+                say(format!(
+                    "the pointer to contact {id} (customer {customer}) names no such contact"
+                ));
+            }
+        }
+        for ((customer, email), id) in &self.contact_claims {
+            if self
+                .contacts
+                .get(id)
+                .is_none_or(|(held, emails)| held != customer || !emails.contains(email))
+            {
+                say(format!(
+                    "customer {customer}: the claim on contact email {email} names {id}, which lacks it"
+                ));
+            }
+        }
+        for (customer, (held, counted)) in &self.contact_counts {
+            if held != counted && self.customers.contains_key(customer) {
+                say(format!("customer {customer}: counts {counted} contacts, has {held}"));
             }
         }
     }
