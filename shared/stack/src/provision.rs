@@ -102,24 +102,45 @@ async fn add_missing_indexes(
     definition: &TableDefinition,
 ) -> Result<(), StackError> {
     let attributes = attributes_of(definition)?;
+    let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
     for index in &definition.global_secondary_indexes {
-        if indexes_once_active(client, name).await?.contains(&index.index_name) {
-            continue;
+        loop {
+            if indexes_once_active(client, name).await?.contains(&index.index_name) {
+                break;
+            }
+            let create = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(&index.index_name)
+                .set_key_schema(Some(key_schema(&index.key_schema)?))
+                .projection(projection_of(index))
+                .build()
+                .map_err(|e| failed("an index", e))?;
+            let added = client
+                .update_table()
+                .table_name(name)
+                .set_attribute_definitions(Some(attributes.clone()))
+                .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(create).build())
+                .send()
+                .await;
+            match added {
+                Ok(_) => break,
+                // A local DynamoDB may report its indexes active while it
+                // still builds them, and refuse the change until it is done.
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_resource_in_use_exception())
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(ACTIVE_POLL * 5).await;
+                }
+                Err(error) => {
+                    return Err(failed(
+                        "adding an index",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(&error),
+                    ));
+                }
+            }
         }
-        let create = CreateGlobalSecondaryIndexAction::builder()
-            .index_name(&index.index_name)
-            .set_key_schema(Some(key_schema(&index.key_schema)?))
-            .projection(projection_of(index))
-            .build()
-            .map_err(|e| failed("an index", e))?;
-        client
-            .update_table()
-            .table_name(name)
-            .set_attribute_definitions(Some(attributes.clone()))
-            .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(create).build())
-            .send()
-            .await
-            .map_err(|e| failed("adding an index", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
     }
     Ok(())
 }
