@@ -124,11 +124,14 @@ async fn add_missing_indexes(
             match added {
                 Ok(_) => break,
                 // A local DynamoDB may report its indexes active while it
-                // still builds them, and refuse the change until it is done.
+                // still builds them, and refuse the change until it is done;
+                // a loaded one may take longer to answer than a call may
+                // wait. Either way, look again: the index may be there.
                 Err(error)
-                    if error
+                    if (error
                         .as_service_error()
                         .is_some_and(|e| e.is_resource_in_use_exception())
+                        || matches!(error, aws_sdk_dynamodb::error::SdkError::TimeoutError(_)))
                         && tokio::time::Instant::now() < deadline =>
                 {
                     tokio::time::sleep(ACTIVE_POLL * 5).await;
