@@ -68,12 +68,19 @@ const ACTIVE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 async fn indexes_once_active(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<Vec<String>, StackError> {
     let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
     loop {
-        let described = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| failed("describing the table", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+        let described = match client.describe_table().table_name(name).send().await {
+            Ok(described) => described,
+            // A loaded local DynamoDB may answer later than a call waits.
+            Err(aws_sdk_dynamodb::error::SdkError::TimeoutError(_)) if tokio::time::Instant::now() < deadline => {
+                continue;
+            }
+            Err(error) => {
+                return Err(failed(
+                    "describing the table",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&error),
+                ));
+            }
+        };
         let table = described
             .table
             .unwrap_or_else(|| aws_sdk_dynamodb::types::TableDescription::builder().build());
@@ -93,6 +100,23 @@ async fn indexes_once_active(client: &aws_sdk_dynamodb::Client, name: &str) -> R
     }
 }
 
+/// The names of a table's indexes, active or still being made.
+async fn index_names(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<Vec<String>, StackError> {
+    let described = client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| failed("describing the table", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+    Ok(described
+        .table
+        .and_then(|t| t.global_secondary_indexes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|index| index.index_name)
+        .collect())
+}
+
 /// Adds to a table made by an earlier version the indexes the definition
 /// has and it lacks, one at a time (as DynamoDB allows), each once the
 /// table and the indexes before it are active.
@@ -105,9 +129,11 @@ async fn add_missing_indexes(
     let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
     for index in &definition.global_secondary_indexes {
         loop {
-            if indexes_once_active(client, name).await?.contains(&index.index_name) {
+            // Present is enough: only the next change waits for it to be active.
+            if index_names(client, name).await?.contains(&index.index_name) {
                 break;
             }
+            indexes_once_active(client, name).await?;
             let create = CreateGlobalSecondaryIndexAction::builder()
                 .index_name(&index.index_name)
                 .set_key_schema(Some(key_schema(&index.key_schema)?))
