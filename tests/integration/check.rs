@@ -85,15 +85,7 @@ async fn each_way_the_table_can_break_is_named() {
     })
     .await;
     // Counts that disagree with what is stored.
-    app.dynamodb
-        .update_item()
-        .table_name(&app.table)
-        .set_key(Some(keys::counts(intact).to_attributes()))
-        .update_expression("SET tags = :seven")
-        .expression_attribute_values(":seven", AttributeValue::N("7".to_owned()))
-        .send()
-        .await
-        .unwrap();
+    app.set_number_raw(&keys::counts(intact), "tags", 7).await;
     // An outbox event lost.
     let event = app
         .items_of("Event")
@@ -116,14 +108,7 @@ async fn each_way_the_table_can_break_is_named() {
     ]))
     .await;
 
-    let found: Vec<String> = app
-        .store
-        .violations(Timestamp::now())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|v| v.0)
-        .collect();
+    let found = app.violations().await;
     let says = |words: &[&str]| found.iter().any(|v| words.iter().all(|w| v.contains(w)));
     let ida = intact.to_string();
     let ned = noted.to_string();

@@ -346,15 +346,8 @@ async fn the_checker_holds_saved_segments_to_their_claims_and_count() {
 
     app.delete_raw(&keys::segment_name_claim(app.business, "checked filter"))
         .await;
-    app.dynamodb
-        .update_item()
-        .table_name(&app.table)
-        .set_key(Some(keys::saved_segments_count(app.business).to_attributes()))
-        .update_expression("SET saved = :seven")
-        .expression_attribute_values(":seven", AttributeValue::N("7".to_owned()))
-        .send()
-        .await
-        .unwrap();
+    app.set_number_raw(&keys::saved_segments_count(app.business), "saved", 7)
+        .await;
     let stray = SegmentId::random();
     app.dynamodb
         .put_item()
@@ -373,14 +366,7 @@ async fn the_checker_holds_saved_segments_to_their_claims_and_count() {
         .send()
         .await
         .unwrap();
-    let found: Vec<String> = app
-        .store
-        .violations(Timestamp::now())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|v| v.0)
-        .collect();
+    let found = app.violations().await;
     let says = |words: &[&str]| found.iter().any(|v| words.iter().all(|w| v.contains(w)));
     assert!(says(&[&id(&filter), "claim on its name is missing"]), "{found:#?}");
     assert!(says(&["counts 7 saved segments, keeps 2"]), "{found:#?}");

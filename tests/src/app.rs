@@ -459,6 +459,31 @@ impl TestApp {
             .expect("DynamoDB Local deletes");
     }
 
+    /// Sets a number attribute of the item at `key`, past every rule of the
+    /// service: a count made to disagree with what it counts.
+    pub async fn set_number_raw(&self, key: &clientele_store::keys::Key, attribute: &str, value: i64) {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_attributes()))
+            .update_expression("SET #attribute = :value")
+            .expression_attribute_names("#attribute", attribute)
+            .expression_attribute_values(":value", AttributeValue::N(value.to_string()))
+            .send()
+            .await
+            .expect("DynamoDB Local updates");
+    }
+
+    /// What `clientele check` finds wrong with the table now, as its lines.
+    pub async fn violations(&self) -> Vec<String> {
+        let found = self.store.violations(clientele_core::Timestamp::now()).await;
+        found
+            .expect("the checker reads the table")
+            .into_iter()
+            .map(|v| v.0)
+            .collect()
+    }
+
     /// The items of one kind (`entity`).
     pub async fn items_of(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
         self.items()
