@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerQuery, Email, Page, RateWindow, SegmentId, StoreError,
-    TagLabel, UniqueField,
+    TagLabel, Timestamp, UniqueField,
 };
 
 use crate::DynamoStore;
@@ -141,26 +141,14 @@ impl Plan {
     /// The key condition: the partition, and the creation range if the
     /// query has one (a range of the newest-first sort key, so a range costs
     /// no filtering).
-    fn key_condition(&self, query: &CustomerQuery) -> (String, Vec<(&'static str, AttributeValue)>) {
+    fn key_condition(&self, query: &CustomerQuery) -> (String, HashMap<String, AttributeValue>) {
         let (pk_attr, sk_attr) = index::key_attributes(self.index);
-        let mut values = vec![(":partition", s(self.partition.clone()))];
-        let range = match (query.created_from, query.created_to) {
-            (Some(from), Some(to)) => {
-                values.push((":from", s(from.to_string())));
-                values.push((":to", s(to.to_string())));
-                format!(" AND {sk_attr} BETWEEN :from AND :to")
-            }
-            (Some(from), None) => {
-                values.push((":from", s(from.to_string())));
-                format!(" AND {sk_attr} >= :from")
-            }
-            (None, Some(to)) => {
-                values.push((":to", s(to.to_string())));
-                format!(" AND {sk_attr} < :to")
-            }
-            (None, None) => String::new(),
-        };
-        (format!("{pk_attr} = :partition{range}"), values)
+        time_range_condition(
+            (pk_attr, &self.partition),
+            sk_attr,
+            query.created_from,
+            query.created_to,
+        )
     }
 
     /// The `ExclusiveStartKey` for a position in this plan's partition.
@@ -186,6 +174,30 @@ impl Plan {
         let sort_key = key.get(sk_attr)?.as_s().ok()?;
         Some(cursor::encode(&self.tag, sort_key))
     }
+}
+
+/// A key condition: one index partition, and, when given, a range of its
+/// sort key whose text starts with a time (`from` included, `to` not).
+pub(crate) fn time_range_condition(
+    (pk_attr, partition): (&str, &str),
+    sk_attr: &str,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> (String, HashMap<String, AttributeValue>) {
+    let mut values = HashMap::from([(":partition".to_owned(), s(partition))]);
+    if let Some(from) = from {
+        values.insert(":from".to_owned(), s(from.to_string()));
+    }
+    if let Some(to) = to {
+        values.insert(":to".to_owned(), s(to.to_string()));
+    }
+    let range = match (from, to) {
+        (Some(_), Some(_)) => format!(" AND {sk_attr} BETWEEN :from AND :to"),
+        (Some(_), None) => format!(" AND {sk_attr} >= :from"),
+        (None, Some(_)) => format!(" AND {sk_attr} < :to"),
+        (None, None) => String::new(),
+    };
+    (format!("{pk_attr} = :partition{range}"), values)
 }
 
 /// The part of a cursor's tag that names a query's creation range.
@@ -581,9 +593,7 @@ impl DynamoStore {
                 .table_name(self.table.as_ref())
                 .index_name(plan.index)
                 .key_condition_expression(condition.clone())
-                .set_expression_attribute_values(Some(
-                    values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-                ))
+                .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(false)
                 .limit(read)
                 .set_exclusive_start_key(start.take())

@@ -5,8 +5,6 @@
 //! was placed, for the history newest first. A write is conditional on the
 //! sequence it read, and on the customer still being there.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::order::{Order, OrderId, OrderStatus};
 use clientele_core::{Customer, CustomerId, Page, StoreError, Timestamp};
@@ -14,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
 use crate::cursor;
+use crate::customers::time_range_condition;
 use crate::errors::classify;
 use crate::items::{Item, entity, from_item, to_item};
 use crate::keys::{self, index};
@@ -208,28 +207,15 @@ impl DynamoStore {
         start: Option<Item>,
     ) -> Result<(Vec<Order>, Option<Item>), StoreError> {
         let (pk_attr, sk_attr) = index::key_attributes(index::BY_BUSINESS);
-        let mut values = HashMap::from([(
-            ":partition".to_owned(),
-            AttributeValue::S(keys::customer_orders(customer)),
-        )]);
-        let range = match (query.placed_from, query.placed_to) {
-            (Some(_), Some(_)) => format!(" AND {sk_attr} BETWEEN :from AND :to"),
-            (Some(_), None) => format!(" AND {sk_attr} >= :from"),
-            (None, Some(_)) => format!(" AND {sk_attr} < :to"),
-            (None, None) => String::new(),
-        };
-        if let Some(from) = query.placed_from {
-            values.insert(":from".to_owned(), AttributeValue::S(from.to_string()));
-        }
-        if let Some(to) = query.placed_to {
-            values.insert(":to".to_owned(), AttributeValue::S(to.to_string()));
-        }
+        let partition = keys::customer_orders(customer);
+        let (condition, mut values) =
+            time_range_condition((pk_attr, &partition), sk_attr, query.placed_from, query.placed_to);
         let mut request = self
             .client
             .query()
             .table_name(self.table.as_ref())
             .index_name(index::BY_BUSINESS)
-            .key_condition_expression(format!("{pk_attr} = :partition{range}"))
+            .key_condition_expression(condition)
             .scan_index_forward(false)
             .limit(read)
             .set_exclusive_start_key(start);
