@@ -45,9 +45,35 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
-/// A DynamoDB client for DynamoDB Local.
-pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+/// An SDK configuration for the tests' own hand on a local endpoint: what a
+/// test writes to set a scene, or reads to check one, is not what is under
+/// test, so it waits as long as a loaded local service needs rather than the
+/// functions' budget.
+pub async fn patient_sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .operation_timeout(Duration::from_secs(180))
+                .build(),
+        )
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "clientele-tests"))
+        .load()
+        .await
+}
+
+/// A DynamoDB client for DynamoDB Local with the functions' own timeouts.
+pub async fn function_dynamodb_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config(dynamodb_endpoint()).await)
+}
+
+/// The tests' own DynamoDB client for DynamoDB Local (see [`patient_sdk_config`]).
+pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&patient_sdk_config(dynamodb_endpoint()).await)
 }
 
 /// Creates a table with a random name, as the template defines it.
@@ -290,7 +316,7 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let dynamodb = dynamodb_client().await;
         let table = fresh_table(&dynamodb).await;
-        Self::over(dynamodb.clone(), dynamodb, table).await
+        Self::over(function_dynamodb_client().await, dynamodb, table).await
     }
 
     /// The functions with `function_client` as their DynamoDB client, over
