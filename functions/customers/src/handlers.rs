@@ -34,8 +34,6 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const DEFAULT_PAGE: usize = 20;
 /// Largest `limit`.
 pub const MAX_PAGE: usize = clientele_store::customers::MAX_PAGE;
-/// Longest `cursor`.
-const MAX_CURSOR_CHARS: usize = clientele_store::cursor::MAX_CURSOR_CHARS;
 
 /// The customer as the API shows it, with its `ETag`, to a caller who may
 /// read customers. A caller who may only write (a client with
@@ -109,13 +107,6 @@ const LIST_PARAMETERS: &[&str] = &[
     "business_id",
 ];
 
-pub(crate) fn page_size(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        _ => Err(format!("must be a whole number from 1 to {MAX_PAGE}")),
-    }
-}
-
 /// A name prefix is read as a full name is (1 to 200 characters, none of
 /// them control, bidirectional or invisible), then folded as names are.
 fn name_prefix(text: &str) -> Result<String, &'static str> {
@@ -131,18 +122,10 @@ fn name_prefix(text: &str) -> Result<String, &'static str> {
 /// The `limit` and `cursor` of a route that takes no other parameter: 400
 /// naming any other, or either when invalid.
 pub(crate) fn page_only(mut params: QueryReader) -> Result<(usize, Option<String>), ApiError> {
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", cursor);
+    let (limit, cursor) = params.paging(DEFAULT_PAGE, MAX_PAGE);
     params.refuse_unknown(&["limit", "cursor"]);
     params.finish()?;
     Ok((limit, cursor))
-}
-
-pub(crate) fn cursor(text: &str) -> Result<String, &'static str> {
-    if text.is_empty() || text.len() > MAX_CURSOR_CHARS {
-        return Err("is not a cursor this query issued");
-    }
-    Ok(text.to_owned())
 }
 
 /// `GET /api/customers/`: the caller's business's customers, newest first.
@@ -152,8 +135,7 @@ pub async fn list(
     Caller(caller): Caller,
     mut params: QueryReader,
 ) -> Result<Response, ApiError> {
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", cursor);
+    let (limit, cursor) = params.paging(DEFAULT_PAGE, MAX_PAGE);
     let status = params.optional("status", str::parse::<CustomerStatus>);
     let customer_type = params.optional("customer_type", str::parse::<CustomerType>);
     let email = params.optional("email", Email::parse);
@@ -212,8 +194,7 @@ pub async fn search(
     mut params: QueryReader,
 ) -> Result<Response, ApiError> {
     let q = params.required("q", SearchQuery::parse);
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", cursor);
+    let (limit, cursor) = params.paging(DEFAULT_PAGE, MAX_PAGE);
     let status = params.optional("status", str::parse::<CustomerStatus>);
     let customer_type = params.optional("customer_type", str::parse::<CustomerType>);
     let tag = params.optional("tag", TagLabel::parse);

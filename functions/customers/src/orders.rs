@@ -15,7 +15,7 @@ use clientele_operations::views::StatisticsView;
 use clientele_store::orders::OrderQuery;
 
 use crate::App;
-use crate::handlers::{DEFAULT_PAGE, cursor, page_size};
+use crate::handlers::{DEFAULT_PAGE, MAX_PAGE};
 
 /// Query parameters of the order history.
 const HISTORY_PARAMETERS: &[&str] = &["limit", "cursor", "status", "placed_from", "placed_to"];
@@ -29,9 +29,10 @@ pub async fn history(
     PathId(id): PathId<CustomerId>,
     mut params: QueryReader,
 ) -> Result<Response, ApiError> {
+    let (limit, cursor) = params.paging(DEFAULT_PAGE, MAX_PAGE);
     let query = OrderQuery {
-        limit: params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE),
-        cursor: params.optional("cursor", cursor),
+        limit,
+        cursor,
         status: params.optional("status", str::parse::<OrderStatus>),
         placed_from: params.optional("placed_from", Timestamp::parse),
         placed_to: params.optional("placed_to", Timestamp::parse),

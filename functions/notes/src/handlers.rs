@@ -33,13 +33,6 @@ pub async fn add(
     Ok(json(StatusCode::CREATED, &NoteView::from(&note)))
 }
 
-fn page_size(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        _ => Err(format!("must be a whole number from 1 to {MAX_PAGE}")),
-    }
-}
-
 /// `GET /api/customers/{customer_id}/notes`: newest first, in pages.
 #[tracing::instrument(skip_all, fields(business_id = %caller.business_id, customer_id = %customer))]
 pub async fn list(
@@ -48,8 +41,7 @@ pub async fn list(
     PathId(customer): PathId<CustomerId>,
     mut params: QueryReader,
 ) -> Result<Response, ApiError> {
-    let limit = params.optional("limit", page_size).unwrap_or(DEFAULT_PAGE);
-    let cursor = params.optional("cursor", |c: &str| Ok::<_, String>(c.to_owned()));
+    let (limit, cursor) = params.paging(DEFAULT_PAGE, MAX_PAGE);
     params.refuse_unknown(&["limit", "cursor"]);
     params.finish()?;
     let Page { items, next_cursor } =

@@ -70,6 +70,26 @@ impl QueryReader {
         self.optional(name, parse)
     }
 
+    /// Reads a page's `limit` (a whole number from 1 to `max`, `default`
+    /// when absent) and `cursor` (passed on as issued; the store refuses one
+    /// it did not issue for the same query).
+    pub fn paging(&mut self, default: usize, max: usize) -> (usize, Option<String>) {
+        let limit = self
+            .optional("limit", |text: &str| match text.parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(format!("must be a whole number from 1 to {max}")),
+            })
+            .unwrap_or(default);
+        let cursor = self.optional("cursor", |text: &str| {
+            if text.is_empty() || text.len() > clientele_store::cursor::MAX_CURSOR_CHARS {
+                Err("is not a cursor this query issued")
+            } else {
+                Ok(text.to_owned())
+            }
+        });
+        (limit, cursor)
+    }
+
     /// Refuses every parameter not in `known`.
     pub fn refuse_unknown(&mut self, known: &[&str]) {
         let unknown: Vec<String> = self
