@@ -213,13 +213,20 @@ impl DynamoStore {
         })
     }
 
-    /// Deletes a saved segment, its name's claim and its count in one
-    /// transaction ([`StoreError::NotFound`] if it is gone); then, for a
-    /// list, the customers' places on it, page by page. A place left by a
-    /// request cut short names a list that no longer exists: nothing reads
-    /// it, and it goes with its customer.
+    /// Deletes a saved segment. For a list, the customers' places on it go
+    /// first, page by page, so that a request cut short leaves the list
+    /// there and asking again finishes the work. Then the segment, its
+    /// name's claim and its count go in one transaction
+    /// ([`StoreError::NotFound`] if it is gone), and the places put on the
+    /// list meanwhile after it (none can be put on it once it is gone). A
+    /// place that last step leaves names a list that no longer exists:
+    /// nothing reads it, and it goes with its customer.
     #[tracing::instrument(skip_all, fields(business_id = %segment.business_id, segment_id = %segment.id))]
     pub async fn delete_saved_segment(&self, segment: &SavedSegment) -> Result<(), StoreError> {
+        let list = segment.definition == Definition::List;
+        if list {
+            self.clear_list(segment.business_id, segment.id).await?;
+        }
         let writes = vec![
             Write::delete(&self.table, keys::saved_segment(segment.business_id, segment.id))
                 .condition("attribute_exists(pk)"),
@@ -232,8 +239,8 @@ impl DynamoStore {
         if transact(&self.client, writes).await?.is_err() {
             return Err(StoreError::NotFound);
         }
-        if segment.definition == Definition::List {
-            self.clear_list(segment.business_id, segment.id).await?;
+        if list && let Err(error) = self.clear_list(segment.business_id, segment.id).await {
+            tracing::warn!(%error, "places put on a list while it was deleted remain until their customers go");
         }
         Ok(())
     }
