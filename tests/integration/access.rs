@@ -61,6 +61,15 @@ enum Route {
     ContactReplace,
     ContactRemove,
     ContactPrimary,
+    ContactSearch,
+    InteractionLog,
+    InteractionsOf,
+    InteractionRange,
+    InteractionStatistics,
+    InteractionSearch,
+    InteractionGet,
+    InteractionReplace,
+    InteractionRemove,
 }
 
 impl Route {
@@ -110,11 +119,20 @@ impl Route {
             Route::ContactReplace => ("PUT", "/api/contacts/{contact_id}"),
             Route::ContactRemove => ("DELETE", "/api/contacts/{contact_id}"),
             Route::ContactPrimary => ("PUT", "/api/contacts/{contact_id}/primary"),
+            Route::ContactSearch => ("GET", "/api/contacts/search"),
+            Route::InteractionLog => ("POST", "/api/interactions"),
+            Route::InteractionsOf => ("GET", "/api/interactions/customer/{customer_id}"),
+            Route::InteractionRange => ("GET", "/api/interactions/date-range"),
+            Route::InteractionStatistics => ("GET", "/api/interactions/statistics"),
+            Route::InteractionSearch => ("GET", "/api/interactions/search"),
+            Route::InteractionGet => ("GET", "/api/interactions/{interaction_id}"),
+            Route::InteractionReplace => ("PUT", "/api/interactions/{interaction_id}"),
+            Route::InteractionRemove => ("DELETE", "/api/interactions/{interaction_id}"),
         }
     }
 }
 
-const ROUTES: [Route; 43] = [
+const ROUTES: [Route; 52] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -158,6 +176,15 @@ const ROUTES: [Route; 43] = [
     Route::ContactReplace,
     Route::ContactRemove,
     Route::ContactPrimary,
+    Route::ContactSearch,
+    Route::InteractionLog,
+    Route::InteractionsOf,
+    Route::InteractionRange,
+    Route::InteractionStatistics,
+    Route::InteractionSearch,
+    Route::InteractionGet,
+    Route::InteractionReplace,
+    Route::InteractionRemove,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,11 +235,15 @@ const CALLERS: [Caller; 17] = [
 /// reactivate), the audit trail, gdpr (export, delete), service (root, health),
 /// saved segments (save, list, get, delete, members, put on a list, take off),
 /// orders (statistics, history, one order), contacts (add, of a customer,
-/// get, replace, remove, make primary).
+/// get, replace, remove, make primary, search one customer's), interactions
+/// (log, timeline, date range, statistics, search, get, replace, remove).
+///
+/// The interactions changed are logged by another staff member, so staff (and
+/// a writing client) may not change them; admins may.
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 43] {
+fn expected(caller: Caller) -> [u16; 52] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -226,27 +257,27 @@ fn expected(caller: Caller) -> [u16; 43] {
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401,
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 403, 200, 200, 403, 403,
-            403,
+            403, 200, 403, 200, 200, 200, 200, 200, 403, 403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 201, 200, 200, 200, 403,
-            200,
+            200, 200, 201, 200, 200, 200, 200, 200, 403, 403,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
             200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200, 201, 200, 200, 200, 204,
-            200,
+            200, 200, 201, 200, 200, 200, 200, 200, 200, 204,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404,
+            404, 404, 404, 404, 200, 200, 200, 404, 404, 404,
         ],
     }
 }
@@ -473,6 +504,30 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
         }
         Route::ContactAdd => Call::post("/api/contacts").json(&json!({"customer_id": id, "full_name": "Cell Contact"})),
         Route::ContactsOf => Call::get(&format!("/api/contacts/customer/{id}")),
+        Route::ContactSearch => Call::get(&format!("/api/contacts/search?q=cell&customer_id={id}")),
+        Route::InteractionLog => Call::post("/api/interactions").json(&json!({
+            "customer_id": id, "type": "call", "direction": "outbound",
+            "subject": "Matrix call", "occurred_at": "2026-11-20T10:00:00Z"
+        })),
+        Route::InteractionsOf => Call::get(&format!("/api/interactions/customer/{id}")),
+        Route::InteractionRange => {
+            Call::get("/api/interactions/date-range?from=2026-11-01T00:00:00Z&to=2026-11-30T00:00:00Z")
+        }
+        Route::InteractionStatistics => Call::get("/api/interactions/statistics?from=2026-11-01&to=2026-11-30"),
+        Route::InteractionSearch => Call::get("/api/interactions/search?q=matrix"),
+        Route::InteractionGet | Route::InteractionReplace | Route::InteractionRemove => {
+            let body = json!({
+                "customer_id": id, "type": "meeting", "direction": "inbound",
+                "subject": "Matrix meeting", "occurred_at": "2026-11-21T10:00:00Z"
+            });
+            let made = made(app.send(setup(Call::post("/api/interactions")).json(&body)).await);
+            let interaction = format!("/api/interactions/{made}");
+            match route {
+                Route::InteractionGet => Call::get(&interaction),
+                Route::InteractionReplace => Call::new("PUT", &interaction).json(&body),
+                _ => Call::delete(&interaction),
+            }
+        }
         Route::ContactGet | Route::ContactReplace | Route::ContactRemove | Route::ContactPrimary => {
             let made = made(
                 app.send(

@@ -325,7 +325,17 @@ async fn contacts_are_the_businesss_own_and_go_with_their_customer() {
         )
         .await;
     assert_eq!(erase.status, 200);
-    for kind in [entity::CONTACT, entity::CONTACT_BY_ID, entity::CONTACT_EMAIL_CLAIM] {
+    assert!(
+        export["search_terms"].to_string().contains("w:gone@example.com"),
+        "the contact's terms are exported: {}",
+        export["search_terms"]
+    );
+    for kind in [
+        entity::CONTACT,
+        entity::CONTACT_BY_ID,
+        entity::CONTACT_EMAIL_CLAIM,
+        entity::CONTACT_TERM,
+    ] {
         assert!(app.items_of(kind).await.is_empty(), "{kind}");
     }
     assert_eq!(app.send(Call::get(&path).bearer(&admin)).await.status, 404);
@@ -359,6 +369,8 @@ async fn the_checker_holds_contacts_to_their_pointers_claims_and_count() {
     app.delete_raw(&keys::contact_email(customer, "broken@example.com"))
         .await;
     app.set_number_raw(&keys::counts(customer), "contacts", 9).await;
+    let kept_id = ContactId::parse(&id(&kept)).unwrap();
+    app.delete_raw(&keys::contact_term(customer, kept_id, "w:kept")).await;
     let found = app.violations().await;
     let says = |words: &[&str]| found.iter().any(|v| words.iter().all(|w| v.contains(w)));
     assert!(says(&[&broken.to_string(), "pointer by id is missing"]), "{found:#?}");
@@ -367,6 +379,147 @@ async fn the_checker_holds_contacts_to_their_pointers_claims_and_count() {
         "{found:#?}"
     );
     assert!(says(&[&holder, "counts 9 contacts, has 2"]), "{found:#?}");
-    assert!(!says(&[&id(&kept)]), "{found:#?}");
-    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        says(&[&id(&kept), "search terms are not its record's", "w:kept"]),
+        "{found:#?}"
+    );
+    assert_eq!(found.len(), 4, "{found:#?}");
+}
+
+async fn search(app: &TestApp, query: &str) -> TestResponse {
+    let call = Call::get(&format!("/api/contacts/search?{query}")).bearer(&app.token(Role::Viewer));
+    app.send(call).await
+}
+
+async fn found(app: &TestApp, query: &str) -> Vec<String> {
+    let response = search(app, query).await;
+    assert_eq!(
+        response.status,
+        200,
+        "{query}: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let mut names: Vec<String> = response.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["full_name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn contacts_are_found_by_name_email_and_phone_in_the_business_or_one_customer() {
+    let app = TestApp::spawn().await;
+    let (acme, beta) = (customer(&app, "Acme Holder").await, customer(&app, "Beta Holder").await);
+    let mut popescu = contact_body(&acme, "Ioana Popescu", "ioana.popescu@acme.example");
+    popescu["phones"] = json!([{"number": "+40 712 345 679"}]);
+    let popescu = added(&app, &popescu).await;
+    let mut ionescu = contact_body(&acme, "Mihai Ionescu", "m.ionescu@acme.example");
+    ionescu["phones"] = json!([{"number": "+40 733 000 111"}]);
+    let ionescu = added(&app, &ionescu).await;
+    let mut radu = contact_body(&beta, "Ioana Radu", "radu@beta.example");
+    radu["phones"] = json!([]);
+    added(&app, &radu).await;
+    // Another business's contact of the same name is never found.
+    let other_business = token(BusinessId::random(), &[Role::Staff]);
+    let made = Call::post("/api/customers/")
+        .bearer(&other_business)
+        .json(&customer_body("Elsewhere Holder"));
+    let elsewhere = app.send(made).await.json();
+    let mut other = contact_body(&id(&elsewhere), "Ioana Elsewhere", "ioana@elsewhere.example");
+    other["phones"] = json!([]);
+    let call = Call::post("/api/contacts").bearer(&other_business).json(&other);
+    assert_eq!(app.send(call).await.status, 201);
+
+    assert_eq!(found(&app, "q=ioana").await, ["Ioana Popescu", "Ioana Radu"]);
+    assert_eq!(found(&app, "q=IOANA").await, ["Ioana Popescu", "Ioana Radu"]);
+    assert_eq!(
+        found(&app, &format!("q=ioana&customer_id={acme}")).await,
+        ["Ioana Popescu"]
+    );
+    assert_eq!(
+        found(&app, "q=ioana%20pop").await,
+        ["Ioana Popescu"],
+        "every word must match"
+    );
+    assert_eq!(
+        found(&app, "q=ioana.popescu").await,
+        ["Ioana Popescu"],
+        "the email's local part"
+    );
+    assert_eq!(
+        found(&app, "q=m.ionescu%40acme.example").await,
+        ["Mihai Ionescu"],
+        "the whole email"
+    );
+    assert_eq!(
+        found(&app, "q=345%20679").await,
+        ["Ioana Popescu"],
+        "the phone's last digits"
+    );
+    assert_eq!(
+        found(&app, "q=%2B40%207").await,
+        ["Ioana Popescu", "Mihai Ionescu"],
+        "its first digits"
+    );
+    assert!(found(&app, "q=nobody").await.is_empty());
+
+    // Pages: one contact each, the cursor going on, refused by another query.
+    let first = search(&app, "q=ioana&limit=1").await.json();
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = search(&app, &format!("q=ioana&limit=1&cursor={cursor}")).await.json();
+    let mut names = vec![
+        first["items"][0]["full_name"].clone(),
+        second["items"][0]["full_name"].clone(),
+    ];
+    names.sort_by_key(|n| n.to_string());
+    assert_eq!(names, [json!("Ioana Popescu"), json!("Ioana Radu")]);
+    if let Some(next) = second["next_cursor"].as_str() {
+        let third = search(&app, &format!("q=ioana&limit=1&cursor={next}")).await.json();
+        assert_eq!(third["items"], json!([]));
+    }
+    assert_eq!(search(&app, &format!("q=radu&cursor={cursor}")).await.status, 400);
+
+    // A change is found as it is now; a removed contact is not found.
+    let path = format!("/api/contacts/{}", id(&popescu));
+    let mut renamed = contact_body(&acme, "Ioana Vasile", "ioana.popescu@acme.example");
+    renamed["phones"] = json!([{"number": "+40 712 345 679"}]);
+    let replace = Call::new("PUT", &path).bearer(&app.token(Role::Staff)).json(&renamed);
+    assert_eq!(app.send(replace).await.status, 200);
+    assert!(found(&app, "q=popescu").await.is_empty(), "the old name is not found");
+    assert_eq!(found(&app, "q=vasile").await, ["Ioana Vasile"]);
+    let remove = Call::delete(&format!("/api/contacts/{}", id(&ionescu))).bearer(&app.token(Role::Admin));
+    assert_eq!(app.send(remove).await.status, 204);
+    assert!(found(&app, "q=mihai").await.is_empty());
+    assert!(
+        app.items_of(entity::CONTACT_TERM)
+            .await
+            .iter()
+            .all(|t| { t["contact_id"].as_s().unwrap() != &id(&ionescu) })
+    );
+
+    // Bad input is named; another business's customer is not found.
+    for (query, name) in [
+        ("", "q"),
+        ("q=a", "q"),
+        ("q=ioana&customer_id=nope", "customer_id"),
+        ("q=ioana&limit=0", "limit"),
+        ("q=ioana&sort=name", "sort"),
+    ] {
+        let response = search(&app, query).await;
+        assert_eq!(response.status, 400, "{query}");
+        let fields: Vec<Value> = response.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].clone())
+            .collect();
+        assert_eq!(fields, [json!(name)], "{query}");
+    }
+    let foreign = search(&app, &format!("q=ioana&customer_id={}", id(&elsewhere))).await;
+    assert_eq!(foreign.status, 404);
+    assert!(app.violations().await.is_empty());
 }

@@ -65,8 +65,13 @@ fn every_route_event_reaches_its_route_and_carries_a_principal() {
     assert_eq!(check_route_events(Function::Notes), 3, "one event per notes route");
     assert_eq!(
         check_route_events(Function::Contacts),
-        6,
+        7,
         "one event per contacts route"
+    );
+    assert_eq!(
+        check_route_events(Function::Interactions),
+        8,
+        "one event per interactions route"
     );
     assert_eq!(check_route_events(Function::Gdpr), 2, "one event per gdpr route");
 }

@@ -192,6 +192,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .serve(context(&contacts), Authenticator::Gateway)
         .with_budget(budget(&contacts))
         .with_idempotency(kept(&contacts));
+    let interactions = recorded(&table).await;
+    let interactions_app = interactions::routes()
+        .serve(context(&interactions), Authenticator::Gateway)
+        .with_budget(budget(&interactions))
+        .with_idempotency(kept(&interactions));
     let gdpr = recorded(&table).await;
     let gdpr_app = gdpr::routes()
         .serve(
@@ -211,6 +216,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let tag = |call: Call| send(&tags_app, call);
     let note = |call: Call| send(&notes_app, call);
     let contact = |call: Call| send(&contacts_app, call);
+    let interaction = |call: Call| send(&interactions_app, call);
 
     // The customers function: every route.
     let created = ok(
@@ -366,6 +372,56 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         contact(Call::new("PUT", &format!("{contact_path}/primary"))).await,
         "contact primary",
     );
+    ok(
+        contact(Call::get("/api/contacts/search?q=ina")).await,
+        "contacts found in the business",
+    );
+    ok(
+        contact(Call::get(&format!("/api/contacts/search?q=ina&customer_id={id}"))).await,
+        "contacts found of a customer",
+    );
+
+    // The interactions function: every route; one is left for the sweeper.
+    let call_about = |customer: &str, subject: &str| {
+        json!({"customer_id": customer, "type": "call", "direction": "outbound",
+            "subject": subject, "occurred_at": "2026-11-20T10:00:00Z", "duration_seconds": 60})
+    };
+    let mut first = call_about(&id, "Iam review");
+    first["contact_id"] = added["id"].clone();
+    let logged = ok(
+        interaction(Call::post("/api/interactions").json(&first)).await,
+        "interaction log",
+    );
+    let interaction_path = format!("/api/interactions/{}", logged["id"].as_str().unwrap());
+    ok(interaction(Call::get(&interaction_path)).await, "interaction");
+    first["type"] = json!("meeting");
+    ok(
+        interaction(Call::new("PUT", &interaction_path).json(&first)).await,
+        "interaction replace",
+    );
+    for (query, what) in [
+        (format!("/api/interactions/customer/{id}?type=meeting"), "timeline"),
+        (
+            "/api/interactions/date-range?from=2026-11-19T00:00:00Z&to=2026-11-21T00:00:00Z".to_owned(),
+            "date range",
+        ),
+        (
+            "/api/interactions/statistics?from=2026-10-01&to=2026-11-30".to_owned(),
+            "business statistics",
+        ),
+        (
+            format!("/api/interactions/statistics?from=2026-11-01&to=2026-11-30&customer_id={id}"),
+            "customer statistics",
+        ),
+        ("/api/interactions/search?q=iam".to_owned(), "interaction search"),
+    ] {
+        ok(interaction(Call::get(&query)).await, what);
+    }
+    ok(interaction(Call::delete(&interaction_path)).await, "interaction remove");
+    ok(
+        interaction(Call::post("/api/interactions").json(&call_about(&id, "Left for the sweep"))).await,
+        "interaction log",
+    );
     ok(contact(Call::delete(&contact_path)).await, "contact remove");
 
     // The inbound function: a fact, an admin action, an update and a data request.
@@ -444,6 +500,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         customer(Call::post("/api/customers/").json(&customer_body("Eve Erased"))).await,
         "create",
     );
+    let other_id = other["id"].as_str().unwrap();
+    ok(
+        interaction(Call::post("/api/interactions").json(&call_about(other_id, "Left for the erasure"))).await,
+        "interaction log",
+    );
     ok(
         send(
             &gdpr_app,
@@ -513,6 +574,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("tags", tags.recorder.actions()),
         ("notes", notes.recorder.actions()),
         ("contacts", contacts.recorder.actions()),
+        ("interactions", interactions.recorder.actions()),
         ("gdpr", gdpr.recorder.actions()),
         ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
@@ -548,6 +610,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("TagsFunction", tags.recorder.keyed_calls()),
         ("NotesFunction", notes.recorder.keyed_calls()),
         ("ContactsFunction", contacts.recorder.keyed_calls()),
+        ("InteractionsFunction", interactions.recorder.keyed_calls()),
         ("GdprFunction", gdpr.recorder.keyed_calls()),
         ("InboundFunction", events.recorder.keyed_calls()),
         ("AuthCheckFunction", auth.recorder.keyed_calls()),
@@ -591,6 +654,10 @@ fn no_function_may_write_keys_of_a_kind_it_does_not_own() {
         ),
         (
             "ContactsFunction",
+            &["CLIENT#x", "BUSINESS#x", "TAG#x", "ERASURE#x", "DELETED#x"],
+        ),
+        (
+            "InteractionsFunction",
             &["CLIENT#x", "BUSINESS#x", "TAG#x", "ERASURE#x", "DELETED#x"],
         ),
         ("GdprFunction", &["CLIENT#x"]),

@@ -23,6 +23,7 @@ mod iam;
 mod idempotency;
 mod inbound;
 mod inputs;
+mod interactions;
 mod lifecycle;
 mod list;
 mod local_stack;

@@ -155,6 +155,8 @@ pub struct Functions {
     pub notes: HttpFunction,
     /// The contacts function.
     pub contacts: HttpFunction,
+    /// The interactions function.
+    pub interactions: HttpFunction,
     /// The gdpr function.
     pub gdpr: HttpFunction,
     /// The service function.
@@ -179,6 +181,7 @@ impl Functions {
             tags: kept(tags::routes().serve(context.clone(), auth.clone())),
             notes: kept(notes::routes().serve(context.clone(), auth.clone())),
             contacts: kept(contacts::routes().serve(context.clone(), auth.clone())),
+            interactions: kept(interactions::routes().serve(context.clone(), auth.clone())),
             gdpr: kept(gdpr::routes().serve(
                 Arc::new(gdpr::App {
                     context: context.clone(),
@@ -199,6 +202,7 @@ impl Functions {
             Function::Tags => &self.tags,
             Function::Notes => &self.notes,
             Function::Contacts => &self.contacts,
+            Function::Interactions => &self.interactions,
             Function::Gdpr => &self.gdpr,
         }
     }
@@ -225,18 +229,21 @@ pub enum Function {
     Notes,
     /// The contacts route group.
     Contacts,
+    /// The interactions route group.
+    Interactions,
     /// The gdpr route group.
     Gdpr,
 }
 
 impl Function {
     /// Every HTTP function.
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::Service,
         Function::Customers,
         Function::Tags,
         Function::Notes,
         Function::Contacts,
+        Function::Interactions,
         Function::Gdpr,
     ];
 
@@ -248,6 +255,7 @@ impl Function {
             Function::Tags => "tags",
             Function::Notes => "notes",
             Function::Contacts => "contacts",
+            Function::Interactions => "interactions",
             Function::Gdpr => "gdpr",
         }
     }
@@ -260,6 +268,7 @@ impl Function {
             Function::Tags => tags::routes().specs().to_vec(),
             Function::Notes => notes::routes().specs().to_vec(),
             Function::Contacts => contacts::routes().specs().to_vec(),
+            Function::Interactions => interactions::routes().specs().to_vec(),
             Function::Gdpr => gdpr::routes().specs().to_vec(),
         }
     }
@@ -365,6 +374,22 @@ impl TestApp {
     /// Sends a request as `make run` serves it.
     pub async fn send(&self, call: Call) -> TestResponse {
         self.local.send(&call).await
+    }
+
+    /// Sends a request as a client does that retries a 503 (at most three
+    /// times, half a second apart): for the heavy requests a loaded local
+    /// DynamoDB may not answer within the functions' budget. The service
+    /// promises that asking again finishes what a 503 left.
+    pub async fn send_retrying(&self, call: Call) -> TestResponse {
+        let mut response = self.send(call.clone()).await;
+        for _ in 0..3 {
+            if response.status != 503 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            response = self.send(call.clone()).await;
+        }
+        response
     }
 
     /// Sends a request as API Gateway does: public routes straight to their

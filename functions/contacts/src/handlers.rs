@@ -6,10 +6,13 @@ use lambda_http::http::StatusCode;
 use lambda_http::http::header::LOCATION;
 use serde::Serialize;
 
+use clientele_core::Page;
 use clientele_core::contact_person::{Contact, ContactInput};
+use clientele_core::search::SearchQuery;
 use clientele_core::{ContactId, CustomerId};
+use clientele_http::response::PageBody;
 use clientele_http::response::{empty, json, tagged, with_header};
-use clientele_http::{ApiError, Caller, IfMatch, JsonObject, PathId, Response, State, about};
+use clientele_http::{ApiError, Caller, IfMatch, JsonObject, PathId, QueryReader, Response, State, about};
 use clientele_operations::Context;
 use clientele_operations::contacts::{self, Shown};
 
@@ -39,6 +42,11 @@ fn shown(status: StatusCode, shown: &Shown) -> Response {
 struct ContactList<'a> {
     items: Vec<ContactView<'a>>,
 }
+
+/// Results per page unless `limit` says otherwise.
+pub const DEFAULT_PAGE: usize = 20;
+/// Most results per page.
+pub const MAX_PAGE: usize = 100;
 
 /// `POST /api/contacts`: the body names the customer; 201 with `Location`
 /// and `ETag`.
@@ -130,4 +138,37 @@ pub async fn make_primary(
     let actor = context.actor(caller.business_id, &caller.qualified_id());
     let primary = contacts::make_primary(&context.store, &actor, id).await?;
     Ok(shown(StatusCode::OK, &primary))
+}
+
+/// `GET /api/contacts/search?q=`: the caller's business's contacts matching
+/// every word of `q` (name word prefixes, emails, phone digits), of one
+/// customer when `customer_id` names it, in pages that may come back short
+/// (a `next_cursor` says more may follow).
+#[tracing::instrument(skip_all, fields(business_id = %caller.business_id))]
+pub async fn search(
+    State(context): State<Context>,
+    Caller(caller): Caller,
+    mut params: QueryReader,
+) -> Result<Response, ApiError> {
+    let q = params.required("q", SearchQuery::parse);
+    let within = params.optional("customer_id", CustomerId::parse);
+    let (limit, cursor) = params.paging(DEFAULT_PAGE, MAX_PAGE);
+    params.refuse_unknown(&["q", "customer_id", "limit", "cursor"]);
+    params.finish()?;
+    let Some(q) = q else {
+        return Err(ApiError::Internal("a missing q passed the parameter check".into()));
+    };
+    let Page { items, next_cursor } =
+        contacts::search(&context.store, caller.business_id, &q, within, limit, cursor.as_deref()).await?;
+    let body = PageBody {
+        items: items
+            .iter()
+            .map(|s| ContactView {
+                contact: &s.contact,
+                primary: s.primary,
+            })
+            .collect(),
+        next_cursor,
+    };
+    Ok(json(StatusCode::OK, &body))
 }

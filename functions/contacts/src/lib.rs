@@ -21,6 +21,7 @@ pub fn routes() -> Routes<Context> {
     Routes::new()
         .route(POST,   "/api/contacts",                            Access::Write, add)
         .route(GET,    "/api/contacts/customer/{customer_id}",     Access::Read,  of_customer)
+        .route(GET,    "/api/contacts/search",                     Access::Read,  search)
         .route(GET,    "/api/contacts/{contact_id}",               Access::Read,  get)
         .route(PUT,    "/api/contacts/{contact_id}",               Access::Write, replace)
         .route(DELETE, "/api/contacts/{contact_id}",               Access::Admin, remove)

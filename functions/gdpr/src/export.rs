@@ -27,12 +27,17 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::COUNTS, "counts"),
     (entity::AUDIT, "audit_trail"),
     (entity::SEARCH_TERM, "search_terms"),
+    (entity::CONTACT_TERM, "search_terms"),
+    (entity::INTERACTION_TERM, "search_terms"),
     (entity::SEGMENT_MEMBERSHIP, "segment"),
     (entity::LIST_MEMBER, "lists"),
     (entity::ORDER, "orders"),
     (entity::CONTACT, "contacts"),
     (entity::CONTACT_BY_ID, "contacts"),
     (entity::CONTACT_EMAIL_CLAIM, "contacts"),
+    (entity::INTERACTION, "interactions"),
+    (entity::INTERACTION_BY_ID, "interactions"),
+    (entity::INTERACTION_DAY, "interactions"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -95,7 +100,7 @@ pub struct Export<'a> {
     /// Who changed the customer, what and when, oldest first.
     pub audit_trail: Vec<Value>,
     /// The words the customer is found by in a search, made from its name,
-    /// email and phone.
+    /// email and phone; and those its contacts are found by.
     pub search_terms: Vec<Value>,
     /// The status-and-type cell the customer is counted in.
     pub segment: Vec<Value>,
@@ -107,6 +112,10 @@ pub struct Export<'a> {
     /// The people at the customer: names, roles, emails, phones, consent;
     /// with the pointers and email claims that keep them.
     pub contacts: Vec<Value>,
+    /// The calls, meetings and messages with the customer: subjects,
+    /// bodies, outcomes; with their pointers and the customer's daily
+    /// counts of them.
+    pub interactions: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -169,11 +178,12 @@ impl<'a> Export<'a> {
             rate_limit_windows: attributes(&[entity::RATE_WINDOW]),
             counts: attributes(&[entity::COUNTS]),
             audit_trail: attributes(&[entity::AUDIT]),
-            search_terms: attributes(&[entity::SEARCH_TERM]),
+            search_terms: attributes(&[entity::SEARCH_TERM, entity::CONTACT_TERM, entity::INTERACTION_TERM]),
             segment: attributes(&[entity::SEGMENT_MEMBERSHIP]),
             lists: attributes(&[entity::LIST_MEMBER]),
             orders: attributes(&[entity::ORDER]),
             contacts: attributes(&[entity::CONTACT, entity::CONTACT_BY_ID, entity::CONTACT_EMAIL_CLAIM]),
+            interactions: attributes(&[entity::INTERACTION, entity::INTERACTION_BY_ID, entity::INTERACTION_DAY]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::{CustomerEvent, EventType};
-use crate::id::{ContactId, EventId, NoteId, TagId};
+use crate::id::{ContactId, EventId, InteractionId, NoteId, TagId};
 use crate::time::Timestamp;
 
 /// How long audit entries are kept unless `AUDIT_RETENTION_DAYS` says
@@ -40,6 +40,9 @@ pub struct AuditEntry {
     /// The contact added, changed or removed; or the new primary contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<ContactId>,
+    /// The interaction logged, changed or removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_id: Option<InteractionId>,
     /// The event the change published: the entry's id.
     pub event_id: EventId,
 }
@@ -54,7 +57,7 @@ impl AuditEntry {
         let actor = first.actor.clone()?;
         let fields = match first.event_type {
             EventType::CustomerDeleted => return None,
-            EventType::CustomerUpdated | EventType::CustomerContactUpdated => {
+            EventType::CustomerUpdated | EventType::CustomerContactUpdated | EventType::CustomerInteractionUpdated => {
                 first.updated_fields.clone().unwrap_or_default()
             }
             EventType::CustomerContactPrimaryChanged => vec!["primary_contact_id".to_owned()],
@@ -71,6 +74,7 @@ impl AuditEntry {
             tag_ids: events.iter().filter_map(|e| e.tag_id).collect(),
             note_id: first.note_id,
             contact_id: first.contact_id.flatten(),
+            interaction_id: first.interaction_id,
             event_id: first.event_id,
         })
     }

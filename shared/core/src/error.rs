@@ -66,6 +66,9 @@ pub enum OperationError {
     /// Emails another contact of the customer has, each named.
     #[error("emails already used by another contact of the customer")]
     ContactEmailTaken(ValidationErrors),
+    /// No such interaction in the caller's business.
+    #[error("interaction not found")]
+    InteractionNotFound,
     /// No such order of the customer.
     #[error("order not found")]
     OrderNotFound,

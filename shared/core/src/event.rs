@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use crate::contact_person::Contact;
 use crate::customer::{Customer, CustomerType};
-use crate::id::{BusinessId, ContactId, CustomerId, EventId, NoteId, TagId};
+use crate::id::{BusinessId, ContactId, CustomerId, EventId, InteractionId, NoteId, TagId};
+use crate::interaction::{Interaction, InteractionType};
 use crate::lifecycle::Action;
 use crate::note::Note;
 use crate::tag::Tag;
@@ -53,6 +54,14 @@ pub enum EventType {
     /// The customer's primary contact changed (`contactId`, the new one or
     /// `null`; `previousContactId`).
     CustomerContactPrimaryChanged,
+    /// An interaction with the customer was logged (`interactionId`,
+    /// `interactionType`, `occurredAt`).
+    CustomerInteractionLogged,
+    /// An interaction changed (as logged, with `updatedFields`).
+    CustomerInteractionUpdated,
+    /// An interaction was removed (`interactionId`, `interactionType`,
+    /// `occurredAt`).
+    CustomerInteractionRemoved,
 }
 
 impl EventType {
@@ -72,6 +81,9 @@ impl EventType {
             EventType::CustomerContactUpdated => "customer.contact.updated",
             EventType::CustomerContactRemoved => "customer.contact.removed",
             EventType::CustomerContactPrimaryChanged => "customer.contact.primary_changed",
+            EventType::CustomerInteractionLogged => "customer.interaction.logged",
+            EventType::CustomerInteractionUpdated => "customer.interaction.updated",
+            EventType::CustomerInteractionRemoved => "customer.interaction.removed",
         }
     }
 }
@@ -115,6 +127,15 @@ pub struct CustomerEvent {
     /// For `customer.contact.primary_changed`: the primary before, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_contact_id: Option<Option<ContactId>>,
+    /// For interaction events: the interaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction_id: Option<InteractionId>,
+    /// For interaction events: its type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction_type: Option<InteractionType>,
+    /// For interaction events: when it happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<Timestamp>,
     /// For lifecycle events: the admin (a user's id, or a client's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_id: Option<String>,
@@ -146,6 +167,9 @@ impl CustomerEvent {
             note_id: None,
             contact_id: None,
             previous_contact_id: None,
+            interaction_id: None,
+            interaction_type: None,
+            occurred_at: None,
             admin_id: None,
             reason: None,
             erasure: None,
@@ -241,6 +265,44 @@ impl CustomerEvent {
             previous_contact_id: Some(previous),
             ..Self::new(EventType::CustomerContactPrimaryChanged, customer, at)
         }
+    }
+
+    /// An interaction event: its id, type and time, never its subject or body.
+    fn about_interaction(event_type: EventType, customer: &Customer, interaction: &Interaction, at: Timestamp) -> Self {
+        Self {
+            interaction_id: Some(interaction.id),
+            interaction_type: Some(interaction.interaction_type),
+            occurred_at: Some(interaction.occurred_at),
+            ..Self::new(event_type, customer, at)
+        }
+    }
+
+    /// `customer.interaction.logged`.
+    pub fn interaction_logged(customer: &Customer, interaction: &Interaction) -> Self {
+        Self::about_interaction(
+            EventType::CustomerInteractionLogged,
+            customer,
+            interaction,
+            interaction.created_at,
+        )
+    }
+
+    /// `customer.interaction.updated`, naming the fields that changed.
+    pub fn interaction_updated(customer: &Customer, interaction: &Interaction, fields: &[&str]) -> Self {
+        Self {
+            updated_fields: Some(fields.iter().map(|f| (*f).to_owned()).collect()),
+            ..Self::about_interaction(
+                EventType::CustomerInteractionUpdated,
+                customer,
+                interaction,
+                interaction.updated_at,
+            )
+        }
+    }
+
+    /// `customer.interaction.removed`.
+    pub fn interaction_removed(customer: &Customer, interaction: &Interaction, at: Timestamp) -> Self {
+        Self::about_interaction(EventType::CustomerInteractionRemoved, customer, interaction, at)
     }
 
     /// `customer.note.added`: the note's id, never its text.

@@ -107,6 +107,10 @@ uuid_id!(
     ContactId
 );
 uuid_id!(
+    /// An interaction with a customer: a call, a meeting, an email...
+    InteractionId
+);
+uuid_id!(
     /// A saved segment of a business: a named filter or a static list.
     SegmentId
 );

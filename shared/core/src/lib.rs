@@ -19,6 +19,7 @@ pub mod facts;
 pub mod gdpr;
 pub mod id;
 pub mod inbound;
+pub mod interaction;
 pub mod lifecycle;
 pub mod note;
 pub mod order;
@@ -45,7 +46,9 @@ pub use customer::{
 };
 pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
-pub use id::{BusinessId, ClientId, ContactId, CustomerId, EventId, InvalidId, NoteId, SegmentId, TagId, UserId};
+pub use id::{
+    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, SegmentId, TagId, UserId,
+};
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;
 pub use rate::{Rate, RateWindow};

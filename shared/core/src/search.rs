@@ -1,4 +1,5 @@
-//! Search: the terms a customer is found by, and what a search asks for.
+//! Search: the terms a customer or a contact is found by, and what a search
+//! asks for.
 //!
 //! A customer is found by
 //! - the words of its name, by prefix, with case and diacritics folded in any
@@ -18,7 +19,10 @@ use icu_normalizer::DecomposingNormalizerBorrowed;
 use icu_properties::CodePointMapData;
 use icu_properties::props::GeneralCategory;
 
+use crate::contact::{Email, Phone};
+use crate::contact_person::Contact;
 use crate::customer::Customer;
+use crate::interaction::Interaction;
 
 /// Namespace of words: of the name, the email and its local part.
 pub const WORD: &str = "w:";
@@ -46,6 +50,16 @@ pub const MAX_NAME_TERMS: usize = 16;
 /// Most terms one customer has: name words, three for the email, one for the
 /// full name and two for the phone.
 pub const MAX_TERMS: usize = MAX_NAME_TERMS + 3 + 1 + 2;
+/// Words of an interaction's subject that are indexed: the first ones.
+pub const MAX_SUBJECT_TERMS: usize = 16;
+/// Words of a contact's name that are indexed: the first ones.
+pub const MAX_CONTACT_NAME_TERMS: usize = 8;
+/// Most terms one contact has: name words, three for each email and two for
+/// each phone. A change of contact writes its old and new terms in one
+/// transaction, so this stays well under half of DynamoDB's 100 writes.
+pub const MAX_CONTACT_TERMS: usize = MAX_CONTACT_NAME_TERMS
+    + 3 * crate::contact_person::MAX_CHANNELS_EACH
+    + 2 * crate::contact_person::MAX_CHANNELS_EACH;
 
 /// Text folded for search: compatibility-decomposed, marks removed, joiners
 /// dropped, lower-cased.
@@ -97,19 +111,20 @@ fn reversed(text: &str) -> String {
     text.chars().rev().collect()
 }
 
-/// Every term `customer` is found by, each with its namespace, sorted and
-/// without repeats; at most [`MAX_TERMS`].
-pub fn terms(customer: &Customer) -> Vec<String> {
-    let mut terms = Vec::new();
-    let name_words = words(&fold(customer.full_name.as_str()));
-    terms.extend(
-        name_words
-            .into_iter()
-            .filter(|w| w.chars().count() >= MIN_QUERY_CHARS)
-            .take(MAX_NAME_TERMS)
-            .map(|w| term(WORD, &w)),
-    );
-    let email = fold(&customer.email.folded());
+/// The terms of a name's words: the first `most` of at least
+/// [`MIN_QUERY_CHARS`].
+fn name_terms(name: &str, most: usize) -> impl Iterator<Item = String> {
+    words(&fold(name))
+        .into_iter()
+        .filter(|w| w.chars().count() >= MIN_QUERY_CHARS)
+        .take(most)
+        .map(|w| term(WORD, &w))
+}
+
+/// The terms of an email address: whole, its local part, and its local part
+/// without what is not a letter or digit.
+fn email_terms(email: &Email, terms: &mut Vec<String>) {
+    let email = fold(&email.folded());
     if let Some((local, _)) = email.rsplit_once('@') {
         let squashed: String = local.chars().filter(|c| c.is_alphanumeric()).collect();
         terms.push(term(WORD, local));
@@ -118,16 +133,55 @@ pub fn terms(customer: &Customer) -> Vec<String> {
         }
     }
     terms.push(term(WORD, &email));
-    terms.push(term(FULL_NAME, &customer.full_name.folded()));
-    if let Some(phone) = &customer.phone {
-        let digits = digits_of(phone.as_str());
-        terms.push(term(DIGITS, &digits));
-        terms.push(term(LAST_DIGITS, &reversed(&digits)));
-    }
+}
+
+/// The terms of a phone number: its digits forwards and backwards.
+fn phone_terms(phone: &Phone, terms: &mut Vec<String>) {
+    let digits = digits_of(phone.as_str());
+    terms.push(term(DIGITS, &digits));
+    terms.push(term(LAST_DIGITS, &reversed(&digits)));
+}
+
+fn sorted(mut terms: Vec<String>, most: usize) -> Vec<String> {
     terms.sort();
     terms.dedup();
-    terms.truncate(MAX_TERMS);
+    terms.truncate(most);
     terms
+}
+
+/// Every term `customer` is found by, each with its namespace, sorted and
+/// without repeats; at most [`MAX_TERMS`].
+pub fn terms(customer: &Customer) -> Vec<String> {
+    let mut terms: Vec<String> = name_terms(customer.full_name.as_str(), MAX_NAME_TERMS).collect();
+    email_terms(&customer.email, &mut terms);
+    terms.push(term(FULL_NAME, &customer.full_name.folded()));
+    if let Some(phone) = &customer.phone {
+        phone_terms(phone, &mut terms);
+    }
+    sorted(terms, MAX_TERMS)
+}
+
+/// Every term a contact is found by, as [`terms`] gives a customer's (by
+/// the words of its name, its emails and its phones' digits); at most
+/// [`MAX_CONTACT_TERMS`].
+pub fn contact_terms(contact: &Contact) -> Vec<String> {
+    let mut terms: Vec<String> = name_terms(contact.full_name.as_str(), MAX_CONTACT_NAME_TERMS).collect();
+    for email in &contact.emails {
+        email_terms(&email.address, &mut terms);
+    }
+    for phone in &contact.phones {
+        phone_terms(&phone.number, &mut terms);
+    }
+    sorted(terms, MAX_CONTACT_TERMS)
+}
+
+/// Every term an interaction is found by: the words of its subject; at
+/// most [`MAX_SUBJECT_TERMS`].
+pub fn interaction_terms(interaction: &Interaction) -> Vec<String> {
+    sorted(
+        name_terms(&interaction.subject, MAX_SUBJECT_TERMS).collect(),
+        MAX_SUBJECT_TERMS,
+    )
 }
 
 /// The first of `terms` (sorted) that starts with `prefix`: the one term a
@@ -399,6 +453,64 @@ mod tests {
         assert_eq!(first_match(&t, "w:an"), Some("w:ann"));
         assert_eq!(first_match(&t, "w:anna"), Some("w:anna"));
         assert_eq!(first_match(&t, "w:c"), None);
+    }
+
+    fn contact(body: serde_json::Value) -> Contact {
+        crate::contact_person::ContactInput::from_json(body.as_object().unwrap(), false)
+            .unwrap()
+            .into_contact(
+                crate::CustomerId::random(),
+                BusinessId::random(),
+                "test",
+                Timestamp::now(),
+            )
+    }
+
+    #[test]
+    fn a_contact_is_found_by_its_name_every_email_and_every_phone() {
+        let c = contact(serde_json::json!({
+            "full_name": "Ioana Popescu-Vasile",
+            "emails": [{"address": "ioana@acme.example"}, {"address": "i.p@home.example"}],
+            "phones": [{"number": "+40 712 345 679"}, {"number": "0733 000 111"}],
+        }));
+        let t = contact_terms(&c);
+        for q in [
+            "ioana",
+            "vasile",
+            "popescuvasile",
+            "i.p@home",
+            "ip",
+            "ioana@acme.example",
+            "+40 712",
+            "000 111",
+            "0733",
+        ] {
+            assert!(SearchQuery::parse(q).unwrap().matches(&t), "{q} in {t:?}");
+        }
+        assert!(!SearchQuery::parse("ion").unwrap().matches(&t));
+        assert!(t.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    }
+
+    #[test]
+    fn a_contact_with_every_channel_and_a_long_name_has_a_bounded_number_of_terms() {
+        let name: Vec<String> = (0..30).map(|i| format!("name{i}")).collect();
+        let emails: Vec<serde_json::Value> = (0..crate::contact_person::MAX_CHANNELS_EACH)
+            .map(|i| serde_json::json!({"address": format!("first.last{i}@example.com")}))
+            .collect();
+        let phones: Vec<serde_json::Value> = (0..crate::contact_person::MAX_CHANNELS_EACH)
+            .map(|i| serde_json::json!({"number": format!("+40 712 345 67{i}")}))
+            .collect();
+        let c = contact(serde_json::json!({"full_name": name.join(" "), "emails": emails, "phones": phones}));
+        let t = contact_terms(&c);
+        assert!(t.len() <= MAX_CONTACT_TERMS, "{}", t.len());
+        assert!(
+            SearchQuery::parse("name7").unwrap().matches(&t),
+            "the first words are kept"
+        );
+        assert!(
+            SearchQuery::parse("first.last4").unwrap().matches(&t),
+            "every email is kept"
+        );
     }
 
     proptest! {

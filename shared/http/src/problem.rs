@@ -344,6 +344,7 @@ impl From<OperationError> for ApiError {
                 errors: ValidationErrors::single("status", format!("is {}", refused.from)),
             },
             OperationError::ContactNotFound => ApiError::NotFound("There is no such contact.".to_owned()),
+            OperationError::InteractionNotFound => ApiError::NotFound("There is no such interaction.".to_owned()),
             OperationError::ContactEmailTaken(errors) => ApiError::Conflict {
                 detail: "Another contact of this customer has this email address.".to_owned(),
                 errors,

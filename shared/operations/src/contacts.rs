@@ -4,8 +4,9 @@
 //! entry, so consent changes are in the customer's audit trail.
 
 use clientele_core::contact_person::{Contact, ContactInput, MAX_CONTACTS_PER_CUSTOMER};
+use clientele_core::search::SearchQuery;
 use clientele_core::{
-    BusinessId, ContactId, Customer, CustomerEvent, CustomerId, OperationError, Precondition, ValidationErrors,
+    BusinessId, ContactId, Customer, CustomerEvent, CustomerId, OperationError, Page, Precondition, ValidationErrors,
 };
 use clientele_store::DynamoStore;
 use clientele_store::contacts::ContactWrite;
@@ -100,6 +101,37 @@ pub async fn of_customer(
             contact,
         })
         .collect())
+}
+
+/// A page of the contacts of `business` matching `q` (by name word, email
+/// or phone digits, as customers are searched), of one customer when
+/// `within` names one.
+pub async fn search(
+    store: &DynamoStore,
+    business: BusinessId,
+    q: &SearchQuery,
+    within: Option<CustomerId>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Page<Shown>, OperationError> {
+    if let Some(customer) = within {
+        customers::get(store, business, customer).await?;
+    }
+    let Page { items, next_cursor } = store.search_contacts(business, q, within, cursor, limit).await?;
+    let owners: Vec<CustomerId> = items.iter().map(|c| c.customer_id).collect();
+    let primaries = store.primaries(business, &owners).await?;
+    // A contact whose customer is being deleted is not shown.
+    let items = items
+        .into_iter()
+        .filter_map(|contact| {
+            let primary = *primaries.get(&contact.customer_id)?;
+            Some(Shown {
+                primary: primary == Some(contact.id),
+                contact,
+            })
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
 }
 
 /// Replaces a contact's writable fields. A body naming a customer must name

@@ -23,6 +23,7 @@ pub mod data;
 pub mod deletion;
 pub mod erasure;
 pub mod facts;
+pub mod interactions;
 pub mod lifecycle;
 pub mod notes;
 pub mod orders;
@@ -87,6 +88,27 @@ pub struct Actor {
     pub id: String,
     /// When.
     pub at: Timestamp,
+}
+
+/// Whose records a principal may change or delete: every one of the
+/// business's (an admin), or only those it made itself (staff, or a client
+/// with `customers:write`).
+#[derive(Debug, Clone, Copy)]
+pub enum Authority<'a> {
+    /// Any record of the business.
+    Anyone,
+    /// Only the records this principal (a qualified id) made.
+    Author(&'a str),
+}
+
+impl Authority<'_> {
+    /// Whether a record made by `author` is one it may change.
+    pub fn covers(&self, author: &str) -> bool {
+        match self {
+            Authority::Anyone => true,
+            Authority::Author(principal) => *principal == author,
+        }
+    }
 }
 
 /// What a route group that also keeps files needs: the table and the clock,

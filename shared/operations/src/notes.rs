@@ -39,14 +39,8 @@ pub async fn list(
     Ok(store.notes_of(customer_id, limit, cursor).await?)
 }
 
-/// Who is deleting a note.
-#[derive(Debug, Clone, Copy)]
-pub enum Remover<'a> {
-    /// May delete any note of the business (an admin).
-    Anyone,
-    /// May delete only the notes this principal wrote (staff).
-    Author(&'a str),
-}
+/// Who is deleting a note: an admin may delete any, staff only their own.
+pub use crate::Authority as Remover;
 
 /// Deletes a note about a customer of `business`.
 pub async fn remove(

@@ -3,7 +3,8 @@
 //! and expiring (TTL) after the store's audit retention.
 
 use clientele_core::{
-    AuditEntry, ContactId, CustomerEvent, CustomerId, EventId, NoteId, Page, StoreError, TagId, Timestamp,
+    AuditEntry, ContactId, CustomerEvent, CustomerId, EventId, InteractionId, NoteId, Page, StoreError, TagId,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,8 @@ struct AuditItem {
     note_id: Option<NoteId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     contact_id: Option<ContactId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    interaction_id: Option<InteractionId>,
     event_id: EventId,
 }
 
@@ -56,6 +59,7 @@ impl From<AuditItem> for AuditEntry {
             tag_ids: item.tag_ids,
             note_id: item.note_id,
             contact_id: item.contact_id,
+            interaction_id: item.interaction_id,
             event_id: item.event_id,
         }
     }
@@ -82,6 +86,7 @@ impl DynamoStore {
             tag_ids: entry.tag_ids,
             note_id: entry.note_id,
             contact_id: entry.contact_id,
+            interaction_id: entry.interaction_id,
             event_id: entry.event_id,
         };
         Ok(Some(Write::put(&self.table, to_item(&item)?)))

@@ -6,7 +6,10 @@
 //! customer's contacts share one; the customer's contact count bounds how
 //! many it has. Every change writes its event and audit entry in the same
 //! transaction, and the customer's primary contact is the customer
-//! record's own field, moved with a version check.
+//! record's own field, moved with a version check. A contact's search terms
+//! (see `search`) are written with every change of it.
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::contact_person::{Contact, MAX_CONTACTS_PER_CUSTOMER};
@@ -21,12 +24,12 @@ use crate::transact::{Write, transact};
 
 /// A contact's stored form.
 #[derive(Serialize, Deserialize)]
-struct ContactItem {
+pub(crate) struct ContactItem {
     pk: String,
     sk: String,
     entity: String,
     #[serde(flatten)]
-    contact: Contact,
+    pub(crate) contact: Contact,
 }
 
 /// The pointer to a contact, under its id.
@@ -98,6 +101,25 @@ impl DynamoStore {
         Ok(contacts)
     }
 
+    /// The primary contact of each of these customers of `business` that
+    /// is there (a customer not there, or of another business, is absent).
+    pub async fn primaries(
+        &self,
+        business: BusinessId,
+        customers: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Option<ContactId>>, StoreError> {
+        let mut ids = customers.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(self
+            .customers_by_id(&ids)
+            .await?
+            .into_values()
+            .filter(|c| c.business_id == business)
+            .map(|c| (c.id, c.primary_contact_id))
+            .collect())
+    }
+
     fn email_claim(&self, customer: CustomerId, folded: &str, contact: ContactId) -> Write {
         let key = keys::contact_email(customer, folded);
         let mut item = key.to_attributes();
@@ -151,6 +173,7 @@ impl DynamoStore {
             writes.push(self.email_claim(customer.id, &folded, contact.id));
         }
         writes.extend(self.event_writes(std::slice::from_ref(event))?);
+        writes.extend(self.contact_term_writes(None, Some(contact))?);
         let emails = contact.emails.len();
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(ContactWrite::Done),
@@ -194,6 +217,7 @@ impl DynamoStore {
             writes.push(Write::delete(&self.table, keys::contact_email(customer.id, gone)));
         }
         writes.extend(self.event_writes(std::slice::from_ref(event))?);
+        writes.extend(self.contact_term_writes(Some(before), Some(after))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(ContactWrite::Done),
             Err(cancelled) if cancelled.failed(0) => Ok(ContactWrite::NoCustomer),
@@ -237,6 +261,7 @@ impl DynamoStore {
             writes.push(Write::delete(&self.table, keys::contact_email(customer.id, &folded)));
         }
         writes.extend(self.event_writes(events)?);
+        writes.extend(self.contact_term_writes(Some(contact), None)?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(ContactWrite::Done),
             Err(cancelled) if cancelled.failed(0) && customer_after.is_none() => Ok(ContactWrite::NoCustomer),

@@ -20,6 +20,8 @@ pub enum Counter {
     Notes,
     /// The customer's contacts.
     Contacts,
+    /// The customer's interactions, of any date.
+    Interactions,
 }
 
 impl Counter {
@@ -29,6 +31,7 @@ impl Counter {
             Counter::Tags => "tags",
             Counter::Notes => "notes",
             Counter::Contacts => "contacts",
+            Counter::Interactions => "interactions",
         }
     }
 }
@@ -40,6 +43,8 @@ pub struct Counts {
     pub tags: u64,
     /// The notes about it.
     pub notes: u64,
+    /// Its interactions.
+    pub interactions: u64,
 }
 
 impl DynamoStore {
@@ -87,6 +92,7 @@ impl DynamoStore {
         Ok(Counts {
             tags: read(Counter::Tags),
             notes: read(Counter::Notes),
+            interactions: read(Counter::Interactions),
         })
     }
 }

@@ -425,6 +425,11 @@ impl DynamoStore {
 
     /// Deletes items no longer reachable (their customer is gone), in batches.
     pub(crate) async fn delete_in_batches(&self, keys: Vec<Key>) -> Result<(), StoreError> {
+        // An interaction takes its count from its business's day as it goes.
+        let (interactions, keys): (Vec<Key>, Vec<Key>) = keys.into_iter().partition(keys::is_interaction);
+        for key in interactions {
+            self.retire_interaction(key).await?;
+        }
         let requests = keys
             .iter()
             .map(|key| {

@@ -28,7 +28,7 @@ use crate::DynamoStore;
 use crate::errors::classify;
 use clientele_core::search;
 
-use crate::items::{Item, OUTBOX_RETENTION_SECONDS, customer_from, entity};
+use crate::items::{Item, OUTBOX_RETENTION_SECONDS, customer_from, entity, from_item};
 use crate::keys::{self, attr};
 use crate::segments::{cell_attribute, cell_named};
 
@@ -77,6 +77,12 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::CONTACT,
     entity::CONTACT_BY_ID,
     entity::CONTACT_EMAIL_CLAIM,
+    entity::CONTACT_TERM,
+    entity::INTERACTION,
+    entity::INTERACTION_BY_ID,
+    entity::INTERACTION_TERM,
+    entity::INTERACTION_DAY,
+    entity::INTERACTION_STATS,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -124,6 +130,10 @@ struct Table {
     contact_pointers: BTreeMap<String, String>,
     /// (customer id, email folded) -> the contact its claim names.
     contact_claims: BTreeMap<(String, String), String>,
+    /// Contact id -> the search terms its record gives, with their index partitions.
+    contact_terms_wanted: BTreeMap<String, BTreeMap<String, String>>,
+    /// Contact id -> its search terms stored, with their index partitions.
+    contact_terms: BTreeMap<String, BTreeMap<String, String>>,
     /// Customer ids with a tombstone.
     tombstones: BTreeSet<String>,
     /// Outbox keys (pk, sk).
@@ -146,6 +156,153 @@ struct Table {
     saved_counts: BTreeMap<String, u64>,
     /// (business, folded name) -> the saved segment its claim names.
     name_claims: BTreeMap<(String, String), String>,
+    /// What the interactions stored add up to, and what is stored of them.
+    interactions: InteractionTables,
+}
+
+/// The interactions, and what their counters, pointers, terms and counts
+/// must hold.
+#[derive(Default)]
+struct InteractionTables {
+    /// Interaction id -> its customer, and the terms it must have (with
+    /// their index partitions).
+    held: BTreeMap<String, (String, BTreeMap<String, String>)>,
+    /// Interaction id -> the customer its pointer names.
+    pointers: BTreeMap<String, String>,
+    /// Interaction id -> its terms stored.
+    terms: BTreeMap<String, BTreeMap<String, String>>,
+    /// Counters item (pk, sk) -> each counter, recounted from the interactions.
+    recounted: BTreeMap<(String, String), BTreeMap<String, i64>>,
+    /// Counters item (pk, sk) -> each counter as stored.
+    stored: BTreeMap<(String, String), BTreeMap<String, i64>>,
+    /// Customer id -> (interactions held, as its counts item says).
+    counts: BTreeMap<String, (u64, u64)>,
+}
+
+impl InteractionTables {
+    fn add(&mut self, kind: &str, item: Item, owner: Option<&String>) {
+        let key = (text(&item, attr::PK).to_owned(), text(&item, attr::SK).to_owned());
+        match kind {
+            entity::INTERACTION => {
+                let id = text(&item, "id").to_owned();
+                let Ok(stored) = from_item::<crate::interactions::InteractionItem>(item) else {
+                    self.held.insert(id, (String::new(), BTreeMap::new()));
+                    return;
+                };
+                let interaction = stored.interaction;
+                let customer = interaction.customer_id.to_string();
+                self.counts.entry(customer.clone()).or_default().0 += 1;
+                let day = interaction.day();
+                let tally = interaction.tally();
+                let (count, duration) =
+                    clientele_core::interaction::counter_names(interaction.interaction_type, interaction.direction);
+                for counters in [
+                    keys::business_interaction_tally(interaction.business_id, day),
+                    keys::customer_interaction_tally(interaction.customer_id, day),
+                ] {
+                    let recount = self.recounted.entry((counters.pk, counters.sk)).or_default();
+                    *recount.entry(count.clone()).or_default() += i64::try_from(tally.count).unwrap_or(i64::MAX);
+                    *recount.entry(duration.clone()).or_default() +=
+                        i64::try_from(tally.duration_seconds).unwrap_or(i64::MAX);
+                }
+                let shard = keys::interaction_shard(interaction.id);
+                let wanted = search::interaction_terms(&interaction)
+                    .into_iter()
+                    .map(|term| {
+                        let bucket = keys::interaction_term_bucket(interaction.business_id, &term, shard);
+                        (term, bucket)
+                    })
+                    .collect();
+                self.held.insert(id, (customer, wanted));
+            }
+            entity::INTERACTION_BY_ID => {
+                self.pointers.insert(
+                    text(&item, "interaction_id").to_owned(),
+                    text(&item, attr::CUSTOMER_ID).to_owned(),
+                );
+            }
+            entity::INTERACTION_TERM => {
+                self.terms
+                    .entry(text(&item, "interaction_id").to_owned())
+                    .or_default()
+                    .insert(text(&item, "term").to_owned(), text(&item, "gsi4pk").to_owned());
+            }
+            entity::INTERACTION_DAY | entity::INTERACTION_STATS => {
+                let counters = item
+                    .iter()
+                    .filter(|(name, _)| clientele_core::interaction::counter_of(name).is_some())
+                    .filter_map(|(name, value)| Some((name.clone(), value.as_n().ok()?.parse::<i64>().ok()?)))
+                    .collect();
+                self.stored.insert(key, counters);
+            }
+            entity::COUNTS => {
+                if let Some(id) = owner {
+                    self.counts.entry(id.clone()).or_default().1 = number(&item, "interactions");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Each interaction has its pointer and terms, each pointer and term
+    /// names one, every daily counter is what the interactions add up to,
+    /// and each customer's count is its interactions'.
+    fn violations(&self, customers: &HashMap<String, Item>, say: &mut impl FnMut(String)) {
+        for (id, (customer, wanted)) in &self.held {
+            if customer.is_empty() {
+                say(format!("interaction {id}: its record cannot be read"));
+                continue;
+            }
+            match self.pointers.get(id) {
+                Some(named) if named == customer => {}
+                Some(named) => say(format!("interaction {id}: its pointer names customer {named}")),
+                None => say(format!("interaction {id}: its pointer by id is missing")),
+            }
+            let stored = self.terms.get(id).cloned().unwrap_or_default();
+            if &stored != wanted {
+                say(format!("interaction {id}: its search terms are not its record's"));
+            }
+        }
+        for (id, customer) in &self.pointers {
+            if !self.held.contains_key(id) {
+                say(format!(
+                    "the pointer to interaction {id} (customer {customer}) names no such interaction"
+                ));
+            }
+        }
+        for id in self.terms.keys() {
+            if !self.held.contains_key(id) {
+                say(format!("search terms name interaction {id}, which is not there"));
+            }
+        }
+        let nonzero = |counters: Option<&BTreeMap<String, i64>>| -> BTreeMap<String, i64> {
+            counters
+                .map(|c| {
+                    c.iter()
+                        .filter(|(_, n)| **n != 0)
+                        .map(|(k, n)| (k.clone(), *n))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let places: BTreeSet<&(String, String)> = self.recounted.keys().chain(self.stored.keys()).collect();
+        for place in places {
+            let (recounted, stored) = (nonzero(self.recounted.get(place)), nonzero(self.stored.get(place)));
+            if recounted != stored {
+                say(format!(
+                    "interaction counters {} {}: hold {stored:?}, the interactions add up to {recounted:?}",
+                    place.0, place.1
+                ));
+            }
+        }
+        for (customer, (held, counted)) in &self.counts {
+            if held != counted && customers.contains_key(customer) {
+                say(format!(
+                    "customer {customer}: counts {counted} interactions, has {held}"
+                ));
+            }
+        }
+    }
 }
 
 impl Table {
@@ -157,6 +314,20 @@ impl Table {
             && kind != entity::CUSTOMER
         {
             self.children.entry(id.clone()).or_insert_with(|| kind.clone());
+        }
+        if matches!(
+            kind.as_str(),
+            entity::INTERACTION
+                | entity::INTERACTION_BY_ID
+                | entity::INTERACTION_TERM
+                | entity::INTERACTION_DAY
+                | entity::INTERACTION_STATS
+        ) {
+            self.interactions.add(&kind, item, owner.as_ref());
+            return;
+        }
+        if kind == entity::COUNTS {
+            self.interactions.add(&kind, item.clone(), owner.as_ref());
         }
         match kind.as_str() {
             entity::CUSTOMER => {
@@ -263,7 +434,27 @@ impl Table {
                             .collect()
                     })
                     .unwrap_or_default();
-                self.contacts.insert(text(&item, "id").to_owned(), (customer, emails));
+                let id = text(&item, "id").to_owned();
+                let wanted = match from_item::<crate::contacts::ContactItem>(item) {
+                    Ok(stored) => search::contact_terms(&stored.contact)
+                        .into_iter()
+                        .map(|term| {
+                            let shard = keys::contact_shard(stored.contact.id);
+                            let bucket = keys::contact_term_bucket(stored.contact.business_id, &term, shard);
+                            (term, bucket)
+                        })
+                        .collect(),
+                    Err(_) => BTreeMap::from([("(the record cannot be read)".to_owned(), String::new())]),
+                };
+                self.contact_terms_wanted.insert(id.clone(), wanted);
+                self.contacts.insert(id, (customer, emails));
+            }
+            entity::CONTACT_TERM => {
+                let term = (text(&item, "term").to_owned(), text(&item, "gsi4pk").to_owned());
+                self.contact_terms
+                    .entry(text(&item, "contact_id").to_owned())
+                    .or_default()
+                    .insert(term.0, term.1);
             }
             entity::CONTACT_BY_ID => {
                 self.contact_pointers.insert(
@@ -335,6 +526,7 @@ impl Table {
         }
         self.search_and_segment_violations(&mut say);
         self.contact_violations(&mut say);
+        self.interactions.violations(&self.customers, &mut say);
         self.saved_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {
@@ -422,9 +614,9 @@ impl Table {
 }
 
 impl Table {
-    /// Each contact has its pointer and its email claims, each pointer and
-    /// claim names a contact that has them, and each customer's count of
-    /// contacts is what it has.
+    /// Each contact has its pointer, its email claims and its search terms,
+    /// each pointer, claim and term names a contact that has them, and each
+    /// customer's count of contacts is what it has.
     fn contact_violations(&self, say: &mut impl FnMut(String)) {
         for (id, (customer, emails)) in &self.contacts {
             match self.contact_pointers.get(id) {
@@ -461,6 +653,21 @@ impl Table {
         for (customer, (held, counted)) in &self.contact_counts {
             if held != counted && self.customers.contains_key(customer) {
                 say(format!("customer {customer}: counts {counted} contacts, has {held}"));
+            }
+        }
+        for (id, wanted) in &self.contact_terms_wanted {
+            let stored = self.contact_terms.get(id).cloned().unwrap_or_default();
+            if &stored != wanted {
+                let missing: Vec<&String> = wanted.keys().filter(|t| !stored.contains_key(*t)).collect();
+                let extra: Vec<&String> = stored.keys().filter(|t| !wanted.contains_key(*t)).collect();
+                say(format!(
+                    "contact {id}: its search terms are not its record's (missing {missing:?}, extra {extra:?}, or misplaced)"
+                ));
+            }
+        }
+        for id in self.contact_terms.keys() {
+            if !self.contacts.contains_key(id) {
+                say(format!("search terms name contact {id}, which is not there"));
             }
         }
     }

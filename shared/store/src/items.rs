@@ -68,6 +68,18 @@ pub mod entity {
     pub const CONTACT_BY_ID: &str = "ContactById";
     /// A claim on an email address among a customer's contacts.
     pub const CONTACT_EMAIL_CLAIM: &str = "ContactEmailClaim";
+    /// A term a contact is found by in a search.
+    pub const CONTACT_TERM: &str = "ContactTerm";
+    /// An interaction with a customer.
+    pub const INTERACTION: &str = "Interaction";
+    /// The pointer to an interaction, under its id.
+    pub const INTERACTION_BY_ID: &str = "InteractionById";
+    /// A term an interaction is found by in a search.
+    pub const INTERACTION_TERM: &str = "InteractionTerm";
+    /// A customer's interaction counters of one day.
+    pub const INTERACTION_DAY: &str = "InteractionDay";
+    /// A business's interaction counters of one day.
+    pub const INTERACTION_STATS: &str = "InteractionStats";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the
@@ -83,8 +95,9 @@ pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, S
 }
 
 /// The item kept outside a customer's partition that goes with `item` of
-/// that partition, and its kind: a tag's copy under the tag's id, or the
-/// kept answer an idempotency pointer points at.
+/// that partition, and its kind: a tag's copy under the tag's id, a
+/// contact's or an interaction's pointer, or the kept answer an idempotency
+/// pointer points at.
 pub(crate) fn companion(item: &Item) -> Option<(&'static str, Key)> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
     match text(keys::attr::ENTITY)?.as_str() {
@@ -94,6 +107,10 @@ pub(crate) fn companion(item: &Item) -> Option<(&'static str, Key)> {
         }
         crate::idempotency::POINTER => Some((crate::idempotency::RECORD, keys::idempotency_record(text("key_id")?))),
         entity::CONTACT => Some((entity::CONTACT_BY_ID, crate::contacts::pointer_of(item)?)),
+        entity::INTERACTION => {
+            let id = text("id")?.parse().ok()?;
+            Some((entity::INTERACTION_BY_ID, keys::interaction_by_id(id)))
+        }
         _ => None,
     }
 }

@@ -49,10 +49,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::interaction::{Day, InteractionType};
 use clientele_core::order::OrderId;
 use clientele_core::{
-    BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, NoteId, SegmentId, TagId,
-    Timestamp, UserId,
+    BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, InteractionId, NoteId,
+    SegmentId, TagId, Timestamp, UserId,
 };
 
 /// Attribute names shared by several items.
@@ -293,6 +294,106 @@ pub fn order_history(placed: Timestamp, id: &OrderId) -> String {
     format!("{placed}#{id}")
 }
 
+/// The prefix of the sort keys of a customer's interactions.
+pub const INTERACTION_PREFIX: &str = "INTERACTION#";
+
+/// A customer's interaction.
+pub fn interaction(customer: CustomerId, id: InteractionId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{INTERACTION_PREFIX}{id}"),
+    }
+}
+
+/// Whether `key` is an interaction's, in its customer's partition.
+pub fn is_interaction(key: &Key) -> bool {
+    key.pk.starts_with("CUSTOMER#") && key.sk.starts_with(INTERACTION_PREFIX)
+}
+
+/// The pointer to an interaction, under its id.
+pub fn interaction_by_id(id: InteractionId) -> Key {
+    Key {
+        pk: format!("{INTERACTION_PREFIX}{id}"),
+        sk: "INTERACTION".to_owned(),
+    }
+}
+
+/// `gsi1pk` of a customer's interactions: its timeline.
+pub fn customer_interactions(customer: CustomerId) -> String {
+    format!("CUSTOMER#{customer}#INTERACTIONS")
+}
+
+/// An interaction's place in its customer's timeline: `<occurred_at>#<id>`.
+pub fn timeline_order(at: Timestamp, id: InteractionId) -> String {
+    format!("{at}#{id}")
+}
+
+/// `gsi2pk` of a business's interactions of one UTC day.
+pub fn interaction_day(business: BusinessId, day: Day) -> String {
+    format!("BUSINESS#{business}#INTERACTIONS#{day}")
+}
+
+/// `gsi3pk` of a business's interactions of one UTC day and one type.
+pub fn interaction_day_of_type(business: BusinessId, day: Day, kind: InteractionType) -> String {
+    format!("BUSINESS#{business}#INTERACTIONS#{day}#{kind}")
+}
+
+/// An interaction's place in its day: `<occurred_at>#<customer_id>#<id>`.
+pub fn day_order(at: Timestamp, customer: CustomerId, id: InteractionId) -> String {
+    format!("{at}#{customer}#{id}")
+}
+
+/// The counters of a business's interactions of one UTC day, in the
+/// partition of its month.
+pub fn business_interaction_tally(business: BusinessId, day: Day) -> Key {
+    Key {
+        pk: business_tally_month(business, &day.month()),
+        sk: day.to_string(),
+    }
+}
+
+/// The partition of a business's daily interaction counters of one month
+/// (`YYYY-MM`).
+pub fn business_tally_month(business: BusinessId, month: &str) -> String {
+    format!("BUSINESS#{business}#INTERACTION_STATS#{month}")
+}
+
+/// The prefix of the sort keys of a customer's daily interaction counters.
+pub const INTERACTION_DAY_PREFIX: &str = "INTERACTION_DAY#";
+
+/// The counters of a customer's interactions of one UTC day.
+pub fn customer_interaction_tally(customer: CustomerId, day: Day) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{INTERACTION_DAY_PREFIX}{day}"),
+    }
+}
+
+/// One of an interaction's search terms.
+pub fn interaction_term(customer: CustomerId, interaction: InteractionId, term: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("INTERACTION_TERM#{interaction}#{term}"),
+    }
+}
+
+/// The shard, of [`TERM_SHARDS`], an interaction's terms fall in.
+pub fn interaction_shard(interaction: InteractionId) -> u32 {
+    shard_of_uuid(interaction.as_uuid(), TERM_SHARDS)
+}
+
+/// `gsi4pk` of the interaction terms of a business starting as `prefix`
+/// does, in one shard.
+pub fn interaction_term_bucket(business: BusinessId, prefix: &str, shard: u32) -> String {
+    let head: String = prefix.chars().take(3).collect();
+    format!("BUSINESS#{business}#INTERACTION_TERM#{head}#{shard}")
+}
+
+/// `gsi4sk` of an interaction's search term.
+pub fn interaction_term_order(term: &str, customer: CustomerId, interaction: InteractionId) -> String {
+    format!("{term}#{customer}#{interaction}")
+}
+
 /// The prefix of the sort keys of a customer's places on static lists.
 pub const LIST_PREFIX: &str = "LIST#";
 
@@ -399,8 +500,11 @@ pub const SEGMENT_SHARDS: u32 = 16;
 
 /// The shard, of `shards`, that a customer's items fall in.
 pub fn shard_of(customer: CustomerId, shards: u32) -> u32 {
-    let bytes = customer.as_uuid().into_bytes();
-    u32::from(bytes[15]) % shards.max(1)
+    shard_of_uuid(customer.as_uuid(), shards)
+}
+
+fn shard_of_uuid(id: uuid::Uuid, shards: u32) -> u32 {
+    u32::from(id.into_bytes()[15]) % shards.max(1)
 }
 
 /// `gsi4pk` of the terms of a business starting as `prefix` does (its
@@ -413,6 +517,37 @@ pub fn term_bucket(business: BusinessId, prefix: &str, shard: u32) -> String {
 /// `gsi4sk` of a search term.
 pub fn term_order(term: &str, customer: CustomerId) -> String {
     format!("{term}#{customer}")
+}
+
+/// The prefix of the sort keys of a contact's search terms, in its
+/// customer's partition.
+pub fn contact_terms_prefix(contact: ContactId) -> String {
+    format!("CONTACT_TERM#{contact}#")
+}
+
+/// One of a contact's search terms.
+pub fn contact_term(customer: CustomerId, contact: ContactId, term: &str) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{}{term}", contact_terms_prefix(contact)),
+    }
+}
+
+/// The shard, of [`TERM_SHARDS`], a contact's terms fall in.
+pub fn contact_shard(contact: ContactId) -> u32 {
+    shard_of_uuid(contact.as_uuid(), TERM_SHARDS)
+}
+
+/// `gsi4pk` of the contact terms of a business starting as `prefix` does,
+/// in one shard: beside the customers' terms, never among them.
+pub fn contact_term_bucket(business: BusinessId, prefix: &str, shard: u32) -> String {
+    let head: String = prefix.chars().take(3).collect();
+    format!("BUSINESS#{business}#CONTACT_TERM#{head}#{shard}")
+}
+
+/// `gsi4sk` of a contact's search term.
+pub fn contact_term_order(term: &str, customer: CustomerId, contact: ContactId) -> String {
+    format!("{term}#{customer}#{contact}")
 }
 
 /// The marker saying which segment cell a customer is counted in.

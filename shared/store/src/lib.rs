@@ -18,6 +18,7 @@ mod errors;
 pub mod facts;
 pub mod gdpr;
 pub mod idempotency;
+pub mod interactions;
 pub mod invariants;
 pub mod items;
 pub mod keys;

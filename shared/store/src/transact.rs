@@ -56,8 +56,8 @@ pub(crate) struct Write {
     table: String,
     kind: WriteKind,
     condition: Option<String>,
-    values: Vec<(&'static str, AttributeValue)>,
-    names: Vec<(&'static str, &'static str)>,
+    values: Vec<(String, AttributeValue)>,
+    names: Vec<(String, String)>,
 }
 
 enum WriteKind {
@@ -105,26 +105,20 @@ impl Write {
     }
 
     /// An expression attribute value.
-    pub(crate) fn value(mut self, name: &'static str, value: AttributeValue) -> Self {
-        self.values.push((name, value));
+    pub(crate) fn value(mut self, name: impl Into<String>, value: AttributeValue) -> Self {
+        self.values.push((name.into(), value));
         self
     }
 
     /// An expression attribute name.
-    pub(crate) fn name(mut self, placeholder: &'static str, attribute: &'static str) -> Self {
-        self.names.push((placeholder, attribute));
+    pub(crate) fn name(mut self, placeholder: impl Into<String>, attribute: impl Into<String>) -> Self {
+        self.names.push((placeholder.into(), attribute.into()));
         self
     }
 
     fn into_transact_item(self) -> Result<TransactWriteItem, StoreError> {
-        let values =
-            (!self.values.is_empty()).then(|| self.values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
-        let names = (!self.names.is_empty()).then(|| {
-            self.names
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        });
+        let values = (!self.values.is_empty()).then(|| self.values.into_iter().collect());
+        let names = (!self.names.is_empty()).then(|| self.names.into_iter().collect());
         let on_failure = Some(ReturnValuesOnConditionCheckFailure::AllOld);
         // Put, Delete and Update are distinct SDK types with the same setters.
         macro_rules! conditional {
