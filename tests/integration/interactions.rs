@@ -523,3 +523,44 @@ async fn interactions_are_found_by_subject_words_and_filtered() {
         .json();
     assert_eq!(elsewhere["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_deleted_customers_interactions_leave_the_statistics_when_it_is_swept() {
+    let app = TestApp::spawn().await;
+    let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
+    let (gone, kept) = (
+        customer(&app, "Swept Holder").await,
+        customer(&app, "Kept Holder").await,
+    );
+    logged(&app, &call_body(&gone, "First swept call", "2026-11-04T10:00:00Z")).await;
+    logged(&app, &call_body(&gone, "Second swept call", "2026-11-05T10:00:00Z")).await;
+    logged(&app, &call_body(&kept, "Kept call", "2026-11-05T11:00:00Z")).await;
+    assert_eq!(statistics(&app, "from=2026-11-01&to=2026-11-30").await["count"], 3);
+
+    let delete = Call::delete(&format!("/api/customers/{gone}")).bearer(&app.token(Role::Admin));
+    assert_eq!(app.send(delete).await.status, 204);
+    assert!(sweeps.run().await, "the sweep finishes");
+    let after = statistics(&app, "from=2026-11-01&to=2026-11-30").await;
+    assert_eq!(
+        (after["count"].clone(), after["duration_seconds"].clone()),
+        (json!(1), json!(600))
+    );
+    for kind in [
+        entity::INTERACTION,
+        entity::INTERACTION_BY_ID,
+        entity::INTERACTION_TERM,
+        entity::INTERACTION_DAY,
+    ] {
+        let left: Vec<String> = app
+            .items_of(kind)
+            .await
+            .iter()
+            .map(|i| format!("{:?}", i))
+            .filter(|text| text.contains(&gone))
+            .collect();
+        assert!(left.is_empty(), "{kind}: {left:?}");
+    }
+    let found = read(&app, "/api/interactions/search?q=swept").await;
+    assert_eq!(found["items"], json!([]));
+    assert!(app.violations().await.is_empty());
+}

@@ -195,15 +195,7 @@ const SERVER_OWNED: &[&str] = &[
     "primary",
 ];
 
-fn line(text: &str, max: usize) -> Result<String, String> {
-    let t = text.trim();
-    if t.is_empty() || t.chars().count() > max || t.chars().any(crate::text::refused_in_line) {
-        return Err(format!(
-            "must be 1 to {max} characters, without control, bidirectional or invisible characters"
-        ));
-    }
-    Ok(t.to_owned())
-}
+use crate::text::one_line as line;
 
 /// A list of `{<key>: ..., "label": ...}` objects, each read by `read`.
 fn labeled<T>(

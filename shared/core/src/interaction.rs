@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::id::{BusinessId, ContactId, CustomerId, InteractionId};
-use crate::text::{refused_in_line, refused_in_text, text_enum};
+use crate::text::{refused_in_text, text_enum};
 use crate::time::Timestamp;
 use crate::validation::{ObjectReader, ValidationErrors};
 
@@ -149,15 +149,7 @@ const SERVER_OWNED: &[&str] = &[
     "version",
 ];
 
-fn line(text: &str, max: usize) -> Result<String, String> {
-    let t = text.trim();
-    if t.is_empty() || t.chars().count() > max || t.chars().any(refused_in_line) {
-        return Err(format!(
-            "must be 1 to {max} characters, without control, bidirectional or invisible characters"
-        ));
-    }
-    Ok(t.to_owned())
-}
+use crate::text::one_line as line;
 
 fn body_text(text: &str) -> Result<String, String> {
     let normalized = text.replace("\r\n", "\n").replace('\t', " ");

@@ -26,6 +26,18 @@ pub fn refused_in_text(c: char) -> bool {
     c != '\n' && refused_in_line(c)
 }
 
+/// One line of free text (a role, a label, a subject): trimmed, 1 to `max`
+/// characters, none of them [refused in a line](refused_in_line).
+pub fn one_line(text: &str, max: usize) -> Result<String, String> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > max || t.chars().any(refused_in_line) {
+        return Err(format!(
+            "must be 1 to {max} characters, without control, bidirectional or invisible characters"
+        ));
+    }
+    Ok(t.to_owned())
+}
+
 /// Text as it is compared: NFKC-normalised (so the ligature "ﬁ" is "fi" and
 /// a full-width "Ａ" is "A"), trimmed and lower-cased. Uniqueness of emails
 /// and tag labels, and name search, are decided on this form.

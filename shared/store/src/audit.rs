@@ -66,6 +66,17 @@ impl From<AuditItem> for AuditEntry {
 }
 
 impl DynamoStore {
+    /// The writes recording a change that publishes `events`: their outbox
+    /// items and the audit entry.
+    pub(crate) fn recorded_writes(&self, events: &[CustomerEvent]) -> Result<Vec<Write>, StoreError> {
+        let mut writes = events
+            .iter()
+            .map(|e| Ok(Write::put(&self.table, crate::items::event_item(e)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        writes.extend(self.audit_write(events)?);
+        Ok(writes)
+    }
+
     /// The write recording the change that publishes `events` in the
     /// customer's audit trail, if it is one the trail records
     /// ([`AuditEntry::of`]).

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
 use crate::counts::Counter;
-use crate::items::{Item, entity, event_item, from_item, to_item};
+use crate::items::{Item, entity, from_item, to_item};
 use crate::keys::{self, Key};
 use crate::transact::{Write, transact};
 
@@ -132,15 +132,6 @@ impl DynamoStore {
         Write::put(&self.table, item).condition("attribute_not_exists(pk)")
     }
 
-    fn event_writes(&self, events: &[CustomerEvent]) -> Result<Vec<Write>, StoreError> {
-        let mut writes = events
-            .iter()
-            .map(|e| Ok(Write::put(&self.table, event_item(e)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        writes.extend(self.audit_write(events)?);
-        Ok(writes)
-    }
-
     /// Adds a contact to a customer still in its business, with its claims,
     /// its count and its event.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, contact_id = %contact.id))]
@@ -172,7 +163,7 @@ impl DynamoStore {
         for folded in contact.folded_emails() {
             writes.push(self.email_claim(customer.id, &folded, contact.id));
         }
-        writes.extend(self.event_writes(std::slice::from_ref(event))?);
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         writes.extend(self.contact_term_writes(None, Some(contact))?);
         let emails = contact.emails.len();
         match transact(&self.client, writes).await? {
@@ -216,7 +207,7 @@ impl DynamoStore {
         for gone in old.iter().filter(|e| !new.contains(e)) {
             writes.push(Write::delete(&self.table, keys::contact_email(customer.id, gone)));
         }
-        writes.extend(self.event_writes(std::slice::from_ref(event))?);
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         writes.extend(self.contact_term_writes(Some(before), Some(after))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(ContactWrite::Done),
@@ -260,7 +251,7 @@ impl DynamoStore {
         for folded in contact.folded_emails() {
             writes.push(Write::delete(&self.table, keys::contact_email(customer.id, &folded)));
         }
-        writes.extend(self.event_writes(events)?);
+        writes.extend(self.recorded_writes(events)?);
         writes.extend(self.contact_term_writes(Some(contact), None)?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(ContactWrite::Done),
@@ -284,7 +275,7 @@ impl DynamoStore {
             self.profile_write(after, before.version)?,
             Write::check(&self.table, keys::contact(contact.customer_id, contact.id)).condition("attribute_exists(pk)"),
         ];
-        writes.extend(self.event_writes(std::slice::from_ref(event))?);
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(ContactWrite::Done),
             Err(cancelled) if cancelled.failed(0) && !cancelled.failed_but_exists(0) => Ok(ContactWrite::NoCustomer),

@@ -176,6 +176,17 @@ impl Plan {
     }
 }
 
+/// Which of a partition's sort keys a read takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SortRange<'a> {
+    /// Every one.
+    All,
+    /// Those that begin with this.
+    Prefix(&'a str),
+    /// Those from the first to the second, both included.
+    Between(&'a str, &'a str),
+}
+
 /// A key condition: one index partition, and, when given, a range of its
 /// sort key whose text starts with a time (`from` included, `to` not).
 pub(crate) fn time_range_condition(
@@ -332,7 +343,7 @@ impl DynamoStore {
     /// Every item of a partition whose sort key begins with `prefix`, read
     /// consistently.
     pub(crate) async fn under(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.all_of(pk, Some(prefix)).await
+        self.all_of(pk, SortRange::Prefix(prefix)).await
     }
 
     /// The newest `limit` items of a partition whose sort keys begin with
@@ -367,20 +378,25 @@ impl DynamoStore {
 
     /// Every item of one partition, read consistently, page by page.
     pub(crate) async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
-        self.all_of(pk, None).await
+        self.all_of(pk, SortRange::All).await
     }
 
-    /// Every item of a partition (whose sort key begins with `prefix`, if
-    /// given), read consistently, page by page.
-    async fn all_of(&self, pk: String, prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
-        let condition = match prefix {
-            Some(_) => "pk = :pk AND begins_with(sk, :prefix)",
-            None => "pk = :pk",
-        };
+    /// Every item of a partition whose sort key is in `range`, read
+    /// consistently, page by page.
+    pub(crate) async fn all_of(&self, pk: String, range: SortRange<'_>) -> Result<Vec<Item>, StoreError> {
         let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(pk))]);
-        if let Some(prefix) = prefix {
-            values.insert(":prefix".to_owned(), AttributeValue::S(prefix.to_owned()));
-        }
+        let condition = match range {
+            SortRange::All => "pk = :pk",
+            SortRange::Prefix(prefix) => {
+                values.insert(":prefix".to_owned(), AttributeValue::S(prefix.to_owned()));
+                "pk = :pk AND begins_with(sk, :prefix)"
+            }
+            SortRange::Between(low, high) => {
+                values.insert(":low".to_owned(), AttributeValue::S(low.to_owned()));
+                values.insert(":high".to_owned(), AttributeValue::S(high.to_owned()));
+                "pk = :pk AND sk BETWEEN :low AND :high"
+            }
+        };
         let mut items = Vec::new();
         let mut start = None;
         loop {

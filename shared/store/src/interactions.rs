@@ -33,9 +33,9 @@ use serde::{Deserialize, Serialize};
 use crate::DynamoStore;
 use crate::counts::Counter;
 use crate::cursor;
-use crate::customers::time_range_condition;
+use crate::customers::{SortRange, time_range_condition};
 use crate::errors::classify;
-use crate::items::{Item, entity, event_item, from_item, to_item};
+use crate::items::{Item, entity, from_item, to_item};
 use crate::keys::{self, Key, index};
 use crate::transact::{Write, transact};
 
@@ -189,15 +189,6 @@ impl DynamoStore {
         contact.map(|id| Write::check(&self.table, keys::contact(customer, id)).condition("attribute_exists(pk)"))
     }
 
-    fn change_writes(&self, events: &[CustomerEvent]) -> Result<Vec<Write>, StoreError> {
-        let mut writes = events
-            .iter()
-            .map(|e| Ok(Write::put(&self.table, event_item(e)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        writes.extend(self.audit_write(events)?);
-        Ok(writes)
-    }
-
     /// Logs an interaction of a customer still in its business (with its
     /// contact still the customer's), with its counters, terms and event.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, interaction_id = %interaction.id))]
@@ -230,7 +221,7 @@ impl DynamoStore {
         let mut deltas = Deltas::default();
         deltas.add(interaction, 1);
         writes.extend(deltas.writes(&self.table));
-        writes.extend(self.change_writes(std::slice::from_ref(event))?);
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         writes.extend(self.interaction_term_writes(None, Some(interaction))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(InteractionWrite::Done),
@@ -265,7 +256,7 @@ impl DynamoStore {
         deltas.add(before, -1);
         deltas.add(after, 1);
         writes.extend(deltas.writes(&self.table));
-        writes.extend(self.change_writes(std::slice::from_ref(event))?);
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         writes.extend(self.interaction_term_writes(Some(before), Some(after))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(InteractionWrite::Done),
@@ -298,7 +289,7 @@ impl DynamoStore {
         let mut deltas = Deltas::default();
         deltas.add(interaction, -1);
         writes.extend(deltas.writes(&self.table));
-        writes.extend(self.change_writes(std::slice::from_ref(event))?);
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         writes.extend(self.interaction_term_writes(Some(interaction), None)?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(InteractionWrite::Done),
@@ -559,9 +550,8 @@ impl DynamoStore {
         let mut month = from.first_of_month();
         while month <= to {
             let partition = keys::business_tally_month(business, &month.month());
-            let items = self
-                .between(partition, &from.max(month).to_string(), &to.to_string())
-                .await?;
+            let (low, high) = (from.max(month).to_string(), to.to_string());
+            let items = self.all_of(partition, SortRange::Between(&low, &high)).await?;
             add_counters(&mut stats, &items);
             match month.first_of_next_month() {
                 Some(next) => month = next,
@@ -580,42 +570,16 @@ impl DynamoStore {
         from: Day,
         to: Day,
     ) -> Result<Statistics, StoreError> {
+        let (low, high) = (
+            format!("{}{from}", keys::INTERACTION_DAY_PREFIX),
+            format!("{}{to}", keys::INTERACTION_DAY_PREFIX),
+        );
         let items = self
-            .between(
-                keys::customer_partition(customer),
-                &format!("{}{from}", keys::INTERACTION_DAY_PREFIX),
-                &format!("{}{to}", keys::INTERACTION_DAY_PREFIX),
-            )
+            .all_of(keys::customer_partition(customer), SortRange::Between(&low, &high))
             .await?;
         let mut stats = Statistics::default();
         add_counters(&mut stats, &items);
         Ok(stats)
-    }
-
-    /// Every item of a partition whose sort key is from `low` to `high`.
-    async fn between(&self, partition: String, low: &str, high: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":low", AttributeValue::S(low.to_owned()))
-                .expression_attribute_values(":high", AttributeValue::S(high.to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            items.extend(output.items.unwrap_or_default());
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(items),
-            }
-        }
     }
 
     /// The interactions of `business` with these keys, read consistently.
