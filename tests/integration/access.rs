@@ -514,7 +514,17 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
             Call::get("/api/interactions/date-range?from=2026-11-01T00:00:00Z&to=2026-11-30T00:00:00Z")
         }
         Route::InteractionStatistics => Call::get("/api/interactions/statistics?from=2026-11-01&to=2026-11-30"),
-        Route::InteractionSearch => Call::get("/api/interactions/search?q=matrix"),
+        Route::InteractionSearch => {
+            // A word of its own: every setup logs "Matrix" interactions, and
+            // a search for a word thousands share pages slowly under load.
+            let word = format!("probe{}", uuid::Uuid::new_v4().simple());
+            let body = json!({
+                "customer_id": id, "type": "call", "direction": "outbound",
+                "subject": format!("Matrix {word}"), "occurred_at": "2026-11-21T10:00:00Z"
+            });
+            made(app.send(setup(Call::post("/api/interactions")).json(&body)).await);
+            Call::get(&format!("/api/interactions/search?q={word}"))
+        }
         Route::InteractionGet | Route::InteractionReplace | Route::InteractionRemove => {
             let body = json!({
                 "customer_id": id, "type": "meeting", "direction": "inbound",

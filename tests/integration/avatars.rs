@@ -164,7 +164,7 @@ async fn deleting_the_customer_deletes_every_image_under_it() {
         .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
         .await;
     assert_eq!(deleted.status, 204);
-    assert!(sweeps.run().await);
+    assert!(sweeps.settle().await);
     assert_eq!(app.objects().await, Vec::<String>::new());
 }
 

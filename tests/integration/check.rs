@@ -37,7 +37,7 @@ async fn worked(app: &TestApp) -> Vec<Value> {
     let sweeps = Sweeps::new(app).await;
     let delete = |customer: &Value| Call::delete(&format!("/api/customers/{}", customer["id"].as_str().unwrap()));
     assert_eq!(app.send(delete(&customers[2]).bearer(&admin)).await.status, 204);
-    assert!(sweeps.run().await, "swept");
+    assert!(sweeps.settle().await, "swept");
     // Deleted, its sweep still to come: its tombstone says so.
     assert_eq!(app.send(delete(&customers[3]).bearer(&admin)).await.status, 204);
     customers

@@ -64,7 +64,7 @@ async fn an_admin_deletes_a_customer_and_the_sweeper_removes_everything_under_it
     assert_eq!(read.status, 404);
     assert_eq!(app.items_of("Tombstone").await.len(), 1, "until the sweep is done");
 
-    assert!(sweeps.run().await);
+    assert!(sweeps.settle().await);
     assert_eq!(held_about(&app, id).await, Vec::<String>::new());
     let published = flow.deliver().await;
     assert!(

@@ -243,7 +243,7 @@ async fn kept_answers_go_with_their_deleted_customer() {
         .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
         .await;
     assert_eq!(deleted.status, 204);
-    assert!(sweeps.run().await);
+    assert!(sweeps.settle().await);
     let records = app.items_of(RECORD).await;
     assert_eq!(records.len(), 1, "only the other customer's answer is left");
     assert!(!format!("{records:?}").contains("private words"));

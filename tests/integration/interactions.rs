@@ -539,7 +539,7 @@ async fn a_deleted_customers_interactions_leave_the_statistics_when_it_is_swept(
 
     let delete = Call::delete(&format!("/api/customers/{gone}")).bearer(&app.token(Role::Admin));
     assert_eq!(app.send(delete).await.status, 204);
-    assert!(sweeps.run().await, "the sweep finishes");
+    assert!(sweeps.settle().await, "the sweep finishes");
     let after = statistics(&app, "from=2026-11-01&to=2026-11-30").await;
     assert_eq!(
         (after["count"].clone(), after["duration_seconds"].clone()),

@@ -195,7 +195,7 @@ async fn deleting_a_customer_deletes_its_notes() {
         .send(Call::delete(&format!("/api/customers/{id}")).bearer(&app.token(Role::Admin)))
         .await;
     assert_eq!(deleted.status, 204);
-    assert!(sweeps.run().await);
+    assert!(sweeps.settle().await);
     assert!(app.items_of("Note").await.is_empty());
     let listed = app
         .send(Call::get(&format!("/api/customers/{id}/notes")).bearer(&app.token(Role::Viewer)))

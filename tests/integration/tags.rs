@@ -331,7 +331,7 @@ async fn deleting_a_customer_removes_its_tags_everywhere() {
     assert_eq!(deleted.status, 204);
     let (listed_before_the_sweep, _) = listed(&app, "tag=VIP").await;
     assert!(listed_before_the_sweep.is_empty(), "a deleted customer is never listed");
-    assert!(sweeps.run().await);
+    assert!(sweeps.settle().await);
     assert!(app.items_of("Tag").await.is_empty());
     assert!(app.items_of("TagById").await.is_empty());
     let (listed, _) = listed(&app, "tag=VIP").await;
