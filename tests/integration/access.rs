@@ -70,6 +70,13 @@ enum Route {
     InteractionGet,
     InteractionReplace,
     InteractionRemove,
+    TokenBalance,
+    TokenLedger,
+    TokenUse,
+    TokenPurchase,
+    TokenAllocate,
+    TokenRefund,
+    TokenAdjust,
 }
 
 impl Route {
@@ -128,11 +135,18 @@ impl Route {
             Route::InteractionGet => ("GET", "/api/interactions/{interaction_id}"),
             Route::InteractionReplace => ("PUT", "/api/interactions/{interaction_id}"),
             Route::InteractionRemove => ("DELETE", "/api/interactions/{interaction_id}"),
+            Route::TokenBalance => ("GET", "/api/customers/{customer_id}/tokens"),
+            Route::TokenLedger => ("GET", "/api/customers/{customer_id}/tokens/ledger"),
+            Route::TokenUse => ("POST", "/api/customers/{customer_id}/tokens/use"),
+            Route::TokenPurchase => ("POST", "/api/customers/{customer_id}/tokens/purchase"),
+            Route::TokenAllocate => ("POST", "/api/customers/{customer_id}/tokens/allocate"),
+            Route::TokenRefund => ("POST", "/api/customers/{customer_id}/tokens/refund"),
+            Route::TokenAdjust => ("POST", "/api/customers/{customer_id}/tokens/adjust"),
         }
     }
 }
 
-const ROUTES: [Route; 52] = [
+const ROUTES: [Route; 59] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -185,6 +199,13 @@ const ROUTES: [Route; 52] = [
     Route::InteractionGet,
     Route::InteractionReplace,
     Route::InteractionRemove,
+    Route::TokenBalance,
+    Route::TokenLedger,
+    Route::TokenUse,
+    Route::TokenPurchase,
+    Route::TokenAllocate,
+    Route::TokenRefund,
+    Route::TokenAdjust,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,14 +257,18 @@ const CALLERS: [Caller; 17] = [
 /// saved segments (save, list, get, delete, members, put on a list, take off),
 /// orders (statistics, history, one order), contacts (add, of a customer,
 /// get, replace, remove, make primary, search one customer's), interactions
-/// (log, timeline, date range, statistics, search, get, replace, remove).
+/// (log, timeline, date range, statistics, search, get, replace, remove),
+/// tokens (balance, ledger, use, purchase, allocate, refund, adjust).
+///
+/// Staff (and a writing client) spend tokens; every other movement is for
+/// admins. The customer spending has tokens to spend, bought by an admin.
 ///
 /// The interactions changed are logged by another staff member, so staff (and
 /// a writing client) may not change them; admins may.
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 52] {
+fn expected(caller: Caller) -> [u16; 59] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -257,27 +282,27 @@ fn expected(caller: Caller) -> [u16; 52] {
         | Caller::UnknownClient => [
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 403, 200, 200, 403, 403,
-            403, 200, 403, 200, 200, 200, 200, 200, 403, 403,
+            403, 200, 403, 200, 200, 200, 200, 200, 403, 403, 200, 200, 403, 403, 403, 403, 403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 201, 200, 200, 200, 403,
-            200, 200, 201, 200, 200, 200, 200, 200, 403, 403,
+            200, 200, 201, 200, 200, 200, 200, 200, 403, 403, 200, 200, 201, 403, 403, 403, 403,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
             200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200, 201, 200, 200, 200, 204,
-            200, 200, 201, 200, 200, 200, 200, 200, 200, 204,
+            200, 200, 201, 200, 200, 200, 200, 200, 200, 204, 200, 200, 201, 201, 201, 201, 201,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404, 404, 404, 200, 200, 200, 404, 404, 404,
+            404, 404, 404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
         ],
     }
 }
@@ -537,6 +562,31 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                 Route::InteractionReplace => Call::new("PUT", &interaction).json(&body),
                 _ => Call::delete(&interaction),
             }
+        }
+        Route::TokenBalance => Call::get(&format!("{item}/tokens")),
+        Route::TokenLedger => Call::get(&format!("{item}/tokens/ledger")),
+        Route::TokenUse | Route::TokenPurchase | Route::TokenAllocate | Route::TokenRefund | Route::TokenAdjust => {
+            // A key of its own: the same key again would be a replay.
+            let key = |what: &str| format!("{what}-{}", uuid::Uuid::new_v4().simple());
+            let body = json!({"amount": 2, "movement_key": key("matrix"), "reference": "matrix", "reason": "goodwill"});
+            let (verb, body) = match route {
+                Route::TokenUse => {
+                    let stock = json!({"amount": 5, "movement_key": key("stock")});
+                    let admin = Principal::user("test-admin", app.business, vec![Role::Admin]);
+                    let buy = Call::post(&format!("{item}/tokens/purchase")).authorized_as(&admin);
+                    let bought = app.send(buy.json(&stock)).await;
+                    assert_eq!(bought.status, 201, "{}", bought.problem());
+                    ("use", json!({"amount": 2, "movement_key": key("matrix")}))
+                }
+                Route::TokenPurchase => ("purchase", json!({"amount": 2, "movement_key": key("matrix")})),
+                Route::TokenAllocate => ("allocate", json!({"amount": 2, "movement_key": key("matrix")})),
+                Route::TokenRefund => (
+                    "refund",
+                    json!({"amount": 2, "movement_key": key("matrix"), "reference": "matrix"}),
+                ),
+                _ => ("adjust", body),
+            };
+            Call::post(&format!("{item}/tokens/{verb}")).json(&body)
         }
         Route::ContactGet | Route::ContactReplace | Route::ContactRemove | Route::ContactPrimary => {
             let made = made(

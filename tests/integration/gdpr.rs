@@ -31,7 +31,8 @@ async fn ok(app: &TestApp, call: Call) -> Value {
 }
 
 /// A customer with every kind of item: tags, notes, an avatar, an update (a
-/// rate window), a counted fact, and the events all of them recorded.
+/// rate window), tokens bought and spent, a counted fact, and the events all
+/// of them recorded.
 async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
     let staff = app.token(Role::Staff);
     let body = customer_body(name);
@@ -68,6 +69,20 @@ async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
             .bytes(&TINY_PNG),
     )
     .await;
+    let admin = app.token(Role::Admin);
+    for (route, body) in [
+        (
+            "purchase",
+            json!({"amount": 50, "movement_key": "gdpr-buy", "reference": "INV-1"}),
+        ),
+        ("use", json!({"amount": 20, "movement_key": "gdpr-use"})),
+    ] {
+        ok(
+            app,
+            Call::post(&format!("{path}/tokens/{route}")).bearer(&admin).json(&body),
+        )
+        .await;
+    }
     let detail = json!({"orderId": "order-1", "customerId": id, "businessId": app.business, "amount": 25.5});
     let now = Timestamp::now();
     let fact = Fact::from_detail(FactKind::OrderCompleted, &detail, now, now).unwrap();
@@ -180,6 +195,11 @@ async fn an_export_holds_every_kind_of_item_the_table_keeps_about_the_customer()
     assert_eq!(export["facts_counted"].as_array().unwrap().len(), 1);
     assert!(!export["rate_limit_windows"].as_array().unwrap().is_empty());
     assert_eq!(export["uniqueness_claims"].as_array().unwrap().len(), 2);
+    let tokens = export["tokens"].as_array().unwrap();
+    let balance = tokens.iter().find(|t| t.get("balance").is_some()).unwrap();
+    assert_eq!(balance["balance"], 30);
+    let entries: Vec<&Value> = tokens.iter().filter(|t| t.get("balance_after").is_some()).collect();
+    assert_eq!(entries.len(), 2, "the ledger: a purchase and a use");
 
     // Every item that names the customer is counted in the export, and each
     // kind has a section of its own: a new kind of item fails here until the
@@ -218,6 +238,15 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
     assert_eq!(receipt["items"]["Note"], 2);
     assert_eq!(receipt["items"]["Tag"], 2);
     assert_eq!(receipt["items"]["Customer"], 1);
+    assert!(
+        receipt["items"].get("LedgerEntry").is_none(),
+        "the ledger is not erased"
+    );
+    assert_eq!(
+        receipt["kept"],
+        json!({"LedgerEntry": 2, "TokenBalance": 1, "TokenMovement": 2}),
+        "the ledger is kept for accounting, and the receipt says so"
+    );
 
     let everything: String = app
         .items()
@@ -245,8 +274,14 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
     let left = items_naming(&app, &person.id).await;
     assert_eq!(
         left,
-        BTreeMap::from([("ErasureReceipt".to_owned(), 1), ("Event".to_owned(), 1)]),
-        "only the receipt and the erasure's own event"
+        BTreeMap::from([
+            ("ErasureReceipt".to_owned(), 1),
+            ("Event".to_owned(), 1),
+            ("LedgerEntry".to_owned(), 2),
+            ("TokenBalance".to_owned(), 1),
+            ("TokenMovement".to_owned(), 2),
+        ]),
+        "only the receipt, the erasure's own event, and the token ledger kept for accounting"
     );
     let deleted: Vec<Value> = app
         .items_of("Event")
@@ -325,7 +360,13 @@ async fn a_large_customer_exports_through_a_link_and_erases_completely() {
     let left = items_naming(&app, &person.id).await;
     assert_eq!(
         left.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["ErasureReceipt", "Event"]
+        [
+            "ErasureReceipt",
+            "Event",
+            "LedgerEntry",
+            "TokenBalance",
+            "TokenMovement"
+        ]
     );
     assert!(app.objects().await.is_empty());
 }

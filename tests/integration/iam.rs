@@ -38,6 +38,11 @@ const NOT_REACHED: &[(&str, &str, &str)] = &[
     ("sweeper", "dynamodb:GetShardIterator", SWEEPER_STREAM),
     ("sweeper", "dynamodb:ListStreams", SWEEPER_STREAM),
     (
+        "tokens",
+        "dynamodb:DeleteItem",
+        "a request that fails on our side gives up its Idempotency-Key, so that a retry runs it again",
+    ),
+    (
         "sweeper",
         "sqs:SendMessage",
         "the stream mapping sends exhausted batches to the dead-letter queue",
@@ -197,6 +202,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .serve(context(&interactions), Authenticator::Gateway)
         .with_budget(budget(&interactions))
         .with_idempotency(kept(&interactions));
+    let tokens = recorded(&table).await;
+    let tokens_app = tokens::routes()
+        .serve(context(&tokens), Authenticator::Gateway)
+        .with_budget(budget(&tokens))
+        .with_idempotency(kept(&tokens));
     let gdpr = recorded(&table).await;
     let gdpr_app = gdpr::routes()
         .serve(
@@ -217,6 +227,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let note = |call: Call| send(&notes_app, call);
     let contact = |call: Call| send(&contacts_app, call);
     let interaction = |call: Call| send(&interactions_app, call);
+    let token = |call: Call| send(&tokens_app, call);
 
     // The customers function: every route.
     let created = ok(
@@ -424,6 +435,39 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     );
     ok(contact(Call::delete(&contact_path)).await, "contact remove");
 
+    // The tokens function: every route, a movement asked again replayed.
+    let tokens_path = format!("/api/customers/{id}/tokens");
+    for (route, body, what) in [
+        (
+            "purchase",
+            json!({"amount": 10, "movement_key": "iam-1", "reference": "INV-1"}),
+            "purchase",
+        ),
+        ("allocate", json!({"amount": 5, "movement_key": "iam-2"}), "allocation"),
+        ("use", json!({"amount": 3, "movement_key": "iam-3"}), "use"),
+        ("use", json!({"amount": 3, "movement_key": "iam-3"}), "use replayed"),
+        (
+            "refund",
+            json!({"amount": 1, "movement_key": "iam-4", "reference": "iam-3"}),
+            "refund",
+        ),
+        (
+            "adjust",
+            json!({"amount": -2, "movement_key": "iam-5", "reason": "correction"}),
+            "adjustment",
+        ),
+    ] {
+        ok(
+            token(Call::post(&format!("{tokens_path}/{route}")).json(&body)).await,
+            what,
+        );
+    }
+    ok(token(Call::get(&tokens_path)).await, "balance");
+    ok(
+        token(Call::get(&format!("{tokens_path}/ledger?limit=2"))).await,
+        "ledger",
+    );
+
     // The inbound function: a fact, an admin action, an update and a data request.
     let events = recorded(&table).await;
     let answers_queue = clientele_stack::create_queue(&aws_sdk_sqs::Client::new(&moto), &format!("{bus}-answers"))
@@ -575,6 +619,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("notes", notes.recorder.actions()),
         ("contacts", contacts.recorder.actions()),
         ("interactions", interactions.recorder.actions()),
+        ("tokens", tokens.recorder.actions()),
         ("gdpr", gdpr.recorder.actions()),
         ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
@@ -611,6 +656,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("NotesFunction", notes.recorder.keyed_calls()),
         ("ContactsFunction", contacts.recorder.keyed_calls()),
         ("InteractionsFunction", interactions.recorder.keyed_calls()),
+        ("TokensFunction", tokens.recorder.keyed_calls()),
         ("GdprFunction", gdpr.recorder.keyed_calls()),
         ("InboundFunction", events.recorder.keyed_calls()),
         ("AuthCheckFunction", auth.recorder.keyed_calls()),

@@ -38,4 +38,5 @@ mod segments;
 mod senders;
 mod signing_keys;
 mod tags;
+mod tokens;
 mod update;

@@ -157,6 +157,8 @@ pub struct Functions {
     pub contacts: HttpFunction,
     /// The interactions function.
     pub interactions: HttpFunction,
+    /// The tokens function.
+    pub tokens: HttpFunction,
     /// The gdpr function.
     pub gdpr: HttpFunction,
     /// The service function.
@@ -182,6 +184,7 @@ impl Functions {
             notes: kept(notes::routes().serve(context.clone(), auth.clone())),
             contacts: kept(contacts::routes().serve(context.clone(), auth.clone())),
             interactions: kept(interactions::routes().serve(context.clone(), auth.clone())),
+            tokens: kept(tokens::routes().serve(context.clone(), auth.clone())),
             gdpr: kept(gdpr::routes().serve(
                 Arc::new(gdpr::App {
                     context: context.clone(),
@@ -203,6 +206,7 @@ impl Functions {
             Function::Notes => &self.notes,
             Function::Contacts => &self.contacts,
             Function::Interactions => &self.interactions,
+            Function::Tokens => &self.tokens,
             Function::Gdpr => &self.gdpr,
         }
     }
@@ -231,19 +235,22 @@ pub enum Function {
     Contacts,
     /// The interactions route group.
     Interactions,
+    /// The tokens route group.
+    Tokens,
     /// The gdpr route group.
     Gdpr,
 }
 
 impl Function {
     /// Every HTTP function.
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::Service,
         Function::Customers,
         Function::Tags,
         Function::Notes,
         Function::Contacts,
         Function::Interactions,
+        Function::Tokens,
         Function::Gdpr,
     ];
 
@@ -256,6 +263,7 @@ impl Function {
             Function::Notes => "notes",
             Function::Contacts => "contacts",
             Function::Interactions => "interactions",
+            Function::Tokens => "tokens",
             Function::Gdpr => "gdpr",
         }
     }
@@ -269,6 +277,7 @@ impl Function {
             Function::Notes => notes::routes().specs().to_vec(),
             Function::Contacts => contacts::routes().specs().to_vec(),
             Function::Interactions => interactions::routes().specs().to_vec(),
+            Function::Tokens => tokens::routes().specs().to_vec(),
             Function::Gdpr => gdpr::routes().specs().to_vec(),
         }
     }

@@ -442,6 +442,21 @@ impl<'a, T: Transport> Client<'a, T> {
         }
     }
 
+    /// Buys tokens for a customer or spends some (a spend beyond the
+    /// balance is refused): the checker holds every balance to its ledger.
+    async fn tokens(&mut self, at: usize, buy: bool) {
+        let id = self.owned[at].id.clone();
+        let (route, caller) = if buy {
+            ("purchase", self.admin.clone())
+        } else {
+            ("use", self.staff.clone())
+        };
+        let call = Call::post(&format!("/api/customers/{id}/tokens/{route}"))
+            .bearer(&caller)
+            .json(&json!({ "amount": if buy { 3 } else { 1 }, "movement_key": uuid::Uuid::new_v4().to_string() }));
+        self.settle("tokens", call).await;
+    }
+
     async fn delete(&mut self, at: usize) {
         let id = self.owned[at].id.clone();
         let call = Call::delete(&format!("/api/customers/{id}")).bearer(&self.admin);
@@ -466,7 +481,8 @@ impl<'a, T: Transport> Client<'a, T> {
                 (45..55, _) => self.list().await,
                 (55..70, Some(at)) => self.patch(at).await,
                 (70..80, Some(at)) => self.tag(at).await,
-                (80..95, Some(at)) => self.note(at).await,
+                (80..90, Some(at)) => self.note(at).await,
+                (90..95, Some(at)) => self.tokens(at, seed % 3 == 0).await,
                 (_, Some(at)) => self.delete(at).await,
             }
         }

@@ -38,6 +38,9 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::INTERACTION, "interactions"),
     (entity::INTERACTION_BY_ID, "interactions"),
     (entity::INTERACTION_DAY, "interactions"),
+    (entity::TOKEN_BALANCE, "tokens"),
+    (entity::LEDGER_ENTRY, "tokens"),
+    (entity::TOKEN_MOVEMENT, "tokens"),
 ];
 
 /// The avatar image, if the customer has one.
@@ -116,6 +119,9 @@ pub struct Export<'a> {
     /// bodies, outcomes; with their pointers and the customer's daily
     /// counts of them.
     pub interactions: Vec<Value>,
+    /// The token balance, the ledger's entries and the movement keys that
+    /// made them: kept after an erasure, for accounting.
+    pub tokens: Vec<Value>,
     /// The records that keep the email and platform user unique.
     pub uniqueness_claims: Vec<Value>,
     /// Items of kinds no section above describes, by kind.
@@ -184,6 +190,7 @@ impl<'a> Export<'a> {
             orders: attributes(&[entity::ORDER]),
             contacts: attributes(&[entity::CONTACT, entity::CONTACT_BY_ID, entity::CONTACT_EMAIL_CLAIM]),
             interactions: attributes(&[entity::INTERACTION, entity::INTERACTION_BY_ID, entity::INTERACTION_DAY]),
+            tokens: attributes(&[entity::TOKEN_BALANCE, entity::LEDGER_ENTRY, entity::TOKEN_MOVEMENT]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,
             items: holdings.counts(),

@@ -64,6 +64,12 @@ impl AuditEntry {
             EventType::CustomerValidated | EventType::CustomerSuspended | EventType::CustomerReactivated => {
                 vec!["status".to_owned()]
             }
+            EventType::TokenPurchased
+            | EventType::TokenUsed
+            | EventType::TokenAllocated
+            | EventType::TokenRefunded
+            | EventType::TokenExpired
+            | EventType::TokenAdjusted => vec!["balance".to_owned()],
             _ => Vec::new(),
         };
         Some(Self {

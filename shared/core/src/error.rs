@@ -87,6 +87,17 @@ pub enum OperationError {
     /// The caller may not do this to something another principal made.
     #[error("{0}")]
     NotYours(&'static str),
+    /// A movement would take the customer's tokens below zero.
+    #[error("the balance is {balance} tokens; {asked} cannot be taken")]
+    InsufficientTokens {
+        /// The balance now.
+        balance: i64,
+        /// Tokens the movement would take.
+        asked: i64,
+    },
+    /// A movement key already recorded with other values.
+    #[error("the movement key was first used for another movement")]
+    MovementKeyReused,
     /// Storage failed; nothing was written.
     #[error(transparent)]
     Store(StoreError),

@@ -20,6 +20,7 @@ use crate::lifecycle::Action;
 use crate::note::Note;
 use crate::tag::Tag;
 use crate::time::Timestamp;
+use crate::token::{LedgerEntry, MovementKind};
 
 /// The version of the detail's shape. Bumped on any change a consumer could notice.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -62,6 +63,18 @@ pub enum EventType {
     /// An interaction was removed (`interactionId`, `interactionType`,
     /// `occurredAt`).
     CustomerInteractionRemoved,
+    /// Tokens were bought (`sequence`, `amount`, `balanceAfter`).
+    TokenPurchased,
+    /// Tokens were spent (as bought; `amount` is negative).
+    TokenUsed,
+    /// Tokens were granted by the business or a subscription's period.
+    TokenAllocated,
+    /// Tokens were given back after a use.
+    TokenRefunded,
+    /// Tokens lapsed (`amount` is negative).
+    TokenExpired,
+    /// An admin corrected the balance (`amount` of either sign, `reason`).
+    TokenAdjusted,
 }
 
 impl EventType {
@@ -84,6 +97,12 @@ impl EventType {
             EventType::CustomerInteractionLogged => "customer.interaction.logged",
             EventType::CustomerInteractionUpdated => "customer.interaction.updated",
             EventType::CustomerInteractionRemoved => "customer.interaction.removed",
+            EventType::TokenPurchased => "token.purchased",
+            EventType::TokenUsed => "token.used",
+            EventType::TokenAllocated => "token.allocated",
+            EventType::TokenRefunded => "token.refunded",
+            EventType::TokenExpired => "token.expired",
+            EventType::TokenAdjusted => "token.adjusted",
         }
     }
 }
@@ -136,6 +155,15 @@ pub struct CustomerEvent {
     /// For interaction events: when it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<Timestamp>,
+    /// For token events: the ledger entry's sequence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// For token events: tokens added (positive) or taken (negative).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// For token events: the balance after the movement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance_after: Option<i64>,
     /// For lifecycle events: the admin (a user's id, or a client's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_id: Option<String>,
@@ -170,6 +198,9 @@ impl CustomerEvent {
             interaction_id: None,
             interaction_type: None,
             occurred_at: None,
+            sequence: None,
+            amount: None,
+            balance_after: None,
             admin_id: None,
             reason: None,
             erasure: None,
@@ -303,6 +334,27 @@ impl CustomerEvent {
     /// `customer.interaction.removed`.
     pub fn interaction_removed(customer: &Customer, interaction: &Interaction, at: Timestamp) -> Self {
         Self::about_interaction(EventType::CustomerInteractionRemoved, customer, interaction, at)
+    }
+
+    /// The token event of a ledger entry: its sequence, amount and the
+    /// balance after it (for an adjustment, its reason), never its
+    /// reference or movement key.
+    pub fn tokens_moved(customer: &Customer, entry: &LedgerEntry) -> Self {
+        let event_type = match entry.movement.kind {
+            MovementKind::Purchase => EventType::TokenPurchased,
+            MovementKind::Use => EventType::TokenUsed,
+            MovementKind::Allocation => EventType::TokenAllocated,
+            MovementKind::Refund => EventType::TokenRefunded,
+            MovementKind::Expiry => EventType::TokenExpired,
+            MovementKind::Adjustment => EventType::TokenAdjusted,
+        };
+        Self {
+            sequence: Some(entry.sequence),
+            amount: Some(entry.movement.amount),
+            balance_after: Some(entry.balance_after),
+            reason: entry.movement.reason.map(|r| r.as_str().to_owned()),
+            ..Self::new(event_type, customer, entry.created_at)
+        }
     }
 
     /// `customer.note.added`: the note's id, never its text.

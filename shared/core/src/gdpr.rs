@@ -79,6 +79,10 @@ pub struct ErasureReceipt {
     pub items: BTreeMap<String, u64>,
     /// Stored objects (avatar images, exports) erased.
     pub objects: u64,
+    /// Items kept, by kind: the token balance and ledger, an accounting
+    /// record the business must keep, holding identifiers and amounts only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept: BTreeMap<String, u64>,
 }
 
 #[cfg(test)]

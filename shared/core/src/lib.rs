@@ -31,6 +31,7 @@ pub mod store;
 pub mod tag;
 pub mod text;
 pub mod time;
+pub mod token;
 pub mod validation;
 
 #[cfg(test)]

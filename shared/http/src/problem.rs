@@ -376,6 +376,18 @@ impl From<OperationError> for ApiError {
                 detail: "The customer already has a tag with this label.".to_owned(),
                 errors: ValidationErrors::new(),
             },
+            OperationError::InsufficientTokens { balance, asked } => ApiError::Conflict {
+                detail: format!(
+                    "The customer's balance is {balance} tokens: taking {asked} would leave it below zero. Nothing changed."
+                ),
+                errors: ValidationErrors::single("amount", format!("is more than the balance of {balance} tokens")),
+            },
+            OperationError::MovementKeyReused => ApiError::Conflict {
+                detail:
+                    "This movement key was first used for a movement with other values; a new movement needs a new key."
+                        .to_owned(),
+                errors: ValidationErrors::single("movement_key", "was first used for another movement"),
+            },
             OperationError::Store(error) => error.into(),
         }
     }

@@ -70,8 +70,9 @@ pub async fn erase(
                 business_id: customer.business_id,
                 erased_by: actor.id.clone(),
                 erased_at: actor.at,
-                items: holdings.counts(),
+                items: holdings.erased_counts(),
                 objects,
+                kept: holdings.kept_counts(),
             };
             let event = CustomerEvent::erased(&customer, actor.at);
             store.erase(&customer, &holdings, &event, &receipt).await?;
@@ -114,6 +115,7 @@ async fn erase_leftovers(
         erased_at: actor.at,
         items: finished.items.removed,
         objects: finished.objects,
+        kept: store.kept_for_accounting(customer_id).await?,
     };
     store.keep_receipt(&receipt).await?;
     tracing::info!(%customer_id, items = ?receipt.items, objects = receipt.objects, "erased what a deletion left");

@@ -1,11 +1,13 @@
 //! Everything the table holds about one customer, found for a GDPR export and
 //! erased for a GDPR deletion.
 //!
-//! A customer's items live in four places: its partition (record, tags,
+//! A customer's items live in five places: its partition (record, tags,
 //! notes, counted facts, rate windows, search terms, segment marker), its
 //! outbox partition (events), its uniqueness claims (email, platform user)
-//! and its tags' copies by id. [`Holdings`] gathers them all; an erasure
-//! removes everything but the record, the claims and the segment marker in
+//! its tags' copies by id, and its token balance and ledger (partitions of
+//! their own). [`Holdings`] gathers them all; an erasure keeps the token
+//! balance and ledger ([`KEPT_FOR_ACCOUNTING`]) and
+//! removes everything else but the record, the claims and the segment marker in
 //! batches, then those in one transaction with the `customer.deleted` event,
 //! the erasure receipt and the customer's segment count. An
 //! erasure cut short leaves the record, so running it again finds the
@@ -29,6 +31,20 @@ use crate::transact::{Write, transact};
 
 /// The kind of an erasure receipt's item.
 pub const RECEIPT: &str = "ErasureReceipt";
+
+/// The kinds of item an erasure keeps: the token balance and ledger, an
+/// accounting record the business must keep (GDPR art. 17(3)(b)), holding
+/// identifiers and amounts only.
+pub const KEPT_FOR_ACCOUNTING: &[&str] = &[entity::TOKEN_BALANCE, entity::LEDGER_ENTRY, entity::TOKEN_MOVEMENT];
+
+/// How many items of each kind `items` holds.
+pub fn count_kinds<'a>(kinds: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for kind in kinds {
+        *counts.entry(kind.to_owned()).or_insert(0) += 1;
+    }
+    counts
+}
 
 /// Attributes that only place an item in the table or its indexes.
 const PLACEMENT: &[&str] = &[
@@ -65,11 +81,27 @@ pub struct Holdings {
 impl Holdings {
     /// How many items of each kind.
     pub fn counts(&self) -> BTreeMap<String, u64> {
-        let mut counts = BTreeMap::new();
-        for held in &self.items {
-            *counts.entry(held.kind.clone()).or_insert(0) += 1;
-        }
-        counts
+        count_kinds(self.items.iter().map(|h| h.kind.as_str()))
+    }
+
+    /// How many items of each kind an erasure removes.
+    pub fn erased_counts(&self) -> BTreeMap<String, u64> {
+        count_kinds(
+            self.items
+                .iter()
+                .map(|h| h.kind.as_str())
+                .filter(|k| !KEPT_FOR_ACCOUNTING.contains(k)),
+        )
+    }
+
+    /// How many items of each kind an erasure keeps, for accounting.
+    pub fn kept_counts(&self) -> BTreeMap<String, u64> {
+        count_kinds(
+            self.items
+                .iter()
+                .map(|h| h.kind.as_str())
+                .filter(|k| KEPT_FOR_ACCOUNTING.contains(k)),
+        )
     }
 
     /// The items of one kind.
@@ -111,6 +143,7 @@ impl Holdings {
                     entity::SEGMENT_MEMBERSHIP,
                 ]
                 .contains(&h.kind.as_str())
+                    && !KEPT_FOR_ACCOUNTING.contains(&h.kind.as_str())
             })
             .map(|h| h.key.clone())
             .collect()
@@ -158,7 +191,8 @@ impl DynamoStore {
         let mut companions = Vec::new();
         let own = self.partition(keys::customer_partition(customer.id)).await?;
         let outbox = self.partition(keys::outbox_partition(customer.id)).await?;
-        for item in own.into_iter().chain(outbox) {
+        let tokens = self.token_items(customer.id).await?;
+        for item in own.into_iter().chain(outbox).chain(tokens) {
             let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
             let (Some(pk), Some(sk)) = (text(attr::PK), text(attr::SK)) else {
                 continue;

@@ -13,6 +13,9 @@
 //!   business's segment counts equal its customers counted in each cell;
 //! - every change in the audit trail has its event in the outbox (while the
 //!   outbox keeps events);
+//! - every token balance is at or above zero and equals the sum of its
+//!   ledger, whose entries run 1, 2, 3... each with the balance after it,
+//!   and every movement key names an entry of the ledger that records it;
 //! - nothing lies under a customer that is gone, unless its tombstone says a
 //!   sweep is still to come;
 //! - no item is of a kind this version does not know.
@@ -83,6 +86,9 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::INTERACTION_TERM,
     entity::INTERACTION_DAY,
     entity::INTERACTION_STATS,
+    entity::TOKEN_BALANCE,
+    entity::LEDGER_ENTRY,
+    entity::TOKEN_MOVEMENT,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -158,6 +164,101 @@ struct Table {
     name_claims: BTreeMap<(String, String), String>,
     /// What the interactions stored add up to, and what is stored of them.
     interactions: InteractionTables,
+    /// The token balances, ledgers and movement keys.
+    tokens: TokenTables,
+}
+
+/// The token balances and what their ledgers add up to.
+#[derive(Default)]
+struct TokenTables {
+    /// Customer id -> (balance, sequence) as its balance item says.
+    balances: BTreeMap<String, (i64, u64)>,
+    /// Customer id -> its ledger's entries: sequence -> (amount, balance
+    /// after, movement key).
+    ledgers: BTreeMap<String, BTreeMap<u64, (i64, i64, String)>>,
+    /// (customer id, movement key) -> the sequence it names.
+    movements: BTreeMap<(String, String), u64>,
+}
+
+impl TokenTables {
+    fn add(&mut self, kind: &str, item: &Item) {
+        let customer = text(item, attr::CUSTOMER_ID).to_owned();
+        let signed = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+                .unwrap_or(i64::MIN)
+        };
+        match kind {
+            entity::TOKEN_BALANCE => {
+                self.balances
+                    .insert(customer, (signed("balance"), number(item, "sequence")));
+            }
+            entity::LEDGER_ENTRY => {
+                let entry = (
+                    signed("amount"),
+                    signed("balance_after"),
+                    text(item, "movement_key").to_owned(),
+                );
+                self.ledgers
+                    .entry(customer)
+                    .or_default()
+                    .insert(number(item, "sequence"), entry);
+            }
+            entity::TOKEN_MOVEMENT => {
+                let key = (customer, text(item, "movement_key").to_owned());
+                self.movements.insert(key, number(item, "sequence"));
+            }
+            _ => {}
+        }
+    }
+
+    fn violations(&self, say: &mut impl FnMut(String)) {
+        let empty = BTreeMap::new();
+        let customers: BTreeSet<&String> = self.balances.keys().chain(self.ledgers.keys()).collect();
+        for customer in customers {
+            let ledger = self.ledgers.get(customer).unwrap_or(&empty);
+            let (balance, sequence) = self.balances.get(customer).copied().unwrap_or((0, 0));
+            if balance < 0 {
+                say(format!(
+                    "customer {customer}: its token balance is {balance}, below zero"
+                ));
+            }
+            let mut running = 0i64;
+            for (expected, (sequence, (amount, after, key))) in (1u64..).zip(ledger) {
+                if *sequence != expected {
+                    say(format!(
+                        "customer {customer}: ledger entry {sequence} comes where {expected} should"
+                    ));
+                    break;
+                }
+                running = running.saturating_add(*amount);
+                if running != *after {
+                    say(format!(
+                        "customer {customer}: ledger entry {sequence} says {after} after it, the entries add up to {running}"
+                    ));
+                }
+                if self.movements.get(&(customer.clone(), key.clone())) != Some(sequence) {
+                    say(format!(
+                        "customer {customer}: ledger entry {sequence}'s movement key {key} does not name it"
+                    ));
+                }
+            }
+            let last = ledger.keys().next_back().copied().unwrap_or(0);
+            if running != balance || last != sequence {
+                say(format!(
+                    "customer {customer}: its balance says {balance} after entry {sequence}, its ledger adds up to {running} after entry {last}"
+                ));
+            }
+        }
+        for ((customer, key), sequence) in &self.movements {
+            if !self.ledgers.get(customer).is_some_and(|l| l.contains_key(sequence)) {
+                say(format!(
+                    "customer {customer}: movement key {key} names ledger entry {sequence}, which is not there"
+                ));
+            }
+        }
+    }
 }
 
 /// The interactions, and what their counters, pointers, terms and counts
@@ -328,6 +429,13 @@ impl Table {
         }
         if kind == entity::COUNTS {
             self.interactions.add(&kind, item.clone(), owner.as_ref());
+        }
+        if matches!(
+            kind.as_str(),
+            entity::TOKEN_BALANCE | entity::LEDGER_ENTRY | entity::TOKEN_MOVEMENT
+        ) {
+            self.tokens.add(&kind, &item);
+            return;
         }
         match kind.as_str() {
             entity::CUSTOMER => {
@@ -527,6 +635,7 @@ impl Table {
         self.search_and_segment_violations(&mut say);
         self.contact_violations(&mut say);
         self.interactions.violations(&self.customers, &mut say);
+        self.tokens.violations(&mut say);
         self.saved_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {

@@ -80,6 +80,12 @@ pub mod entity {
     pub const INTERACTION_DAY: &str = "InteractionDay";
     /// A business's interaction counters of one day.
     pub const INTERACTION_STATS: &str = "InteractionStats";
+    /// A customer's token balance.
+    pub const TOKEN_BALANCE: &str = "TokenBalance";
+    /// An entry of a customer's token ledger.
+    pub const LEDGER_ENTRY: &str = "LedgerEntry";
+    /// A movement key, pointing at the ledger entry it made.
+    pub const TOKEN_MOVEMENT: &str = "TokenMovement";
 }
 
 /// How long an outbox event is kept after it is recorded: long after the

@@ -155,6 +155,43 @@ pub fn user_claim(business: BusinessId, user: UserId) -> Key {
     }
 }
 
+/// The partition of a customer's token balance and movement keys. Apart
+/// from the customer's own partition, so that it stays, for accounting, when
+/// the customer is deleted or erased.
+pub fn tokens_partition(customer: CustomerId) -> String {
+    format!("TOKENS#{customer}")
+}
+
+/// A customer's token balance.
+pub fn token_balance(customer: CustomerId) -> Key {
+    Key {
+        pk: tokens_partition(customer),
+        sk: "BALANCE".to_owned(),
+    }
+}
+
+/// A movement key of a customer's, pointing at the ledger entry it made.
+pub fn token_movement(customer: CustomerId, movement_key: &str) -> Key {
+    Key {
+        pk: tokens_partition(customer),
+        sk: format!("MOVEMENT#{movement_key}"),
+    }
+}
+
+/// The partition of a customer's token ledger: its entries alone, sorted
+/// by `<created_at>#<sequence>`, so a date range is one key condition.
+pub fn ledger_partition(customer: CustomerId) -> String {
+    format!("TOKEN_LEDGER#{customer}")
+}
+
+/// A ledger entry of a customer's.
+pub fn ledger_entry(customer: CustomerId, at: Timestamp, sequence: u64) -> Key {
+    Key {
+        pk: ledger_partition(customer),
+        sk: format!("{at}#{sequence:020}"),
+    }
+}
+
 /// The partition of a customer's outbox events.
 pub fn outbox_partition(customer: CustomerId) -> String {
     format!("OUTBOX#{customer}")

@@ -29,7 +29,10 @@ pub mod saved_segments;
 pub mod search;
 pub mod segments;
 pub mod tags;
+pub mod tokens;
 mod transact;
+
+pub use transact::pause_before_retry;
 
 use std::sync::Arc;
 

@@ -200,3 +200,9 @@ fn backoff(attempt: u32) -> Duration {
     let random = u64::try_from(uuid::Uuid::new_v4().as_u128() % u128::from(ceiling)).unwrap_or(0);
     Duration::from_millis(ceiling / 4 + random)
 }
+
+/// Waits [a jittered pause](backoff) before another attempt of a change
+/// that lost a race: the `attempt`-th.
+pub async fn pause_before_retry(attempt: u32) {
+    tokio::time::sleep(backoff(attempt)).await;
+}
