@@ -482,7 +482,7 @@ impl<'a, T: Transport> Client<'a, T> {
                 (55..70, Some(at)) => self.patch(at).await,
                 (70..80, Some(at)) => self.tag(at).await,
                 (80..90, Some(at)) => self.note(at).await,
-                (90..95, Some(at)) => self.tokens(at, seed % 3 == 0).await,
+                (90..95, Some(at)) => self.tokens(at, seed.is_multiple_of(3)).await,
                 (_, Some(at)) => self.delete(at).await,
             }
         }

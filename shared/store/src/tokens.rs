@@ -231,7 +231,7 @@ impl DynamoStore {
             .items
             .unwrap_or_default()
             .into_iter()
-            .map(|item| from_item::<EntryItem>(item))
+            .map(from_item::<EntryItem>)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
