@@ -2,7 +2,7 @@
 
 use clientele_auth::Role;
 use clientele_core::BusinessId;
-use clientele_tests::app::download;
+use clientele_tests::app::{Stream, download};
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::proxy::behind_dynamodb_proxy;
 use clientele_tests::{Call, TestApp, TestResponse, customer_body, token};
@@ -147,7 +147,7 @@ async fn anything_but_a_small_png_jpeg_or_webp_is_refused_and_changes_nothing() 
 
 #[tokio::test]
 async fn deleting_the_customer_deletes_every_image_under_it() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
     let id = customer(&app).await;
     assert_eq!(
@@ -190,7 +190,7 @@ async fn only_staff_of_the_business_upload() {
 
 #[tokio::test]
 async fn when_the_customer_cannot_be_updated_the_uploaded_image_is_removed() {
-    let (app, proxy) = behind_dynamodb_proxy().await;
+    let (app, proxy) = behind_dynamodb_proxy(Stream::Off).await;
     let id = customer(&app).await;
     proxy.fail("TransactWriteItems");
     let response = upload(&app, &id, "image/png", &png()).await;

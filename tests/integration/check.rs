@@ -53,7 +53,7 @@ fn s(text: &str) -> AttributeValue {
 
 #[tokio::test]
 async fn after_the_apis_work_everything_holds() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     worked(&app).await;
     let found = app.store.violations(Timestamp::now()).await.unwrap();
     assert!(found.is_empty(), "{found:#?}");
@@ -61,7 +61,7 @@ async fn after_the_apis_work_everything_holds() {
 
 #[tokio::test]
 async fn each_way_the_table_can_break_is_named() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let customers = worked(&app).await;
     let (intact, noted) = (id_of(&customers[0]), id_of(&customers[1]));
 

@@ -209,7 +209,7 @@ async fn an_email_belongs_to_one_contact_of_a_customer_and_bad_input_changes_not
 
 #[tokio::test]
 async fn one_primary_contact_at_most_even_when_two_are_made_primary_at_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let customer = customer(&app, "Primary Holder").await;
     let a = added(&app, &contact_body(&customer, "Alma Primary", "alma@example.com")).await;

@@ -32,7 +32,7 @@ async fn held_about(app: &TestApp, id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_admin_deletes_a_customer_and_the_sweeper_removes_everything_under_it() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let sweeps = Sweeps::new(&app).await;
     let body = customer_body("Gone Soon");
@@ -83,7 +83,7 @@ async fn an_admin_deletes_a_customer_and_the_sweeper_removes_everything_under_it
 
 #[tokio::test]
 async fn a_customer_with_thousands_of_children_is_swept_to_nothing_despite_a_failed_sweep() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let customer = app.created(&customer_body("Hoarder")).await;
     let id = customer["id"].as_str().unwrap().to_owned();
     let path = format!("/api/customers/{id}");

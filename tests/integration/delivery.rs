@@ -30,7 +30,7 @@ fn sorted(mut names: Vec<&str>) -> Vec<&str> {
 
 #[tokio::test]
 async fn every_routes_event_arrives_once_with_its_fields_and_matches_its_schema() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let (staff, admin) = (app.token(Role::Staff), app.token(Role::Admin));
     let body = customer_body("Evelyn Event");
@@ -128,7 +128,7 @@ async fn every_routes_event_arrives_once_with_its_fields_and_matches_its_schema(
 
 #[tokio::test]
 async fn with_the_bus_unreachable_records_are_reported_failed_and_arrive_once_it_is_back() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let proxy = FaultyProxy::start(moto_endpoint()).await;
     let flow = EventFlow::through(&app, &proxy.endpoint).await;
     let mut ids = HashSet::new();
@@ -164,7 +164,7 @@ async fn with_the_bus_unreachable_records_are_reported_failed_and_arrive_once_it
 
 #[tokio::test]
 async fn entries_eventbridge_refuses_inside_a_successful_answer_are_sent_again_alone() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let proxy = FaultyProxy::start(moto_endpoint()).await;
     let flow = EventFlow::through(&app, &proxy.endpoint).await;
     let mut ids = HashSet::new();
@@ -183,7 +183,7 @@ async fn entries_eventbridge_refuses_inside_a_successful_answer_are_sent_again_a
 
 #[tokio::test]
 async fn a_poison_record_is_dead_lettered_without_holding_back_the_others() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let before = created(&app, "Paula Before").await;
     app.dynamodb
@@ -213,7 +213,7 @@ async fn a_poison_record_is_dead_lettered_without_holding_back_the_others() {
 
 #[tokio::test]
 async fn more_events_than_one_put_events_call_takes_go_out_in_batches_of_ten() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let mut ids = HashSet::new();
     for n in 0..23 {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use clientele_core::Timestamp;
-use clientele_tests::app::sdk_config;
+use clientele_tests::app::{Stream, sdk_config};
 use clientele_tests::delivery::EventFlow;
 use clientele_tests::load::{self, Load};
 use clientele_tests::proxy::{FaultyProxy, behind_dynamodb_proxy};
@@ -21,7 +21,7 @@ fn tokens() -> Box<load::Tokens> {
 
 #[tokio::test]
 async fn dynamodb_slowed_then_cut_under_load_answers_503_loses_nothing_and_recovers() {
-    let (app, proxy) = behind_dynamodb_proxy().await;
+    let (app, proxy) = behind_dynamodb_proxy(Stream::Off).await;
     let load = Load {
         clients: 4,
         businesses: 2,
@@ -67,7 +67,7 @@ async fn dynamodb_slowed_then_cut_under_load_answers_503_loses_nothing_and_recov
 
 #[tokio::test]
 async fn with_the_bus_cut_the_publisher_loses_no_event_of_a_load() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let load = Load {
         clients: 2,
         businesses: 1,

@@ -9,7 +9,7 @@ use clientele_auth::Role;
 use clientele_core::facts::{Fact, FactKind};
 use clientele_core::{BusinessId, Timestamp};
 use clientele_http::HttpFunction;
-use clientele_tests::app::download;
+use clientele_tests::app::{Stream, download};
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::proxy::behind_dynamodb_proxy;
 use clientele_tests::{Call, TestApp, TestResponse, customer_body, token};
@@ -307,7 +307,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
 
 #[tokio::test]
 async fn an_erasure_cut_short_completes_when_run_again() {
-    let (app, proxy) = behind_dynamodb_proxy().await;
+    let (app, proxy) = behind_dynamodb_proxy(Stream::Off).await;
     let person = rich_customer(&app, "Ida Interrupted", 4).await;
 
     proxy.fail("TransactWriteItems");

@@ -18,7 +18,7 @@ use clientele_operations::data::DataPolicy;
 use clientele_stack::Template;
 use clientele_store::DynamoStore;
 use clientele_store::budget::RequestBudget;
-use clientele_tests::app::{basic, dynamodb_client, fresh_bucket, fresh_table, sdk_config, verifier_through};
+use clientele_tests::app::{Stream, basic, dynamodb_client, fresh_bucket, fresh_table, sdk_config, verifier_through};
 use clientele_tests::clock::TestClock;
 use clientele_tests::cloudformation::{Deployed, Request as PolicyRequest, allowed};
 use clientele_tests::fixtures::TINY_PNG;
@@ -135,7 +135,7 @@ where
 #[tokio::test]
 async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let dynamodb = dynamodb_client().await;
-    let table = fresh_table(&dynamodb).await;
+    let table = fresh_table(&dynamodb, Stream::On).await;
     let business = BusinessId::random();
     let admin = Principal::user("iam-admin", business, vec![Role::Admin]);
     let clock: Arc<dyn clientele_core::Clock> = Arc::new(TestClock::new());

@@ -213,7 +213,7 @@ async fn an_invalid_key_is_refused_before_anything_is_done() {
 
 #[tokio::test]
 async fn kept_answers_go_with_their_deleted_customer() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let sweeps = Sweeps::new(&app).await;
     let created = create_keyed(&app, "made", &customer_body("Kept Kim")).await;
     let id = created.json()["id"].as_str().unwrap().to_owned();

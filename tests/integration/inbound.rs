@@ -70,7 +70,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let (function, answers) = function(&app, &flow).await;
     let customer = app.created(&customer_body("Ines Inbound")).await["id"]

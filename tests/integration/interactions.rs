@@ -91,7 +91,7 @@ async fn all_pages(app: &TestApp, path: &str, limit: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn an_interaction_is_logged_read_replaced_and_removed_by_its_owner_or_an_admin() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let flow = EventFlow::new(&app).await;
     let holder = customer(&app, "Interaction Holder").await;
     let contact = app
@@ -526,7 +526,7 @@ async fn interactions_are_found_by_subject_words_and_filtered() {
 
 #[tokio::test]
 async fn a_deleted_customers_interactions_leave_the_statistics_when_it_is_swept() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
     let (gone, kept) = (
         customer(&app, "Swept Holder").await,

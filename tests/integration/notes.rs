@@ -185,7 +185,7 @@ async fn another_businesss_notes_are_not_found() {
 
 #[tokio::test]
 async fn deleting_a_customer_deletes_its_notes() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
     let id = customer(&app).await;
     for i in 0..3 {

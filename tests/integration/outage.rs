@@ -1,7 +1,7 @@
 //! When DynamoDB fails: 503 with Retry-After, and nothing half-written.
 
 use clientele_auth::Role;
-use clientele_tests::app::{dynamodb_client, fresh_table, sdk_config};
+use clientele_tests::app::{Stream, dynamodb_client, fresh_table, sdk_config};
 use clientele_tests::proxy::behind_dynamodb_proxy;
 use clientele_tests::services::dead_endpoint;
 use clientele_tests::{Call, TestApp, customer_body};
@@ -10,7 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
     let dynamodb = dynamodb_client().await;
-    let table = fresh_table(&dynamodb).await;
+    let table = fresh_table(&dynamodb, Stream::Off).await;
     let healthy = TestApp::over(dynamodb.clone(), dynamodb.clone(), table.clone()).await;
     let id = healthy.created(&customer_body("Before The Outage")).await["id"]
         .as_str()
@@ -46,7 +46,7 @@ async fn every_route_answers_503_with_retry_after_when_dynamodb_is_down() {
 /// A function whose reads reach DynamoDB and whose writes can be made to
 /// fail, and a healthy one over the same table and business.
 async fn behind_proxy() -> (TestApp, TestApp, clientele_tests::proxy::FaultyProxy) {
-    let (flaky, proxy) = behind_dynamodb_proxy().await;
+    let (flaky, proxy) = behind_dynamodb_proxy(Stream::Off).await;
     let mut healthy = TestApp::over(flaky.dynamodb.clone(), flaky.dynamodb.clone(), flaky.table.clone()).await;
     healthy.business = flaky.business;
     (healthy, flaky, proxy)

@@ -316,7 +316,7 @@ async fn customers_with_a_tag_list_newest_first_in_pages() {
 
 #[tokio::test]
 async fn deleting_a_customer_removes_its_tags_everywhere() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_stream().await;
     let sweeps = clientele_tests::sweeps::Sweeps::new(&app).await;
     let id = customer(&app, "Gone Gail").await;
     let tag = add(&app, &id, &json!([{"label": "VIP"}, {"label": "Late"}]))

@@ -76,12 +76,30 @@ pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&patient_sdk_config(dynamodb_endpoint()).await)
 }
 
-/// Creates a table with a random name, as the template defines it.
-pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
+/// Whether a test's table has its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// As the template defines it: for the tests that read it (the
+    /// publisher's and the sweeper's).
+    On,
+    /// Without: every other test. DynamoDB Local keeps every stream's
+    /// records for the life of the process, and each write to any table
+    /// costs more as they pile up (a write took four times as long after
+    /// 240 tables with streams as after one; without streams, no slower),
+    /// so a test that never reads a stream does not make one.
+    Off,
+}
+
+/// Creates a table with a random name, as the template defines it, with
+/// or without its stream.
+pub async fn fresh_table(client: &aws_sdk_dynamodb::Client, stream: Stream) -> String {
     let name = format!("clientele-test-{}", uuid::Uuid::new_v4().simple());
-    let definition = Template::bundled()
+    let mut definition = Template::bundled()
         .and_then(|t| t.table())
         .expect("the template defines the table");
+    if stream == Stream::Off {
+        definition.stream_specification = None;
+    }
     create_table(client, &name, &definition)
         .await
         .expect("DynamoDB Local creates the table");
@@ -330,10 +348,21 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A fresh table and the functions over it.
+    /// A fresh table (without a stream) and the functions over it.
     pub async fn spawn() -> Self {
+        Self::spawn_with(Stream::Off).await
+    }
+
+    /// A fresh table with its stream, for a test that reads it (through
+    /// [`crate::delivery::EventFlow`] or [`crate::sweeps::Sweeps`]), and the
+    /// functions over it.
+    pub async fn spawn_with_stream() -> Self {
+        Self::spawn_with(Stream::On).await
+    }
+
+    async fn spawn_with(stream: Stream) -> Self {
         let dynamodb = dynamodb_client().await;
-        let table = fresh_table(&dynamodb).await;
+        let table = fresh_table(&dynamodb, stream).await;
         Self::over(function_dynamodb_client().await, dynamodb, table).await
     }
 

@@ -56,7 +56,7 @@ impl EventFlow {
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
         let stream = StreamReader::open(&app.dynamodb, streams, &app.table, HashMap::new())
             .await
-            .expect("the table has a stream");
+            .expect("the table has a stream: a test that reads it starts with `TestApp::spawn_with_stream()`");
         let publisher = publisher::App {
             publisher: clientele_bus::Publisher::new(
                 aws_sdk_eventbridge::Client::new(&sdk_config(endpoint).await),

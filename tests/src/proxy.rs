@@ -232,11 +232,12 @@ async fn forward(
     Ok(answer)
 }
 
-/// The functions over a fresh table, reaching DynamoDB Local through a fault
-/// proxy (the app's own `dynamodb` client still reaches it directly).
-pub async fn behind_dynamodb_proxy() -> (crate::TestApp, FaultyProxy) {
+/// The functions over a fresh table (with or without its stream),
+/// reaching DynamoDB Local through a fault proxy (the app's own `dynamodb`
+/// client still reaches it directly).
+pub async fn behind_dynamodb_proxy(stream: crate::app::Stream) -> (crate::TestApp, FaultyProxy) {
     let dynamodb = crate::app::dynamodb_client().await;
-    let table = crate::app::fresh_table(&dynamodb).await;
+    let table = crate::app::fresh_table(&dynamodb, stream).await;
     let proxy = FaultyProxy::start(crate::services::dynamodb_endpoint()).await;
     let proxied = aws_sdk_dynamodb::Client::new(&crate::app::sdk_config(&proxy.endpoint).await);
     (crate::TestApp::over(proxied, dynamodb, table).await, proxy)

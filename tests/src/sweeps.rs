@@ -36,7 +36,7 @@ impl Sweeps {
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
         let stream = StreamReader::open(&app.dynamodb, streams, &app.table, HashMap::new())
             .await
-            .expect("the table has a stream");
+            .expect("the table has a stream: a test that reads it starts with `TestApp::spawn_with_stream()`");
         Self {
             sweeper: sweeper::App {
                 context: Context {

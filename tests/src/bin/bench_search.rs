@@ -121,7 +121,7 @@ async fn run() -> Result<(), String> {
         .unwrap_or(100_000);
     let meter = ReadMeter::default();
     let client = meter.client(dynamodb_endpoint()).await;
-    let table = fresh_table(&client).await;
+    let table = fresh_table(&client, clientele_tests::app::Stream::Off).await;
     let store = DynamoStore::new(client.clone(), table.clone());
     let business = BusinessId::random();
 
