@@ -77,6 +77,12 @@ enum Route {
     TokenAllocate,
     TokenRefund,
     TokenAdjust,
+    UserAdd,
+    UsersOf,
+    UserGet,
+    UserUpdate,
+    UserRemove,
+    UserPasswordReset,
 }
 
 impl Route {
@@ -142,11 +148,17 @@ impl Route {
             Route::TokenAllocate => ("POST", "/api/customers/{customer_id}/tokens/allocate"),
             Route::TokenRefund => ("POST", "/api/customers/{customer_id}/tokens/refund"),
             Route::TokenAdjust => ("POST", "/api/customers/{customer_id}/tokens/adjust"),
+            Route::UserAdd => ("POST", "/api/customers/{customer_id}/users"),
+            Route::UsersOf => ("GET", "/api/customers/{customer_id}/users"),
+            Route::UserGet => ("GET", "/api/customers/{customer_id}/users/{user_id}"),
+            Route::UserUpdate => ("PATCH", "/api/customers/{customer_id}/users/{user_id}"),
+            Route::UserRemove => ("DELETE", "/api/customers/{customer_id}/users/{user_id}"),
+            Route::UserPasswordReset => ("POST", "/api/customers/{customer_id}/users/{user_id}/password-reset"),
         }
     }
 }
 
-const ROUTES: [Route; 59] = [
+const ROUTES: [Route; 65] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -206,6 +218,12 @@ const ROUTES: [Route; 59] = [
     Route::TokenAllocate,
     Route::TokenRefund,
     Route::TokenAdjust,
+    Route::UserAdd,
+    Route::UsersOf,
+    Route::UserGet,
+    Route::UserUpdate,
+    Route::UserRemove,
+    Route::UserPasswordReset,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,7 +276,8 @@ const CALLERS: [Caller; 17] = [
 /// orders (statistics, history, one order), contacts (add, of a customer,
 /// get, replace, remove, make primary, search one customer's), interactions
 /// (log, timeline, date range, statistics, search, get, replace, remove),
-/// tokens (balance, ledger, use, purchase, allocate, refund, adjust).
+/// tokens (balance, ledger, use, purchase, allocate, refund, adjust),
+/// users (add, of a customer, get, update, remove, password reset).
 ///
 /// Staff (and a writing client) spend tokens; every other movement is for
 /// admins. The customer spending has tokens to spend, bought by an admin.
@@ -268,7 +287,7 @@ const CALLERS: [Caller; 17] = [
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 59] {
+fn expected(caller: Caller) -> [u16; 65] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -283,26 +302,31 @@ fn expected(caller: Caller) -> [u16; 59] {
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
+            401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 403, 200, 200, 403, 403,
             403, 200, 403, 200, 200, 200, 200, 200, 403, 403, 200, 200, 403, 403, 403, 403, 403,
+            403, 200, 200, 403, 403, 403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 201, 200, 200, 200, 403,
             200, 200, 201, 200, 200, 200, 200, 200, 403, 403, 200, 200, 201, 403, 403, 403, 403,
+            201, 200, 200, 200, 403, 202,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
             200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200, 201, 200, 200, 200, 204,
             200, 200, 201, 200, 200, 200, 200, 200, 200, 204, 200, 200, 201, 201, 201, 201, 201,
+            201, 200, 200, 200, 204, 202,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
+            404, 404, 404, 404, 404, 404,
         ],
     }
 }
@@ -587,6 +611,23 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                 _ => ("adjust", body),
             };
             Call::post(&format!("{item}/tokens/{verb}")).json(&body)
+        }
+        Route::UserAdd => Call::post(&format!("{item}/users")).json(&json!({
+            "email": format!("matrix-{}@example.com", uuid::Uuid::new_v4().simple()), "full_name": "Matrix User"
+        })),
+        Route::UsersOf => Call::get(&format!("{item}/users")),
+        Route::UserGet | Route::UserUpdate | Route::UserRemove | Route::UserPasswordReset => {
+            let body = json!({
+                "email": format!("matrix-{}@example.com", uuid::Uuid::new_v4().simple()), "full_name": "Matrix User"
+            });
+            let made = made(app.send(setup(Call::post(&format!("{item}/users"))).json(&body)).await);
+            let user = format!("{item}/users/{made}");
+            match route {
+                Route::UserGet => Call::get(&user),
+                Route::UserUpdate => Call::patch(&user).json(&json!({"role": "billing"})),
+                Route::UserRemove => Call::delete(&user),
+                _ => Call::post(&format!("{user}/password-reset")),
+            }
         }
         Route::ContactGet | Route::ContactReplace | Route::ContactRemove | Route::ContactPrimary => {
             let made = made(

@@ -74,6 +74,7 @@ fn every_route_event_reaches_its_route_and_carries_a_principal() {
         "one event per interactions route"
     );
     assert_eq!(check_route_events(Function::Tokens), 7, "one event per tokens route");
+    assert_eq!(check_route_events(Function::Users), 6, "one event per users route");
     assert_eq!(check_route_events(Function::Gdpr), 2, "one event per gdpr route");
 }
 

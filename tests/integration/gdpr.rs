@@ -23,6 +23,7 @@ struct Person {
     name: String,
     phone: String,
     notes: Vec<String>,
+    team_email: String,
 }
 
 async fn ok(app: &TestApp, call: Call) -> Value {
@@ -31,8 +32,8 @@ async fn ok(app: &TestApp, call: Call) -> Value {
 }
 
 /// A customer with every kind of item: tags, notes, an avatar, an update (a
-/// rate window), tokens bought and spent, a counted fact, and the events all
-/// of them recorded.
+/// rate window), a team user, tokens bought and spent, a counted fact, and
+/// the events all of them recorded.
 async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
     let staff = app.token(Role::Staff);
     let body = customer_body(name);
@@ -69,6 +70,15 @@ async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
             .bytes(&TINY_PNG),
     )
     .await;
+    let first_name = name.split(' ').next().unwrap_or(name).to_lowercase();
+    let team_email = format!("{first_name}.team-{digits}@example.com");
+    ok(
+        app,
+        Call::post(&format!("{path}/users"))
+            .bearer(&staff)
+            .json(&json!({"email": &team_email, "full_name": format!("{name} Junior")})),
+    )
+    .await;
     let admin = app.token(Role::Admin);
     for (route, body) in [
         (
@@ -96,6 +106,7 @@ async fn rich_customer(app: &TestApp, name: &str, notes: usize) -> Person {
         name: name.to_owned(),
         phone,
         notes: written,
+        team_email,
     }
 }
 
@@ -195,6 +206,14 @@ async fn an_export_holds_every_kind_of_item_the_table_keeps_about_the_customer()
     assert_eq!(export["facts_counted"].as_array().unwrap().len(), 1);
     assert!(!export["rate_limit_windows"].as_array().unwrap().is_empty());
     assert_eq!(export["uniqueness_claims"].as_array().unwrap().len(), 2);
+    let team: Vec<&str> = export["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["email"].as_str())
+        .collect();
+    assert_eq!(team, [person.team_email.as_str()], "the team user, with its email claim");
+    assert_eq!(export["users"].as_array().unwrap().len(), 2);
     let tokens = export["tokens"].as_array().unwrap();
     let balance = tokens.iter().find(|t| t.get("balance").is_some()).unwrap();
     assert_eq!(balance["balance"], 30);
@@ -262,6 +281,7 @@ async fn an_erasure_leaves_no_trace_in_the_table_or_the_bucket_and_can_be_repeat
         person.phone.as_str(),
         person.notes[0].as_str(),
         person.user_id.as_str(),
+        person.team_email.as_str(),
     ] {
         assert!(!everything.contains(trace), "{trace:?} is still in the table");
     }

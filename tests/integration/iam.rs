@@ -207,6 +207,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .serve(context(&tokens), Authenticator::Gateway)
         .with_budget(budget(&tokens))
         .with_idempotency(kept(&tokens));
+    let users = recorded(&table).await;
+    let users_app = users::routes()
+        .serve(context(&users), Authenticator::Gateway)
+        .with_budget(budget(&users))
+        .with_idempotency(kept(&users));
     let gdpr = recorded(&table).await;
     let gdpr_app = gdpr::routes()
         .serve(
@@ -228,6 +233,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let contact = |call: Call| send(&contacts_app, call);
     let interaction = |call: Call| send(&interactions_app, call);
     let token = |call: Call| send(&tokens_app, call);
+    let user = |call: Call| send(&users_app, call);
 
     // The customers function: every route.
     let created = ok(
@@ -463,6 +469,26 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         );
     }
     ok(token(Call::get(&tokens_path)).await, "balance");
+
+    // The users function: every route; one user is left for the sweeper.
+    let users_path = format!("/api/customers/{id}/users");
+    let added_user = ok(
+        user(Call::post(&users_path).json(&json!({"email": "iam.user@example.com", "full_name": "Iam User"}))).await,
+        "user add",
+    );
+    let user_path = format!("{users_path}/{}", added_user["id"].as_str().unwrap());
+    ok(user(Call::get(&users_path)).await, "users");
+    ok(user(Call::get(&user_path)).await, "user");
+    ok(
+        user(Call::patch(&user_path).json(&json!({"email": "iam.user2@example.com", "status": "active"}))).await,
+        "user update",
+    );
+    ok(user(Call::post(&format!("{user_path}/password-reset"))).await, "password reset");
+    ok(user(Call::delete(&user_path)).await, "user remove");
+    ok(
+        user(Call::post(&users_path).json(&json!({"email": "iam.kept@example.com", "full_name": "Iam Kept"}))).await,
+        "user add",
+    );
     ok(
         token(Call::get(&format!("{tokens_path}/ledger?limit=2"))).await,
         "ledger",
@@ -620,6 +646,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("contacts", contacts.recorder.actions()),
         ("interactions", interactions.recorder.actions()),
         ("tokens", tokens.recorder.actions()),
+        ("users", users.recorder.actions()),
         ("gdpr", gdpr.recorder.actions()),
         ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
@@ -657,6 +684,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("ContactsFunction", contacts.recorder.keyed_calls()),
         ("InteractionsFunction", interactions.recorder.keyed_calls()),
         ("TokensFunction", tokens.recorder.keyed_calls()),
+        ("UsersFunction", users.recorder.keyed_calls()),
         ("GdprFunction", gdpr.recorder.keyed_calls()),
         ("InboundFunction", events.recorder.keyed_calls()),
         ("AuthCheckFunction", auth.recorder.keyed_calls()),

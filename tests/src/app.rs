@@ -177,6 +177,8 @@ pub struct Functions {
     pub interactions: HttpFunction,
     /// The tokens function.
     pub tokens: HttpFunction,
+    /// The users function.
+    pub users: HttpFunction,
     /// The gdpr function.
     pub gdpr: HttpFunction,
     /// The service function.
@@ -203,6 +205,7 @@ impl Functions {
             contacts: kept(contacts::routes().serve(context.clone(), auth.clone())),
             interactions: kept(interactions::routes().serve(context.clone(), auth.clone())),
             tokens: kept(tokens::routes().serve(context.clone(), auth.clone())),
+            users: kept(users::routes().serve(context.clone(), auth.clone())),
             gdpr: kept(gdpr::routes().serve(
                 Arc::new(gdpr::App {
                     context: context.clone(),
@@ -225,6 +228,7 @@ impl Functions {
             Function::Contacts => &self.contacts,
             Function::Interactions => &self.interactions,
             Function::Tokens => &self.tokens,
+            Function::Users => &self.users,
             Function::Gdpr => &self.gdpr,
         }
     }
@@ -255,13 +259,15 @@ pub enum Function {
     Interactions,
     /// The tokens route group.
     Tokens,
+    /// The users route group.
+    Users,
     /// The gdpr route group.
     Gdpr,
 }
 
 impl Function {
     /// Every HTTP function.
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::Service,
         Function::Customers,
         Function::Tags,
@@ -269,6 +275,7 @@ impl Function {
         Function::Contacts,
         Function::Interactions,
         Function::Tokens,
+        Function::Users,
         Function::Gdpr,
     ];
 
@@ -282,6 +289,7 @@ impl Function {
             Function::Contacts => "contacts",
             Function::Interactions => "interactions",
             Function::Tokens => "tokens",
+            Function::Users => "users",
             Function::Gdpr => "gdpr",
         }
     }
@@ -296,6 +304,7 @@ impl Function {
             Function::Contacts => contacts::routes().specs().to_vec(),
             Function::Interactions => interactions::routes().specs().to_vec(),
             Function::Tokens => tokens::routes().specs().to_vec(),
+            Function::Users => users::routes().specs().to_vec(),
             Function::Gdpr => gdpr::routes().specs().to_vec(),
         }
     }

@@ -38,6 +38,8 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::INTERACTION, "interactions"),
     (entity::INTERACTION_BY_ID, "interactions"),
     (entity::INTERACTION_DAY, "interactions"),
+    (entity::TEAM_USER, "users"),
+    (entity::TEAM_USER_EMAIL_CLAIM, "users"),
     (entity::TOKEN_BALANCE, "tokens"),
     (entity::LEDGER_ENTRY, "tokens"),
     (entity::TOKEN_MOVEMENT, "tokens"),
@@ -119,6 +121,10 @@ pub struct Export<'a> {
     /// bodies, outcomes; with their pointers and the customer's daily
     /// counts of them.
     pub interactions: Vec<Value>,
+    /// The people who sign in for the customer: emails, names, phones,
+    /// roles, statuses, platform users; with the claims that keep their
+    /// emails unique in the business.
+    pub users: Vec<Value>,
     /// The token balance, the ledger's entries and the movement keys that
     /// made them: kept after an erasure, for accounting.
     pub tokens: Vec<Value>,
@@ -190,6 +196,7 @@ impl<'a> Export<'a> {
             orders: attributes(&[entity::ORDER]),
             contacts: attributes(&[entity::CONTACT, entity::CONTACT_BY_ID, entity::CONTACT_EMAIL_CLAIM]),
             interactions: attributes(&[entity::INTERACTION, entity::INTERACTION_BY_ID, entity::INTERACTION_DAY]),
+            users: attributes(&[entity::TEAM_USER, entity::TEAM_USER_EMAIL_CLAIM]),
             tokens: attributes(&[entity::TOKEN_BALANCE, entity::LEDGER_ENTRY, entity::TOKEN_MOVEMENT]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),
             other_records,

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::{CustomerEvent, EventType};
-use crate::id::{ContactId, EventId, InteractionId, NoteId, TagId};
+use crate::id::{ContactId, EventId, InteractionId, NoteId, TagId, TeamUserId};
 use crate::time::Timestamp;
 
 /// How long audit entries are kept unless `AUDIT_RETENTION_DAYS` says
@@ -43,6 +43,9 @@ pub struct AuditEntry {
     /// The interaction logged, changed or removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interaction_id: Option<InteractionId>,
+    /// The team user added, changed or removed, or whose password reset was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<TeamUserId>,
     /// The event the change published: the entry's id.
     pub event_id: EventId,
 }
@@ -57,7 +60,10 @@ impl AuditEntry {
         let actor = first.actor.clone()?;
         let fields = match first.event_type {
             EventType::CustomerDeleted => return None,
-            EventType::CustomerUpdated | EventType::CustomerContactUpdated | EventType::CustomerInteractionUpdated => {
+            EventType::CustomerUpdated
+            | EventType::CustomerContactUpdated
+            | EventType::CustomerInteractionUpdated
+            | EventType::UserUpdated => {
                 first.updated_fields.clone().unwrap_or_default()
             }
             EventType::CustomerContactPrimaryChanged => vec!["primary_contact_id".to_owned()],
@@ -81,6 +87,7 @@ impl AuditEntry {
             note_id: first.note_id,
             contact_id: first.contact_id.flatten(),
             interaction_id: first.interaction_id,
+            user_id: first.user_id,
             event_id: first.event_id,
         })
     }

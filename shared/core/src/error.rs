@@ -98,6 +98,18 @@ pub enum OperationError {
     /// A movement key already recorded with other values.
     #[error("the movement key was first used for another movement")]
     MovementKeyReused,
+    /// No such team user of the customer.
+    #[error("user not found")]
+    TeamUserNotFound,
+    /// Another team user of the business has the email.
+    #[error("another user of this business has this email")]
+    TeamUserEmailTaken,
+    /// A password reset asked for a disabled team user.
+    #[error("the user is disabled")]
+    TeamUserDisabled,
+    /// A status change the rules refuse.
+    #[error(transparent)]
+    NoReinvitation(#[from] crate::team_user::NoReinvitation),
     /// Storage failed; nothing was written.
     #[error(transparent)]
     Store(StoreError),

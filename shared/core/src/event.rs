@@ -14,11 +14,12 @@ use serde::Serialize;
 
 use crate::contact_person::Contact;
 use crate::customer::{Customer, CustomerType};
-use crate::id::{BusinessId, ContactId, CustomerId, EventId, InteractionId, NoteId, TagId};
+use crate::id::{BusinessId, ContactId, CustomerId, EventId, InteractionId, NoteId, TagId, TeamUserId, UserId};
 use crate::interaction::{Interaction, InteractionType};
 use crate::lifecycle::Action;
 use crate::note::Note;
 use crate::tag::Tag;
+use crate::team_user::TeamUser;
 use crate::time::Timestamp;
 use crate::token::{LedgerEntry, MovementKind};
 
@@ -75,6 +76,15 @@ pub enum EventType {
     TokenExpired,
     /// An admin corrected the balance (`amount` of either sign, `reason`).
     TokenAdjusted,
+    /// A user was added to the customer's team (`userId`).
+    UserCreated,
+    /// A team user changed (`userId`, `updatedFields`).
+    UserUpdated,
+    /// A team user was removed (`userId`).
+    UserDeleted,
+    /// A password reset was asked for a team user (`userId`,
+    /// `platformUserId` when linked), for the identity service to send.
+    UserPasswordReset,
 }
 
 impl EventType {
@@ -103,6 +113,10 @@ impl EventType {
             EventType::TokenRefunded => "token.refunded",
             EventType::TokenExpired => "token.expired",
             EventType::TokenAdjusted => "token.adjusted",
+            EventType::UserCreated => "user.created",
+            EventType::UserUpdated => "user.updated",
+            EventType::UserDeleted => "user.deleted",
+            EventType::UserPasswordReset => "user.password.reset",
         }
     }
 }
@@ -155,6 +169,12 @@ pub struct CustomerEvent {
     /// For interaction events: when it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<Timestamp>,
+    /// For team user events: the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<TeamUserId>,
+    /// For team user events: the platform user it is linked to, if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_user_id: Option<UserId>,
     /// For token events: the ledger entry's sequence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
@@ -198,6 +218,8 @@ impl CustomerEvent {
             interaction_id: None,
             interaction_type: None,
             occurred_at: None,
+            user_id: None,
+            platform_user_id: None,
             sequence: None,
             amount: None,
             balance_after: None,
@@ -355,6 +377,39 @@ impl CustomerEvent {
             reason: entry.movement.reason.map(|r| r.as_str().to_owned()),
             ..Self::new(event_type, customer, entry.created_at)
         }
+    }
+
+    /// A team user event: the user's id and, once linked, its platform
+    /// user's; never its email, name or phone.
+    fn about_team_user(event_type: EventType, customer: &Customer, user: &TeamUser, at: Timestamp) -> Self {
+        Self {
+            user_id: Some(user.id),
+            platform_user_id: user.platform_user_id,
+            ..Self::new(event_type, customer, at)
+        }
+    }
+
+    /// `user.created`.
+    pub fn team_user_created(customer: &Customer, user: &TeamUser) -> Self {
+        Self::about_team_user(EventType::UserCreated, customer, user, user.created_at)
+    }
+
+    /// `user.updated`, naming the fields that changed.
+    pub fn team_user_updated(customer: &Customer, user: &TeamUser, fields: &[&str]) -> Self {
+        Self {
+            updated_fields: Some(fields.iter().map(|f| (*f).to_owned()).collect()),
+            ..Self::about_team_user(EventType::UserUpdated, customer, user, user.updated_at)
+        }
+    }
+
+    /// `user.deleted`.
+    pub fn team_user_deleted(customer: &Customer, user: &TeamUser, at: Timestamp) -> Self {
+        Self::about_team_user(EventType::UserDeleted, customer, user, at)
+    }
+
+    /// `user.password.reset`.
+    pub fn password_reset(customer: &Customer, user: &TeamUser, at: Timestamp) -> Self {
+        Self::about_team_user(EventType::UserPasswordReset, customer, user, at)
     }
 
     /// `customer.note.added`: the note's id, never its text.

@@ -115,6 +115,10 @@ uuid_id!(
     SegmentId
 );
 uuid_id!(
+    /// A user of a customer's team: a person who signs in for the customer.
+    TeamUserId
+);
+uuid_id!(
     /// An event's id: stable across delivery retries, so consumers can drop duplicates.
     EventId
 );

@@ -29,6 +29,7 @@ pub mod saved_segment;
 pub mod search;
 pub mod store;
 pub mod tag;
+pub mod team_user;
 pub mod text;
 pub mod time;
 pub mod token;
@@ -48,7 +49,7 @@ pub use customer::{
 pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
 pub use id::{
-    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, SegmentId, TagId, UserId,
+    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, SegmentId, TagId, TeamUserId, UserId,
 };
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use clientele_auth::Principal;
 use clientele_core::order::OrderId;
-use clientele_core::{ContactId, CustomerId, InteractionId, NoteId, Precondition, SegmentId, TagId};
+use clientele_core::{ContactId, CustomerId, InteractionId, NoteId, Precondition, SegmentId, TagId, TeamUserId};
 
 use crate::body::{self, JSON, MERGE_PATCH_JSON};
 use crate::problem::{ApiError, Location};
@@ -69,6 +69,7 @@ path_param!(
     SegmentId => "segment_id",
     ContactId => "contact_id",
     InteractionId => "interaction_id",
+    TeamUserId => "user_id",
 );
 
 /// An order's id is the orders service's own text, not a UUID.

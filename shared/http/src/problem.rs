@@ -388,6 +388,19 @@ impl From<OperationError> for ApiError {
                         .to_owned(),
                 errors: ValidationErrors::single("movement_key", "was first used for another movement"),
             },
+            OperationError::TeamUserNotFound => ApiError::NotFound("The customer has no such user.".to_owned()),
+            OperationError::TeamUserEmailTaken => ApiError::Conflict {
+                detail: "Another user of this business has this email address.".to_owned(),
+                errors: ValidationErrors::single("email", "is already used by another user of this business"),
+            },
+            OperationError::TeamUserDisabled => ApiError::Conflict {
+                detail: "The user is disabled: make it active before asking for a password reset.".to_owned(),
+                errors: ValidationErrors::single("status", "is disabled"),
+            },
+            OperationError::NoReinvitation(refused) => ApiError::Conflict {
+                detail: format!("The user's status does not allow this: {refused}."),
+                errors: ValidationErrors::single("status", format!("is {}", refused.from)),
+            },
             OperationError::Store(error) => error.into(),
         }
     }

@@ -29,6 +29,7 @@ pub mod notes;
 pub mod orders;
 pub mod saved_segments;
 pub mod tags;
+pub mod team_users;
 pub mod tokens;
 pub mod views;
 

@@ -4,7 +4,7 @@
 
 use clientele_core::{
     AuditEntry, ContactId, CustomerEvent, CustomerId, EventId, InteractionId, NoteId, Page, StoreError, TagId,
-    Timestamp,
+    TeamUserId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,8 @@ struct AuditItem {
     contact_id: Option<ContactId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     interaction_id: Option<InteractionId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<TeamUserId>,
     event_id: EventId,
 }
 
@@ -60,6 +62,7 @@ impl From<AuditItem> for AuditEntry {
             note_id: item.note_id,
             contact_id: item.contact_id,
             interaction_id: item.interaction_id,
+            user_id: item.user_id,
             event_id: item.event_id,
         }
     }
@@ -98,6 +101,7 @@ impl DynamoStore {
             note_id: entry.note_id,
             contact_id: entry.contact_id,
             interaction_id: entry.interaction_id,
+            user_id: entry.user_id,
             event_id: entry.event_id,
         };
         Ok(Some(Write::put(&self.table, to_item(&item)?)))

@@ -22,6 +22,8 @@ pub enum Counter {
     Contacts,
     /// The customer's interactions, of any date.
     Interactions,
+    /// The customer's team users.
+    TeamUsers,
 }
 
 impl Counter {
@@ -32,6 +34,7 @@ impl Counter {
             Counter::Notes => "notes",
             Counter::Contacts => "contacts",
             Counter::Interactions => "interactions",
+            Counter::TeamUsers => "team_users",
         }
     }
 }

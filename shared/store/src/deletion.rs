@@ -99,7 +99,7 @@ impl DynamoStore {
                     .table_name(self.table.as_ref())
                     .key_condition_expression("pk = :pk")
                     .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                    .projection_expression("pk, sk, entity, id, key_id")
+                    .projection_expression("pk, sk, entity, id, key_id, business_id, email")
                     .consistent_read(true)
                     .limit(SWEEP_PAGE)
                     .send()

@@ -13,6 +13,9 @@
 //!   business's segment counts equal its customers counted in each cell;
 //! - every change in the audit trail has its event in the outbox (while the
 //!   outbox keeps events);
+//! - every team user holds the claim on its email in its business, every
+//!   such claim names a user that holds it, and each customer's count of
+//!   team users is right;
 //! - every token balance is at or above zero and equals the sum of its
 //!   ledger, whose entries run 1, 2, 3... each with the balance after it,
 //!   and every movement key names an entry of the ledger that records it;
@@ -89,6 +92,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::TOKEN_BALANCE,
     entity::LEDGER_ENTRY,
     entity::TOKEN_MOVEMENT,
+    entity::TEAM_USER,
+    entity::TEAM_USER_EMAIL_CLAIM,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -166,6 +171,63 @@ struct Table {
     interactions: InteractionTables,
     /// The token balances, ledgers and movement keys.
     tokens: TokenTables,
+    /// The team users and their email claims.
+    team: TeamTables,
+}
+
+/// The team users, their email claims and counts.
+#[derive(Default)]
+struct TeamTables {
+    /// User id -> (customer id, the key of the claim its email needs).
+    users: BTreeMap<String, (String, String)>,
+    /// Claim key (pk) -> the user it names.
+    claims: BTreeMap<String, String>,
+    /// Customer id -> (users held, as its counts item says).
+    counts: BTreeMap<String, (u64, u64)>,
+}
+
+impl TeamTables {
+    fn add(&mut self, kind: &str, item: Item, owner: Option<&String>) {
+        match kind {
+            entity::TEAM_USER => {
+                let id = text(&item, "id").to_owned();
+                let customer = text(&item, attr::CUSTOMER_ID).to_owned();
+                self.counts.entry(customer.clone()).or_default().0 += 1;
+                let claim = crate::team_users::claim_of(&item).map(|k| k.pk).unwrap_or_default();
+                self.users.insert(id, (customer, claim));
+            }
+            entity::TEAM_USER_EMAIL_CLAIM => {
+                self.claims
+                    .insert(text(&item, attr::PK).to_owned(), text(&item, "user_id").to_owned());
+            }
+            entity::COUNTS => {
+                if let Some(id) = owner {
+                    self.counts.entry(id.clone()).or_default().1 = number(&item, "team_users");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn violations(&self, customers: &HashMap<String, Item>, say: &mut impl FnMut(String)) {
+        for (id, (customer, claim)) in &self.users {
+            match self.claims.get(claim) {
+                Some(holder) if holder == id => {}
+                Some(holder) => say(format!("team user {id} (customer {customer}): its email claim names user {holder}")),
+                None => say(format!("team user {id} (customer {customer}): the claim on its email is missing")),
+            }
+        }
+        for (claim, holder) in &self.claims {
+            if !self.users.get(holder).is_some_and(|(_, wanted)| wanted == claim) {
+                say(format!("the team user email claim {claim} names user {holder}, who does not hold it"));
+            }
+        }
+        for (customer, (held, counted)) in &self.counts {
+            if held != counted && customers.contains_key(customer) {
+                say(format!("customer {customer}: counts {counted} team users, has {held}"));
+            }
+        }
+    }
 }
 
 /// The token balances and what their ledgers add up to.
@@ -430,6 +492,13 @@ impl Table {
         if kind == entity::COUNTS {
             self.interactions.add(&kind, item.clone(), owner.as_ref());
         }
+        if matches!(kind.as_str(), entity::TEAM_USER | entity::TEAM_USER_EMAIL_CLAIM) {
+            self.team.add(&kind, item, owner.as_ref());
+            return;
+        }
+        if kind == entity::COUNTS {
+            self.team.add(&kind, item.clone(), owner.as_ref());
+        }
         if matches!(
             kind.as_str(),
             entity::TOKEN_BALANCE | entity::LEDGER_ENTRY | entity::TOKEN_MOVEMENT
@@ -636,6 +705,7 @@ impl Table {
         self.contact_violations(&mut say);
         self.interactions.violations(&self.customers, &mut say);
         self.tokens.violations(&mut say);
+        self.team.violations(&self.customers, &mut say);
         self.saved_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {

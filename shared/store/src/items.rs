@@ -80,6 +80,10 @@ pub mod entity {
     pub const INTERACTION_DAY: &str = "InteractionDay";
     /// A business's interaction counters of one day.
     pub const INTERACTION_STATS: &str = "InteractionStats";
+    /// A user of a customer's team.
+    pub const TEAM_USER: &str = "TeamUser";
+    /// The claim on an email among a business's team users.
+    pub const TEAM_USER_EMAIL_CLAIM: &str = "TeamUserEmailClaim";
     /// A customer's token balance.
     pub const TOKEN_BALANCE: &str = "TokenBalance";
     /// An entry of a customer's token ledger.
@@ -102,8 +106,8 @@ pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, S
 
 /// The item kept outside a customer's partition that goes with `item` of
 /// that partition, and its kind: a tag's copy under the tag's id, a
-/// contact's or an interaction's pointer, or the kept answer an idempotency
-/// pointer points at.
+/// contact's or an interaction's pointer, a team user's email claim, or the
+/// kept answer an idempotency pointer points at.
 pub(crate) fn companion(item: &Item) -> Option<(&'static str, Key)> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
     match text(keys::attr::ENTITY)?.as_str() {
@@ -117,6 +121,7 @@ pub(crate) fn companion(item: &Item) -> Option<(&'static str, Key)> {
             let id = text("id")?.parse().ok()?;
             Some((entity::INTERACTION_BY_ID, keys::interaction_by_id(id)))
         }
+        entity::TEAM_USER => Some((entity::TEAM_USER_EMAIL_CLAIM, crate::team_users::claim_of(item)?)),
         _ => None,
     }
 }

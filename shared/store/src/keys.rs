@@ -53,7 +53,7 @@ use clientele_core::interaction::{Day, InteractionType};
 use clientele_core::order::OrderId;
 use clientele_core::{
     BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, InteractionId, NoteId,
-    SegmentId, TagId, Timestamp, UserId,
+    SegmentId, TagId, TeamUserId, Timestamp, UserId,
 };
 
 /// Attribute names shared by several items.
@@ -307,6 +307,26 @@ pub fn contact_email(customer: CustomerId, folded_email: &str) -> Key {
     Key {
         pk: customer_partition(customer),
         sk: format!("CONTACT_EMAIL#{folded_email}"),
+    }
+}
+
+/// The prefix of the sort keys of a customer's team users.
+pub const TEAM_USER_PREFIX: &str = "TEAM_USER#";
+
+/// A user of a customer's team, in the customer's partition.
+pub fn team_user(customer: CustomerId, id: TeamUserId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{TEAM_USER_PREFIX}{id}"),
+    }
+}
+
+/// The claim on an email address (already folded) among a business's team
+/// users.
+pub fn team_user_email(business: BusinessId, folded_email: &str) -> Key {
+    Key {
+        pk: format!("BUSINESS#{business}#TEAM_USER_EMAIL#{folded_email}"),
+        sk: CLAIM.to_owned(),
     }
 }
 

@@ -29,6 +29,7 @@ pub mod saved_segments;
 pub mod search;
 pub mod segments;
 pub mod tags;
+pub mod team_users;
 pub mod tokens;
 mod transact;
 
