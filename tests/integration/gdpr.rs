@@ -212,7 +212,11 @@ async fn an_export_holds_every_kind_of_item_the_table_keeps_about_the_customer()
         .iter()
         .filter_map(|u| u["email"].as_str())
         .collect();
-    assert_eq!(team, [person.team_email.as_str()], "the team user, with its email claim");
+    assert_eq!(
+        team,
+        [person.team_email.as_str()],
+        "the team user, with its email claim"
+    );
     assert_eq!(export["users"].as_array().unwrap().len(), 2);
     let tokens = export["tokens"].as_array().unwrap();
     let balance = tokens.iter().find(|t| t.get("balance").is_some()).unwrap();

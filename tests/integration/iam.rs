@@ -483,7 +483,10 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         user(Call::patch(&user_path).json(&json!({"email": "iam.user2@example.com", "status": "active"}))).await,
         "user update",
     );
-    ok(user(Call::post(&format!("{user_path}/password-reset"))).await, "password reset");
+    ok(
+        user(Call::post(&format!("{user_path}/password-reset"))).await,
+        "password reset",
+    );
     ok(user(Call::delete(&user_path)).await, "user remove");
     ok(
         user(Call::post(&users_path).json(&json!({"email": "iam.kept@example.com", "full_name": "Iam Kept"}))).await,

@@ -39,5 +39,5 @@ mod senders;
 mod signing_keys;
 mod tags;
 mod tokens;
-mod users;
 mod update;
+mod users;

@@ -54,7 +54,12 @@ async fn a_team_user_is_added_read_changed_and_removed_with_its_events() {
     let holder = customer(&app, "Team Holder").await;
     let ana = added(&app, &holder, "Ana.Pop@Example.com", "Ana Pop").await;
     assert_eq!(
-        (&ana["role"], &ana["status"], &ana["platform_user_id"], &ana["customer_id"]),
+        (
+            &ana["role"],
+            &ana["status"],
+            &ana["platform_user_id"],
+            &ana["customer_id"]
+        ),
         (&json!("member"), &json!("invited"), &Value::Null, &json!(holder))
     );
     assert_eq!(ana["created_by"], "user:test-user");
@@ -129,9 +134,15 @@ async fn a_team_user_is_added_read_changed_and_removed_with_its_events() {
     }
     let (_, updated) = of_users.iter().find(|(t, _)| *t == "user.updated").unwrap();
     assert_eq!(updated["userId"], ana["id"]);
-    assert_eq!(updated["updatedFields"], json!(["phone", "role", "status", "platform_user_id"]));
+    assert_eq!(
+        updated["updatedFields"],
+        json!(["phone", "role", "status", "platform_user_id"])
+    );
     let (_, reset) = of_users.iter().find(|(t, _)| *t == "user.password.reset").unwrap();
-    assert_eq!(reset["platformUserId"], platform, "the identity service knows whom to send it to");
+    assert_eq!(
+        reset["platformUserId"], platform,
+        "the identity service knows whom to send it to"
+    );
     let everything = published.iter().map(Value::to_string).collect::<String>();
     for personal in ["Ana", "ana.pop", "Bob", "bob@example.com", "40712345678"] {
         assert!(!everything.contains(personal), "an event leaks {personal}");
@@ -174,10 +185,22 @@ async fn bad_bodies_another_business_and_a_disabled_user_change_nothing() {
     let before = app.items().await.len();
     for (body, field) in [
         (json!({"full_name": "No Email"}), "email"),
-        (json!({"email": "x@example.com", "full_name": "X", "status": "disabled"}), "status"),
-        (json!({"email": "x@example.com", "full_name": "X", "role": "king"}), "role"),
-        (json!({"email": "x@example.com", "full_name": "X", "password": "hunter2"}), "password"),
-        (json!({"email": "x@example.com", "full_name": "X", "version": 3}), "version"),
+        (
+            json!({"email": "x@example.com", "full_name": "X", "status": "disabled"}),
+            "status",
+        ),
+        (
+            json!({"email": "x@example.com", "full_name": "X", "role": "king"}),
+            "role",
+        ),
+        (
+            json!({"email": "x@example.com", "full_name": "X", "password": "hunter2"}),
+            "password",
+        ),
+        (
+            json!({"email": "x@example.com", "full_name": "X", "version": 3}),
+            "version",
+        ),
     ] {
         let refused = add(&app, &holder, body).await;
         assert_eq!(refused.status, 422, "{field}");
@@ -199,7 +222,9 @@ async fn bad_bodies_another_business_and_a_disabled_user_change_nothing() {
     assert_eq!(read.status, 404);
     let unknown = format!("/api/customers/{holder}/users/{}", TeamUserId::random());
     assert_eq!(
-        app.send(Call::get(&unknown).bearer(&app.token(Role::Viewer))).await.status,
+        app.send(Call::get(&unknown).bearer(&app.token(Role::Viewer)))
+            .await
+            .status,
         404
     );
 }

@@ -49,7 +49,8 @@ pub use customer::{
 pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
 pub use id::{
-    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, SegmentId, TagId, TeamUserId, UserId,
+    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, SegmentId, TagId,
+    TeamUserId, UserId,
 };
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;

@@ -302,13 +302,21 @@ mod tests {
     fn added() -> TeamUser {
         NewTeamUser::from_json(&object(json!({"email": "Ana@Example.com", "full_name": "Ana Pop"})))
             .unwrap()
-            .into_team_user(CustomerId::random(), BusinessId::random(), "user:admin", Timestamp::now())
+            .into_team_user(
+                CustomerId::random(),
+                BusinessId::random(),
+                "user:admin",
+                Timestamp::now(),
+            )
     }
 
     #[test]
     fn a_user_is_added_invited_as_a_member_unless_the_body_says_otherwise() {
         let user = added();
-        assert_eq!((user.role, user.status, user.version), (TeamRole::Member, TeamUserStatus::Invited, 1));
+        assert_eq!(
+            (user.role, user.status, user.version),
+            (TeamRole::Member, TeamUserStatus::Invited, 1)
+        );
         let active = NewTeamUser::from_json(&object(json!({
             "email": "b@example.com", "full_name": "B", "role": "owner", "status": "active",
             "platform_user_id": "123e4567-e89b-12d3-a456-426614174000"
@@ -343,7 +351,10 @@ mod tests {
         let same = after.patched(&patch, Timestamp::now()).unwrap();
         assert_eq!(same, after, "nothing changed, nothing bumped");
         let removed = after
-            .patched(&TeamUserPatch::from_json(&object(json!({"phone": null}))).unwrap(), Timestamp::now())
+            .patched(
+                &TeamUserPatch::from_json(&object(json!({"phone": null}))).unwrap(),
+                Timestamp::now(),
+            )
             .unwrap();
         assert_eq!(removed.phone, None);
     }

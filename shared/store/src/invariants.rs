@@ -213,13 +213,19 @@ impl TeamTables {
         for (id, (customer, claim)) in &self.users {
             match self.claims.get(claim) {
                 Some(holder) if holder == id => {}
-                Some(holder) => say(format!("team user {id} (customer {customer}): its email claim names user {holder}")),
-                None => say(format!("team user {id} (customer {customer}): the claim on its email is missing")),
+                Some(holder) => say(format!(
+                    "team user {id} (customer {customer}): its email claim names user {holder}"
+                )),
+                None => say(format!(
+                    "team user {id} (customer {customer}): the claim on its email is missing"
+                )),
             }
         }
         for (claim, holder) in &self.claims {
-            if !self.users.get(holder).is_some_and(|(_, wanted)| wanted == claim) {
-                say(format!("the team user email claim {claim} names user {holder}, who does not hold it"));
+            if self.users.get(holder).is_none_or(|(_, wanted)| wanted != claim) {
+                say(format!(
+                    "the team user email claim {claim} names user {holder}, who does not hold it"
+                ));
             }
         }
         for (customer, (held, counted)) in &self.counts {

@@ -101,7 +101,7 @@ impl DynamoStore {
         Ok(users)
     }
 
-    fn email_claim(&self, user: &TeamUser) -> Result<Write, StoreError> {
+    fn team_email_claim(&self, user: &TeamUser) -> Result<Write, StoreError> {
         let key = keys::team_user_email(user.business_id, &user.email.folded());
         let claim = EmailClaimItem {
             pk: key.pk,
@@ -114,13 +114,16 @@ impl DynamoStore {
         Ok(Write::put(&self.table, to_item(&claim)?).condition("attribute_not_exists(pk)"))
     }
 
-    fn email_release(&self, user: &TeamUser) -> Write {
-        Write::delete(&self.table, keys::team_user_email(user.business_id, &user.email.folded()))
-            .condition("user_id = :user")
-            .value(":user", AttributeValue::S(user.id.to_string()))
+    fn team_email_release(&self, user: &TeamUser) -> Write {
+        Write::delete(
+            &self.table,
+            keys::team_user_email(user.business_id, &user.email.folded()),
+        )
+        .condition("user_id = :user")
+        .value(":user", AttributeValue::S(user.id.to_string()))
     }
 
-    fn at_version(&self, user: &TeamUser, write: Write) -> Write {
+    fn team_user_at_version(&self, user: &TeamUser, write: Write) -> Write {
         write
             .condition("#version = :version")
             .name("#version", keys::attr::VERSION)
@@ -138,13 +141,8 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.count_write(
-                customer.id,
-                Counter::TeamUsers,
-                1,
-                Some(MAX_TEAM_USERS_PER_CUSTOMER),
-            ),
-            self.email_claim(user)?,
+            self.count_write(customer.id, Counter::TeamUsers, 1, Some(MAX_TEAM_USERS_PER_CUSTOMER)),
+            self.team_email_claim(user)?,
             Write::put(&self.table, user_item(user)?).condition("attribute_not_exists(pk)"),
         ];
         writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
@@ -169,12 +167,12 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.at_version(before, Write::put(&self.table, user_item(after)?)),
+            self.team_user_at_version(before, Write::put(&self.table, user_item(after)?)),
         ];
         let claim_at = writes.len();
         if before.email.folded() != after.email.folded() {
-            writes.push(self.email_claim(after)?);
-            writes.push(self.email_release(before));
+            writes.push(self.team_email_claim(after)?);
+            writes.push(self.team_email_release(before));
         }
         writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         let moved = writes.len() > claim_at + 1;
@@ -199,8 +197,8 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.at_version(user, Write::delete(&self.table, keys::team_user(customer.id, user.id))),
-            self.email_release(user),
+            self.team_user_at_version(user, Write::delete(&self.table, keys::team_user(customer.id, user.id))),
+            self.team_email_release(user),
             self.count_write(customer.id, Counter::TeamUsers, -1, None),
         ];
         writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
@@ -222,7 +220,7 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.at_version(user, Write::check(&self.table, keys::team_user(customer.id, user.id))),
+            self.team_user_at_version(user, Write::check(&self.table, keys::team_user(customer.id, user.id))),
         ];
         writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
