@@ -61,7 +61,7 @@ mkdir -p "$logs"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-all=(customers tags notes contacts interactions tokens users gdpr service auth-check publisher inbound sweeper)
+all=(customers tags notes contacts interactions tokens users subscriptions gdpr service auth-check publisher inbound sweeper)
 if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
 python=$local_dir/venv/bin/python
 if [[ ! -x $python || ! -f $local_dir/dynamodb/DynamoDBLocal.jar ]]; then
@@ -151,6 +151,7 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
         interactions) event=events/interactions/of-customer.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
         tokens) event=events/tokens/balance.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
         users) event=events/users/of-customer.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
+        subscriptions) event=events/subscriptions/plans.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
         gdpr) event=events/gdpr/export.json
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET" GDPR_INLINE_EXPORT_BYTES=5242880) ;;
         service) event=events/service/health.json; vars=() ;;

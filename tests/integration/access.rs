@@ -83,6 +83,15 @@ enum Route {
     UserUpdate,
     UserRemove,
     UserPasswordReset,
+    PlanCreate,
+    Plans,
+    PlanGet,
+    PlanUpdate,
+    Subscribe,
+    SubscriptionsOf,
+    SubscriptionGet,
+    SubscriptionChange,
+    SubscriptionCancel,
 }
 
 impl Route {
@@ -154,11 +163,23 @@ impl Route {
             Route::UserUpdate => ("PATCH", "/api/customers/{customer_id}/users/{user_id}"),
             Route::UserRemove => ("DELETE", "/api/customers/{customer_id}/users/{user_id}"),
             Route::UserPasswordReset => ("POST", "/api/customers/{customer_id}/users/{user_id}/password-reset"),
+            Route::PlanCreate => ("POST", "/api/plans"),
+            Route::Plans => ("GET", "/api/plans"),
+            Route::PlanGet => ("GET", "/api/plans/{plan_id}"),
+            Route::PlanUpdate => ("PATCH", "/api/plans/{plan_id}"),
+            Route::Subscribe => ("POST", "/api/customers/{customer_id}/subscriptions"),
+            Route::SubscriptionsOf => ("GET", "/api/customers/{customer_id}/subscriptions"),
+            Route::SubscriptionGet => ("GET", "/api/customers/{customer_id}/subscriptions/{subscription_id}"),
+            Route::SubscriptionChange => ("PATCH", "/api/customers/{customer_id}/subscriptions/{subscription_id}"),
+            Route::SubscriptionCancel => (
+                "POST",
+                "/api/customers/{customer_id}/subscriptions/{subscription_id}/cancel",
+            ),
         }
     }
 }
 
-const ROUTES: [Route; 65] = [
+const ROUTES: [Route; 74] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -224,6 +245,15 @@ const ROUTES: [Route; 65] = [
     Route::UserUpdate,
     Route::UserRemove,
     Route::UserPasswordReset,
+    Route::PlanCreate,
+    Route::Plans,
+    Route::PlanGet,
+    Route::PlanUpdate,
+    Route::Subscribe,
+    Route::SubscriptionsOf,
+    Route::SubscriptionGet,
+    Route::SubscriptionChange,
+    Route::SubscriptionCancel,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +307,13 @@ const CALLERS: [Caller; 17] = [
 /// get, replace, remove, make primary, search one customer's), interactions
 /// (log, timeline, date range, statistics, search, get, replace, remove),
 /// tokens (balance, ledger, use, purchase, allocate, refund, adjust),
-/// users (add, of a customer, get, update, remove, password reset).
+/// users (add, of a customer, get, update, remove, password reset),
+/// plans (create, list, get, update) and subscriptions (subscribe, of a
+/// customer, get, change plan, cancel).
+///
+/// Plans are read by the business's callers wherever the customer is: a
+/// caller of another business reads its own business's (none here), and
+/// makes plans in it.
 ///
 /// Staff (and a writing client) spend tokens; every other movement is for
 /// admins. The customer spending has tokens to spend, bought by an admin.
@@ -287,7 +323,7 @@ const CALLERS: [Caller; 17] = [
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 65] {
+fn expected(caller: Caller) -> [u16; 74] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -302,31 +338,31 @@ fn expected(caller: Caller) -> [u16; 65] {
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401,
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 403, 200, 200, 403, 403,
             403, 200, 403, 200, 200, 200, 200, 200, 403, 403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 200, 403,
-            403, 403,
+            403, 403, 403, 200, 200, 403, 403, 200, 200, 403, 403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 201, 200, 200, 200, 403,
             200, 200, 201, 200, 200, 200, 200, 200, 403, 403, 200, 200, 201, 403, 403, 403, 403, 201, 200, 200, 200,
-            403, 202,
+            403, 202, 403, 200, 200, 403, 403, 200, 200, 403, 403,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
             200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200, 201, 200, 200, 200, 204,
             200, 200, 201, 200, 200, 200, 200, 200, 200, 204, 200, 200, 201, 201, 201, 201, 201, 201, 200, 200, 200,
-            204, 202,
+            204, 202, 201, 200, 200, 200, 201, 200, 200, 200, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404,
+            404, 404, 201, 200, 404, 404, 404, 404, 404, 404, 404,
         ],
     }
 }
@@ -439,6 +475,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-a-small-avatar";
 /// made by another staff member) and returns the call to make.
 async fn call_for(app: &TestApp, route: Route) -> Call {
     let setup = |call: Call| call.authorized_as(&staff_of(app.business));
+    let as_admin = |call: Call| call.authorized_as(&Principal::user("test-admin", app.business, vec![Role::Admin]));
     let created = app
         .send(setup(Call::post("/api/customers/")).json(&customer_body("Matrix Cell")))
         .await;
@@ -629,6 +666,28 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                 _ => Call::post(&format!("{user}/password-reset")),
             }
         }
+        Route::PlanCreate => Call::post("/api/plans").json(&plan_body()),
+        Route::Plans => Call::get("/api/plans"),
+        Route::PlanGet | Route::PlanUpdate | Route::Subscribe => {
+            let plan = made(app.send(as_admin(Call::post("/api/plans")).json(&plan_body())).await);
+            match route {
+                Route::PlanGet => Call::get(&format!("/api/plans/{plan}")),
+                Route::PlanUpdate => Call::patch(&format!("/api/plans/{plan}")).json(&json!({"tokens_per_period": 20})),
+                _ => Call::post(&format!("{item}/subscriptions")).json(&json!({"plan_id": plan})),
+            }
+        }
+        Route::SubscriptionsOf => Call::get(&format!("{item}/subscriptions")),
+        Route::SubscriptionGet | Route::SubscriptionChange | Route::SubscriptionCancel => {
+            let plan = made(app.send(as_admin(Call::post("/api/plans")).json(&plan_body())).await);
+            let other = made(app.send(as_admin(Call::post("/api/plans")).json(&plan_body())).await);
+            let subscribe = as_admin(Call::post(&format!("{item}/subscriptions"))).json(&json!({"plan_id": plan}));
+            let subscription = format!("{item}/subscriptions/{}", made(app.send(subscribe).await));
+            match route {
+                Route::SubscriptionGet => Call::get(&subscription),
+                Route::SubscriptionChange => Call::patch(&subscription).json(&json!({"plan_id": other})),
+                _ => Call::post(&format!("{subscription}/cancel")).json(&json!({"at_period_end": true})),
+            }
+        }
         Route::ContactGet | Route::ContactReplace | Route::ContactRemove | Route::ContactPrimary => {
             let made = made(
                 app.send(
@@ -645,6 +704,12 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
             }
         }
     }
+}
+
+/// A plan of the test's business, as an admin makes it.
+fn plan_body() -> serde_json::Value {
+    json!({"name": format!("Matrix {}", uuid::Uuid::new_v4().simple()), "period": "month",
+        "price": {"amount": "9.90", "currency": "EUR"}, "tokens_per_period": 10})
 }
 
 fn check(response: &TestResponse, status: u16, what: &str) {

@@ -75,6 +75,11 @@ fn every_route_event_reaches_its_route_and_carries_a_principal() {
     );
     assert_eq!(check_route_events(Function::Tokens), 7, "one event per tokens route");
     assert_eq!(check_route_events(Function::Users), 6, "one event per users route");
+    assert_eq!(
+        check_route_events(Function::Subscriptions),
+        9,
+        "one event per subscriptions route"
+    );
     assert_eq!(check_route_events(Function::Gdpr), 2, "one event per gdpr route");
 }
 

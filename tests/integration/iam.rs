@@ -212,6 +212,11 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         .serve(context(&users), Authenticator::Gateway)
         .with_budget(budget(&users))
         .with_idempotency(kept(&users));
+    let subscriptions = recorded(&table).await;
+    let subscriptions_app = subscriptions::routes()
+        .serve(context(&subscriptions), Authenticator::Gateway)
+        .with_budget(budget(&subscriptions))
+        .with_idempotency(kept(&subscriptions));
     let gdpr = recorded(&table).await;
     let gdpr_app = gdpr::routes()
         .serve(
@@ -234,6 +239,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let interaction = |call: Call| send(&interactions_app, call);
     let token = |call: Call| send(&tokens_app, call);
     let user = |call: Call| send(&users_app, call);
+    let billing = |call: Call| send(&subscriptions_app, call);
 
     // The customers function: every route.
     let created = ok(
@@ -470,6 +476,66 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     }
     ok(token(Call::get(&tokens_path)).await, "balance");
 
+    // The subscriptions function: every route; then the renewals, a month
+    // on, expire one subscription and renew another.
+    let plan_body = |name: &str| json!({"name": name, "period": "month", "price": {"amount": 10, "currency": "EUR"}, "tokens_per_period": 5});
+    let basic_plan = ok(
+        billing(Call::post("/api/plans").json(&plan_body("Iam Basic"))).await,
+        "plan",
+    );
+    let pro_plan = ok(
+        billing(Call::post("/api/plans").json(&plan_body("Iam Pro"))).await,
+        "plan",
+    );
+    let plan_path = format!("/api/plans/{}", basic_plan["id"].as_str().unwrap());
+    ok(billing(Call::get("/api/plans")).await, "plans");
+    ok(billing(Call::get(&plan_path)).await, "plan");
+    ok(
+        billing(Call::patch(&plan_path).json(&json!({"tokens_per_period": 6}))).await,
+        "plan update",
+    );
+    let subscriptions_path = format!("/api/customers/{id}/subscriptions");
+    let subscribed = ok(
+        billing(Call::post(&subscriptions_path).json(&json!({"plan_id": basic_plan["id"]}))).await,
+        "subscribe",
+    );
+    let subscription_path = format!("{subscriptions_path}/{}", subscribed["id"].as_str().unwrap());
+    ok(billing(Call::get(&subscriptions_path)).await, "subscriptions");
+    ok(billing(Call::get(&subscription_path)).await, "subscription");
+    ok(
+        billing(Call::patch(&subscription_path).json(&json!({"plan_id": pro_plan["id"]}))).await,
+        "plan change",
+    );
+    ok(
+        billing(Call::post(&format!("{subscription_path}/cancel")).json(&json!({"at_period_end": true}))).await,
+        "cancel at the period's end",
+    );
+    let renewed = ok(
+        customer(Call::post("/api/customers/").json(&customer_body("Ren Ewed"))).await,
+        "create",
+    );
+    let renewed_path = format!("/api/customers/{}/subscriptions", renewed["id"].as_str().unwrap());
+    let to_renew = ok(
+        billing(Call::post(&renewed_path).json(&json!({"plan_id": basic_plan["id"]}))).await,
+        "subscribe",
+    );
+    let renewals = recorded(&table).await;
+    let month_on = Arc::new(TestClock::new());
+    month_on.advance(32 * 24 * 3_600);
+    let renewals_app = renewals::App {
+        context: Context {
+            store: renewals.store.clone(),
+            clock: month_on,
+        },
+    };
+    let run = renewals::run(&renewals_app).await.unwrap();
+    assert_eq!((run.renewed, run.expired), (1, 1), "{run:?}");
+    let renewed_subscription = format!("{renewed_path}/{}", to_renew["id"].as_str().unwrap());
+    ok(
+        billing(Call::post(&format!("{renewed_subscription}/cancel"))).await,
+        "cancel now",
+    );
+
     // The users function: every route; one user is left for the sweeper.
     let users_path = format!("/api/customers/{id}/users");
     let added_user = ok(
@@ -650,6 +716,8 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("interactions", interactions.recorder.actions()),
         ("tokens", tokens.recorder.actions()),
         ("users", users.recorder.actions()),
+        ("subscriptions", subscriptions.recorder.actions()),
+        ("renewals", renewals.recorder.actions()),
         ("gdpr", gdpr.recorder.actions()),
         ("inbound", events.recorder.actions()),
         ("auth-check", auth.recorder.actions()),
@@ -688,6 +756,8 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ("InteractionsFunction", interactions.recorder.keyed_calls()),
         ("TokensFunction", tokens.recorder.keyed_calls()),
         ("UsersFunction", users.recorder.keyed_calls()),
+        ("SubscriptionsFunction", subscriptions.recorder.keyed_calls()),
+        ("RenewalsFunction", renewals.recorder.keyed_calls()),
         ("GdprFunction", gdpr.recorder.keyed_calls()),
         ("InboundFunction", events.recorder.keyed_calls()),
         ("AuthCheckFunction", auth.recorder.keyed_calls()),

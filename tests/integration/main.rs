@@ -37,6 +37,7 @@ mod search;
 mod segments;
 mod senders;
 mod signing_keys;
+mod subscriptions;
 mod tags;
 mod tokens;
 mod update;

@@ -179,6 +179,8 @@ pub struct Functions {
     pub tokens: HttpFunction,
     /// The users function.
     pub users: HttpFunction,
+    /// The subscriptions function.
+    pub subscriptions: HttpFunction,
     /// The gdpr function.
     pub gdpr: HttpFunction,
     /// The service function.
@@ -206,6 +208,7 @@ impl Functions {
             interactions: kept(interactions::routes().serve(context.clone(), auth.clone())),
             tokens: kept(tokens::routes().serve(context.clone(), auth.clone())),
             users: kept(users::routes().serve(context.clone(), auth.clone())),
+            subscriptions: kept(subscriptions::routes().serve(context.clone(), auth.clone())),
             gdpr: kept(gdpr::routes().serve(
                 Arc::new(gdpr::App {
                     context: context.clone(),
@@ -229,6 +232,7 @@ impl Functions {
             Function::Interactions => &self.interactions,
             Function::Tokens => &self.tokens,
             Function::Users => &self.users,
+            Function::Subscriptions => &self.subscriptions,
             Function::Gdpr => &self.gdpr,
         }
     }
@@ -261,13 +265,15 @@ pub enum Function {
     Tokens,
     /// The users route group.
     Users,
+    /// The subscriptions route group.
+    Subscriptions,
     /// The gdpr route group.
     Gdpr,
 }
 
 impl Function {
     /// Every HTTP function.
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Service,
         Function::Customers,
         Function::Tags,
@@ -276,6 +282,7 @@ impl Function {
         Function::Interactions,
         Function::Tokens,
         Function::Users,
+        Function::Subscriptions,
         Function::Gdpr,
     ];
 
@@ -290,6 +297,7 @@ impl Function {
             Function::Interactions => "interactions",
             Function::Tokens => "tokens",
             Function::Users => "users",
+            Function::Subscriptions => "subscriptions",
             Function::Gdpr => "gdpr",
         }
     }
@@ -305,6 +313,7 @@ impl Function {
             Function::Interactions => interactions::routes().specs().to_vec(),
             Function::Tokens => tokens::routes().specs().to_vec(),
             Function::Users => users::routes().specs().to_vec(),
+            Function::Subscriptions => subscriptions::routes().specs().to_vec(),
             Function::Gdpr => gdpr::routes().specs().to_vec(),
         }
     }

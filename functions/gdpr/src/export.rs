@@ -38,6 +38,8 @@ pub const SECTIONS: &[(&str, &str)] = &[
     (entity::INTERACTION, "interactions"),
     (entity::INTERACTION_BY_ID, "interactions"),
     (entity::INTERACTION_DAY, "interactions"),
+    (entity::SUBSCRIPTION, "subscriptions"),
+    (entity::ACTIVE_SUBSCRIPTION, "subscriptions"),
     (entity::TEAM_USER, "users"),
     (entity::TEAM_USER_EMAIL_CLAIM, "users"),
     (entity::TOKEN_BALANCE, "tokens"),
@@ -121,6 +123,9 @@ pub struct Export<'a> {
     /// bodies, outcomes; with their pointers and the customer's daily
     /// counts of them.
     pub interactions: Vec<Value>,
+    /// The customer's subscriptions, ended ones included: plan, status,
+    /// periods, cancellation; with the claim of its active one.
+    pub subscriptions: Vec<Value>,
     /// The people who sign in for the customer: emails, names, phones,
     /// roles, statuses, platform users; with the claims that keep their
     /// emails unique in the business.
@@ -196,6 +201,7 @@ impl<'a> Export<'a> {
             orders: attributes(&[entity::ORDER]),
             contacts: attributes(&[entity::CONTACT, entity::CONTACT_BY_ID, entity::CONTACT_EMAIL_CLAIM]),
             interactions: attributes(&[entity::INTERACTION, entity::INTERACTION_BY_ID, entity::INTERACTION_DAY]),
+            subscriptions: attributes(&[entity::SUBSCRIPTION, entity::ACTIVE_SUBSCRIPTION]),
             users: attributes(&[entity::TEAM_USER, entity::TEAM_USER_EMAIL_CLAIM]),
             tokens: attributes(&[entity::TOKEN_BALANCE, entity::LEDGER_ENTRY, entity::TOKEN_MOVEMENT]),
             uniqueness_claims: attributes(&[entity::EMAIL_CLAIM, entity::USER_CLAIM]),

@@ -63,7 +63,8 @@ impl AuditEntry {
             EventType::CustomerUpdated
             | EventType::CustomerContactUpdated
             | EventType::CustomerInteractionUpdated
-            | EventType::UserUpdated => first.updated_fields.clone().unwrap_or_default(),
+            | EventType::UserUpdated
+            | EventType::SubscriptionUpdated => first.updated_fields.clone().unwrap_or_default(),
             EventType::CustomerContactPrimaryChanged => vec!["primary_contact_id".to_owned()],
             EventType::CustomerValidated | EventType::CustomerSuspended | EventType::CustomerReactivated => {
                 vec!["status".to_owned()]

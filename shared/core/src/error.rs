@@ -110,6 +110,18 @@ pub enum OperationError {
     /// A status change the rules refuse.
     #[error(transparent)]
     NoReinvitation(#[from] crate::team_user::NoReinvitation),
+    /// No such plan in the caller's business.
+    #[error("plan not found")]
+    PlanNotFound,
+    /// No such subscription of the customer.
+    #[error("subscription not found")]
+    SubscriptionNotFound,
+    /// The customer has an active subscription already.
+    #[error("the customer has an active subscription")]
+    AlreadySubscribed,
+    /// A step the subscription's state or plan does not allow.
+    #[error(transparent)]
+    SubscriptionRefused(#[from] crate::subscription::SubscriptionRefusal),
     /// Storage failed; nothing was written.
     #[error(transparent)]
     Store(StoreError),

@@ -14,10 +14,14 @@ use serde::Serialize;
 
 use crate::contact_person::Contact;
 use crate::customer::{Customer, CustomerType};
-use crate::id::{BusinessId, ContactId, CustomerId, EventId, InteractionId, NoteId, TagId, TeamUserId, UserId};
+use crate::id::{
+    BusinessId, ContactId, CustomerId, EventId, InteractionId, NoteId, PlanId, SubscriptionId, TagId, TeamUserId,
+    UserId,
+};
 use crate::interaction::{Interaction, InteractionType};
 use crate::lifecycle::Action;
 use crate::note::Note;
+use crate::subscription::Subscription;
 use crate::tag::Tag;
 use crate::team_user::TeamUser;
 use crate::time::Timestamp;
@@ -82,6 +86,18 @@ pub enum EventType {
     UserUpdated,
     /// A team user was removed (`userId`).
     UserDeleted,
+    /// A customer subscribed to a plan (`subscriptionId`, `planId`,
+    /// `currentPeriodEnd`).
+    SubscriptionCreated,
+    /// A subscription changed: its plan, or a cancellation at its period's
+    /// end (`updatedFields`).
+    SubscriptionUpdated,
+    /// A subscription's next period started.
+    SubscriptionRenewed,
+    /// A subscription was cancelled and ended at once.
+    SubscriptionCancelled,
+    /// A subscription ended at the end of a period it was not renewed for.
+    SubscriptionExpired,
     /// A password reset was asked for a team user (`userId`,
     /// `platformUserId` when linked), for the identity service to send.
     UserPasswordReset,
@@ -117,6 +133,11 @@ impl EventType {
             EventType::UserUpdated => "user.updated",
             EventType::UserDeleted => "user.deleted",
             EventType::UserPasswordReset => "user.password.reset",
+            EventType::SubscriptionCreated => "subscription.created",
+            EventType::SubscriptionUpdated => "subscription.updated",
+            EventType::SubscriptionRenewed => "subscription.renewed",
+            EventType::SubscriptionCancelled => "subscription.cancelled",
+            EventType::SubscriptionExpired => "subscription.expired",
         }
     }
 }
@@ -175,6 +196,15 @@ pub struct CustomerEvent {
     /// For team user events: the platform user it is linked to, if it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_user_id: Option<UserId>,
+    /// For subscription events: the subscription.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<SubscriptionId>,
+    /// For subscription events: its plan (for the periods to come).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<PlanId>,
+    /// For subscription events: the end of its current (or last) period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_period_end: Option<Timestamp>,
     /// For token events: the ledger entry's sequence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence: Option<u64>,
@@ -220,6 +250,9 @@ impl CustomerEvent {
             occurred_at: None,
             user_id: None,
             platform_user_id: None,
+            subscription_id: None,
+            plan_id: None,
+            current_period_end: None,
             sequence: None,
             amount: None,
             balance_after: None,
@@ -410,6 +443,22 @@ impl CustomerEvent {
     /// `user.password.reset`.
     pub fn password_reset(customer: &Customer, user: &TeamUser, at: Timestamp) -> Self {
         Self::about_team_user(EventType::UserPasswordReset, customer, user, at)
+    }
+
+    /// A subscription event: its id, plan and period's end.
+    pub fn about_subscription(
+        event_type: EventType,
+        customer: &Customer,
+        subscription: &Subscription,
+        fields: Option<&[&str]>,
+    ) -> Self {
+        Self {
+            subscription_id: Some(subscription.id),
+            plan_id: Some(subscription.plan_id),
+            current_period_end: Some(subscription.current_period_end),
+            updated_fields: fields.map(|f| f.iter().map(|n| (*n).to_owned()).collect()),
+            ..Self::new(event_type, customer, subscription.updated_at)
+        }
     }
 
     /// `customer.note.added`: the note's id, never its text.

@@ -119,6 +119,14 @@ uuid_id!(
     TeamUserId
 );
 uuid_id!(
+    /// A plan of a business: a period, a price and the tokens it grants.
+    PlanId
+);
+uuid_id!(
+    /// A customer's subscription to a plan.
+    SubscriptionId
+);
+uuid_id!(
     /// An event's id: stable across delivery retries, so consumers can drop duplicates.
     EventId
 );

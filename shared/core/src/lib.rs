@@ -28,6 +28,7 @@ pub mod rate;
 pub mod saved_segment;
 pub mod search;
 pub mod store;
+pub mod subscription;
 pub mod tag;
 pub mod team_user;
 pub mod text;
@@ -49,8 +50,8 @@ pub use customer::{
 pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
 pub use id::{
-    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, SegmentId, TagId,
-    TeamUserId, UserId,
+    BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, PlanId, SegmentId,
+    SubscriptionId, TagId, TeamUserId, UserId,
 };
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;

@@ -21,6 +21,10 @@ use crate::validation::{ObjectReader, ValidationErrors, whole_number};
 pub const MAX_MOVEMENT: i64 = 1_000_000_000;
 /// Longest reference or movement key, in characters.
 pub const IDENTIFIER_MAX_CHARS: usize = 64;
+/// The prefix of the movement keys of the tokens a subscription's periods
+/// grant (`subscription:<id>:<period>`): no movement asked through the API
+/// may take one.
+pub const SUBSCRIPTION_KEY_PREFIX: &str = "subscription:";
 
 /// An identifier of another system (a movement key, an order or invoice
 /// number): 1 to 64 of the ASCII letters, digits and `-_.:/#`, starting
@@ -140,7 +144,13 @@ impl Movement {
             None
         };
         reader.refuse_unknown(&known);
-        let movement_key = reader.required("movement_key", Identifier::parse);
+        let movement_key = reader.required("movement_key", |text| match Identifier::parse(text) {
+            Ok(key) if key.as_str().starts_with(SUBSCRIPTION_KEY_PREFIX) => Err(format!(
+                "must not start with {SUBSCRIPTION_KEY_PREFIX}, which subscriptions' periods use"
+            )),
+            Ok(key) => Ok(key),
+            Err(invalid) => Err(invalid.to_string()),
+        });
         let reference = if kind == MovementKind::Refund {
             reader.required("reference", Identifier::parse)
         } else {
@@ -336,6 +346,16 @@ mod tests {
         assert_eq!(refused.fields(), ["amount"]);
         let refused = movement(MovementKind::Use, json!({"amount": 1.5, "movement_key": "k"})).unwrap_err();
         assert_eq!(refused.fields(), ["amount"]);
+        let refused = movement(
+            MovementKind::Use,
+            json!({"amount": 1, "movement_key": "subscription:0e5c:2"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            refused.fields(),
+            ["movement_key"],
+            "a period's key is the subscription's own"
+        );
     }
 
     #[test]

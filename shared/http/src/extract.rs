@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 use clientele_auth::Principal;
 use clientele_core::order::OrderId;
-use clientele_core::{ContactId, CustomerId, InteractionId, NoteId, Precondition, SegmentId, TagId, TeamUserId};
+use clientele_core::{
+    ContactId, CustomerId, InteractionId, NoteId, PlanId, Precondition, SegmentId, SubscriptionId, TagId, TeamUserId,
+};
 
 use crate::body::{self, JSON, MERGE_PATCH_JSON};
 use crate::problem::{ApiError, Location};
@@ -70,6 +72,8 @@ path_param!(
     ContactId => "contact_id",
     InteractionId => "interaction_id",
     TeamUserId => "user_id",
+    PlanId => "plan_id",
+    SubscriptionId => "subscription_id",
 );
 
 /// An order's id is the orders service's own text, not a UUID.

@@ -401,6 +401,24 @@ impl From<OperationError> for ApiError {
                 detail: format!("The user's status does not allow this: {refused}."),
                 errors: ValidationErrors::single("status", format!("is {}", refused.from)),
             },
+            OperationError::PlanNotFound => ApiError::NotFound("The business has no such plan.".to_owned()),
+            OperationError::SubscriptionNotFound => {
+                ApiError::NotFound("The customer has no such subscription.".to_owned())
+            }
+            OperationError::AlreadySubscribed => ApiError::Conflict {
+                detail: "The customer has an active subscription: change its plan, or cancel it first.".to_owned(),
+                errors: ValidationErrors::single("plan_id", "the customer has an active subscription already"),
+            },
+            OperationError::SubscriptionRefused(refused) => {
+                let field = match refused {
+                    clientele_core::subscription::SubscriptionRefusal::Ended(_) => "status",
+                    _ => "plan_id",
+                };
+                ApiError::Conflict {
+                    detail: format!("{refused}."),
+                    errors: ValidationErrors::single(field, refused.to_string()),
+                }
+            }
             OperationError::Store(error) => error.into(),
         }
     }

@@ -28,6 +28,7 @@ pub mod lifecycle;
 pub mod notes;
 pub mod orders;
 pub mod saved_segments;
+pub mod subscriptions;
 pub mod tags;
 pub mod team_users;
 pub mod tokens;

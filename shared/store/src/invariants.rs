@@ -16,6 +16,8 @@
 //! - every team user holds the claim on its email in its business, every
 //!   such claim names a user that holds it, and each customer's count of
 //!   team users is right;
+//! - every active subscription holds its customer's claim of one, and
+//!   every such claim names an active subscription of the customer;
 //! - every token balance is at or above zero and equals the sum of its
 //!   ledger, whose entries run 1, 2, 3... each with the balance after it,
 //!   and every movement key names an entry of the ledger that records it;
@@ -94,6 +96,9 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::TOKEN_MOVEMENT,
     entity::TEAM_USER,
     entity::TEAM_USER_EMAIL_CLAIM,
+    entity::PLAN,
+    entity::SUBSCRIPTION,
+    entity::ACTIVE_SUBSCRIPTION,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -173,6 +178,10 @@ struct Table {
     tokens: TokenTables,
     /// The team users and their email claims.
     team: TeamTables,
+    /// Customer id -> its active subscriptions.
+    active_subscriptions: BTreeMap<String, BTreeSet<String>>,
+    /// Customer id -> the subscription its claim names.
+    subscription_claims: BTreeMap<String, String>,
 }
 
 /// The team users, their email claims and counts.
@@ -498,6 +507,18 @@ impl Table {
         if kind == entity::COUNTS {
             self.interactions.add(&kind, item.clone(), owner.as_ref());
         }
+        if kind == entity::SUBSCRIPTION && text(&item, "status") == "active" {
+            self.active_subscriptions
+                .entry(text(&item, attr::CUSTOMER_ID).to_owned())
+                .or_default()
+                .insert(text(&item, "id").to_owned());
+        }
+        if kind == entity::ACTIVE_SUBSCRIPTION {
+            self.subscription_claims.insert(
+                text(&item, attr::CUSTOMER_ID).to_owned(),
+                text(&item, "subscription_id").to_owned(),
+            );
+        }
         if matches!(kind.as_str(), entity::TEAM_USER | entity::TEAM_USER_EMAIL_CLAIM) {
             self.team.add(&kind, item, owner.as_ref());
             return;
@@ -712,6 +733,7 @@ impl Table {
         self.interactions.violations(&self.customers, &mut say);
         self.tokens.violations(&mut say);
         self.team.violations(&self.customers, &mut say);
+        self.subscription_violations(&mut say);
         self.saved_segment_violations(&mut say);
         let oldest = now.unix_seconds() - OUTBOX_RETENTION_SECONDS + OUTBOX_MARGIN_SECONDS;
         for (customer, at, event) in &self.audit {
@@ -739,6 +761,31 @@ impl Table {
 }
 
 impl Table {
+    fn subscription_violations(&self, say: &mut impl FnMut(String)) {
+        for (customer, active) in &self.active_subscriptions {
+            if active.len() > 1 {
+                say(format!(
+                    "customer {customer}: {} subscriptions are active at once",
+                    active.len()
+                ));
+            }
+            match self.subscription_claims.get(customer) {
+                Some(claimed) if active.contains(claimed) => {}
+                Some(claimed) => say(format!(
+                    "customer {customer}: its active subscription claim names {claimed}, which is not active"
+                )),
+                None => say(format!("customer {customer}: an active subscription holds no claim")),
+            }
+        }
+        for (customer, claimed) in &self.subscription_claims {
+            if !self.active_subscriptions.contains_key(customer) {
+                say(format!(
+                    "customer {customer}: its active subscription claim names {claimed}, which is not active"
+                ));
+            }
+        }
+    }
+
     fn search_and_segment_violations(&self, say: &mut impl FnMut(String)) {
         let mut counted: BTreeMap<(String, String), i64> = BTreeMap::new();
         for (id, item) in &self.customers {

@@ -84,6 +84,12 @@ pub mod entity {
     pub const TEAM_USER: &str = "TeamUser";
     /// The claim on an email among a business's team users.
     pub const TEAM_USER_EMAIL_CLAIM: &str = "TeamUserEmailClaim";
+    /// A plan of a business.
+    pub const PLAN: &str = "Plan";
+    /// A customer's subscription.
+    pub const SUBSCRIPTION: &str = "Subscription";
+    /// The claim of a customer's active subscription.
+    pub const ACTIVE_SUBSCRIPTION: &str = "ActiveSubscription";
     /// A customer's token balance.
     pub const TOKEN_BALANCE: &str = "TokenBalance";
     /// An entry of a customer's token ledger.

@@ -52,8 +52,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::interaction::{Day, InteractionType};
 use clientele_core::order::OrderId;
 use clientele_core::{
-    BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, InteractionId, NoteId,
-    SegmentId, TagId, TeamUserId, Timestamp, UserId,
+    BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, InteractionId, NoteId, PlanId,
+    SegmentId, SubscriptionId, TagId, TeamUserId, Timestamp, UserId,
 };
 
 /// Attribute names shared by several items.
@@ -328,6 +328,57 @@ pub fn team_user_email(business: BusinessId, folded_email: &str) -> Key {
         pk: format!("BUSINESS#{business}#TEAM_USER_EMAIL#{folded_email}"),
         sk: CLAIM.to_owned(),
     }
+}
+
+/// The partition of a business's plans.
+pub fn plans_partition(business: BusinessId) -> String {
+    format!("BUSINESS#{business}#PLANS")
+}
+
+/// A plan of a business.
+pub fn plan(business: BusinessId, id: PlanId) -> Key {
+    Key {
+        pk: plans_partition(business),
+        sk: format!("PLAN#{id}"),
+    }
+}
+
+/// The prefix of the sort keys of a customer's subscriptions.
+pub const SUBSCRIPTION_PREFIX: &str = "SUBSCRIPTION#";
+
+/// A subscription of a customer, in the customer's partition.
+pub fn subscription(customer: CustomerId, id: SubscriptionId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: format!("{SUBSCRIPTION_PREFIX}{id}"),
+    }
+}
+
+/// The claim of a customer's active subscription: one at most.
+pub fn active_subscription(customer: CustomerId) -> Key {
+    Key {
+        pk: customer_partition(customer),
+        sk: "ACTIVE_SUBSCRIPTION".to_owned(),
+    }
+}
+
+/// How many partitions of the due index subscriptions are spread over.
+pub const DUE_SHARDS: u8 = 4;
+
+/// The due index's partition a subscription is in (`gsi2pk`).
+pub fn due_shard(id: SubscriptionId, shards: u8) -> String {
+    let shard = id.as_uuid().as_bytes()[15] % shards.max(1);
+    format!("SUBSCRIPTIONS_DUE#{shard}")
+}
+
+/// The due index's partition number `shard`.
+pub fn due_partition(shard: u8) -> String {
+    format!("SUBSCRIPTIONS_DUE#{shard}")
+}
+
+/// A subscription's place in the due index (`gsi2sk`): its period's end.
+pub fn due_order(end: Timestamp, id: SubscriptionId) -> String {
+    format!("{end}#{id}")
 }
 
 /// The prefix of the sort keys of a customer's orders.

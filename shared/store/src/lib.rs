@@ -28,6 +28,7 @@ pub mod orders;
 pub mod saved_segments;
 pub mod search;
 pub mod segments;
+pub mod subscriptions;
 pub mod tags;
 pub mod team_users;
 pub mod tokens;

@@ -128,16 +128,16 @@ impl DynamoStore {
         Ok(TokenState { balance, recorded })
     }
 
-    /// Applies `entry` to `before` (the balance it was decided on), with its
-    /// movement key, its event and its audit entry, all or nothing.
-    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, sequence = entry.sequence))]
-    pub async fn move_tokens(
+    /// The writes that apply `entry` to `before` (the balance it was
+    /// decided on): the balance, on condition that it is still `before`;
+    /// the entry; and its movement key, on condition that it is new (the
+    /// third write).
+    pub(crate) fn movement_writes(
         &self,
         customer: &Customer,
         before: &Balance,
         entry: &LedgerEntry,
-        event: &CustomerEvent,
-    ) -> Result<MovementWrite, StoreError> {
+    ) -> Result<Vec<Write>, StoreError> {
         let balance_key = keys::token_balance(customer.id);
         let after = BalanceItem {
             pk: balance_key.pk,
@@ -177,12 +177,25 @@ impl DynamoStore {
             entity: entity::LEDGER_ENTRY.to_owned(),
             entry: entry.clone(),
         };
-        let mut writes = vec![
-            self.customer_still_there(customer),
+        Ok(vec![
             balance_write,
             Write::put(&self.table, to_item(&entry_item)?).condition("attribute_not_exists(pk)"),
             Write::put(&self.table, to_item(&movement)?).condition("attribute_not_exists(pk)"),
-        ];
+        ])
+    }
+
+    /// Applies `entry` to `before` (the balance it was decided on), with its
+    /// movement key, its event and its audit entry, all or nothing.
+    #[tracing::instrument(skip_all, fields(customer_id = %customer.id, sequence = entry.sequence))]
+    pub async fn move_tokens(
+        &self,
+        customer: &Customer,
+        before: &Balance,
+        entry: &LedgerEntry,
+        event: &CustomerEvent,
+    ) -> Result<MovementWrite, StoreError> {
+        let mut writes = vec![self.customer_still_there(customer)];
+        writes.extend(self.movement_writes(customer, before, entry)?);
         writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(MovementWrite::Done),
