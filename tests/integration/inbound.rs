@@ -594,3 +594,104 @@ async fn every_dropped_event_is_counted_by_why() {
         "one line counted, with its reason"
     );
 }
+
+#[tokio::test]
+async fn a_team_user_changes_its_own_profile_or_asks_for_a_reset_from_the_mobile_app() {
+    let s = setup().await;
+    let users = format!("/api/customers/{}/users", s.customer);
+    let added = s
+        .app
+        .send(
+            Call::post(&users)
+                .bearer(&s.app.token(Role::Staff))
+                .json(&json!({"email": "ana.mobile@example.com", "full_name": "Ana Mobile", "status": "active"})),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.problem());
+    let user = added.json()["id"].as_str().unwrap().to_owned();
+    let as_user = |name: &str| {
+        let mut event = s.event(name);
+        event.detail["userId"] = json!(user);
+        event
+    };
+    assert_eq!(
+        s.send(as_user("mobile-user-action-profile-update.json")).await,
+        Outcome::Done
+    );
+    let path = format!("{users}/{user}");
+    let read = s
+        .app
+        .send(Call::get(&path).bearer(&s.app.token(Role::Viewer)))
+        .await
+        .json();
+    assert_eq!(
+        (&read["full_name"], &read["phone"], &read["email"]),
+        (
+            &json!("Ana Popescu"),
+            &json!("+40 723 456 781"),
+            &json!("ana.mobile@example.com")
+        )
+    );
+    assert_eq!(
+        s.send(as_user("mobile-user-action-password-reset-request.json")).await,
+        Outcome::Done
+    );
+    let published = s.flow.deliver().await;
+    let types: Vec<&str> = published.iter().filter_map(|e| e["detail-type"].as_str()).collect();
+    assert!(
+        types.contains(&"user.updated") && types.contains(&"user.password.reset"),
+        "{types:?}"
+    );
+    let audit = s
+        .app
+        .send(Call::get(&format!("/api/customers/{}/audit", s.customer)).bearer(&s.app.token(Role::Admin)))
+        .await
+        .json();
+    let actor = format!("platform.mobile:{user}");
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"] == actor.as_str()),
+        "the user acted on itself: {audit}"
+    );
+
+    // Another field, another customer's user, or a disabled user: dropped,
+    // and nothing changes.
+    let mut email = as_user("mobile-user-action-profile-update.json");
+    email.detail["changes"] = json!({"email": "taken.over@example.com"});
+    assert!(dropped_as(&s.send(email).await, Dropped::Malformed));
+    let mut stranger = s.event("mobile-user-action-profile-update.json");
+    stranger.detail["userId"] = json!(uuid::Uuid::new_v4().to_string());
+    assert!(dropped_as(&s.send(stranger).await, Dropped::NoUser));
+    let other = s.app.created(&customer_body("Other Mobile")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut elsewhere = as_user("mobile-user-action-profile-update.json");
+    elsewhere.detail["customerId"] = json!(other);
+    assert!(
+        dropped_as(&s.send(elsewhere).await, Dropped::NoUser),
+        "a user of another customer"
+    );
+    let disabled = s
+        .app
+        .send(
+            Call::patch(&path)
+                .bearer(&s.app.token(Role::Staff))
+                .json(&json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(disabled.status, 200);
+    assert!(dropped_as(
+        &s.send(as_user("mobile-user-action-password-reset-request.json")).await,
+        Dropped::Refused
+    ));
+    let after = s
+        .app
+        .send(Call::get(&path).bearer(&s.app.token(Role::Viewer)))
+        .await
+        .json();
+    assert_eq!(after["email"], "ana.mobile@example.com");
+}

@@ -11,11 +11,12 @@ use clientele_core::inbound::SENDERS;
 use clientele_tests::cloudformation::{ACCOUNT, Deployed, Request, allowed, denied};
 use serde_json::Value;
 
-const SERVICES: [(&str, &str); 4] = [
+const SERVICES: [(&str, &str); 5] = [
     ("platform.admin", "AdminServicePrincipalArn"),
     ("platform.profiles", "ProfilesServicePrincipalArn"),
     ("platform.orders", "OrdersServicePrincipalArn"),
     ("platform.appointments", "AppointmentsServicePrincipalArn"),
+    ("platform.mobile", "MobileServicePrincipalArn"),
 ];
 
 fn role(name: &str) -> String {

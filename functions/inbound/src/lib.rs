@@ -7,6 +7,7 @@
 //! | `platform.profiles` | `customer.data.request` | answers with `customer.data.response`, only the fields the requester may see, delivered to the requester alone |
 //! | `platform.orders` | `order.created`, `order.updated`, `order.completed`, `order.cancelled` | keep the customer's order as the orders service reports it, each event applied only over an older one (by `sequence`) |
 //! | `platform.orders`, `platform.appointments` | `order.completed`, `order.returned`, `appointment.booked`, `appointment.cancelled` | keep the customer's statistics, each fact once |
+//! | `platform.mobile` | `mobile.user.action` | a team user changes its own name or phone (`profile.update`), or asks for a password reset (`password.reset.request`), checked to be the customer's user in the business named and not disabled |
 //!
 //! Each source may send only its own detail-types
 //! (`clientele_core::inbound::SENDERS`), and every event names the
@@ -22,14 +23,15 @@ pub mod answers;
 use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use clientele_core::facts::{Fact, FactKind};
-use clientele_core::inbound::{AdminAction, DataRequest, UpdateRequest, may_send};
+use clientele_core::inbound::{AdminAction, DataRequest, MobileAction, MobileUserAction, UpdateRequest, may_send};
 use clientele_core::order::{OrderChange, OrderEventKind};
+use clientele_core::team_user::TeamUserStatus;
 use clientele_core::{BusinessId, Customer, CustomerId, OperationError, Precondition, Rate, StoreError, Timestamp};
 use clientele_operations::customers::Guards;
 use clientele_operations::data::DataPolicy;
 use clientele_operations::facts::Counted;
 use clientele_operations::orders::{self, Tracked};
-use clientele_operations::{Actor, Context, DynamoStore, customers, data, facts, lifecycle};
+use clientele_operations::{Actor, Context, DynamoStore, customers, data, facts, lifecycle, team_users};
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
@@ -52,6 +54,8 @@ pub enum Dropped {
     RateLimited,
     /// A data request from a requester the policy does not name.
     NotAnswered,
+    /// No such team user of the customer named.
+    NoUser,
 }
 
 impl Dropped {
@@ -64,6 +68,7 @@ impl Dropped {
             Dropped::Refused => "refused",
             Dropped::RateLimited => "rate_limited",
             Dropped::NotAnswered => "not_answered",
+            Dropped::NoUser => "no_user",
         }
     }
 }
@@ -228,6 +233,10 @@ impl App {
                 Err(_) => dropped(Dropped::NotAllowed, format!("{detail_type:?} is not read here")),
             },
             "order.completed" => self.completed(event, now).await,
+            "mobile.user.action" => match MobileUserAction::from_detail(detail) {
+                Ok(action) => self.mobile(&action, source, now).await,
+                Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
+            },
             other => match other.parse::<FactKind>() {
                 Ok(kind) => match Fact::from_detail(kind, detail, sent_at(event, now), now) {
                     Ok(fact) => self.count(&fact, now).await,
@@ -252,6 +261,42 @@ impl App {
         };
         let applied = lifecycle::apply(self.store(), &admin, customer.id, &request.action, None).await;
         applied.map(|_| Outcome::Done).or_else(settle)
+    }
+
+    /// A team user's own action from the mobile app, recorded as done by
+    /// `<sender>:<user id>`: the user must be the named customer's, in the
+    /// named business, and not disabled.
+    async fn mobile(&self, request: &MobileUserAction, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
+        let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
+            Ok(customer) => customer,
+            Err(outcome) => return outcome,
+        };
+        let user = match self.store().team_user(customer.id, request.user_id).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return dropped(Dropped::NoUser, "no such user of the customer"),
+            Err(error) => return settle(error.into()),
+        };
+        if user.status == TeamUserStatus::Disabled {
+            return dropped(Dropped::Refused, "the user is disabled");
+        }
+        let actor = Actor {
+            business: customer.business_id,
+            id: format!("{sender}:{}", user.id),
+            at: now,
+        };
+        let done = match &request.action {
+            MobileAction::ProfileUpdate(patch) => {
+                team_users::update(self.store(), &actor, (customer.id, user.id), patch, None)
+                    .await
+                    .map(|_| ())
+            }
+            MobileAction::PasswordResetRequest => {
+                team_users::ask_password_reset(self.store(), &actor, (customer.id, user.id))
+                    .await
+                    .map(|_| ())
+            }
+        };
+        done.map(|()| Outcome::Done).or_else(settle)
     }
 
     /// An update request, by `PATCH`'s rules: its validation, its rate limit

@@ -8,8 +8,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::customer::CustomerPatch;
-use crate::id::{BusinessId, CustomerId, EventId};
+use crate::id::{BusinessId, CustomerId, EventId, TeamUserId};
 use crate::lifecycle::{Action, Reason};
+use crate::team_user::TeamUserPatch;
 use crate::time::Timestamp;
 use crate::validation::ValidationErrors;
 
@@ -56,6 +57,10 @@ pub const SENDERS: &[Sender] = &[
     Sender {
         source: "platform.appointments",
         detail_types: &["appointment.booked", "appointment.cancelled"],
+    },
+    Sender {
+        source: "platform.mobile",
+        detail_types: &["mobile.user.action"],
     },
 ];
 
@@ -199,6 +204,97 @@ impl AdminAction {
                 customer_id: customer_id?,
                 business_id: business_id?,
                 admin_id: admin_id?,
+                action: action?,
+            })
+        })
+    }
+}
+
+/// The fields a team user changes of its own profile from the mobile app.
+pub const PROFILE_FIELDS: &[&str] = &["full_name", "phone"];
+
+/// What a team user asks from the mobile app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MobileAction {
+    /// `profile.update`: its own name or phone (`changes`, a merge patch of
+    /// those two fields).
+    ProfileUpdate(TeamUserPatch),
+    /// `password.reset.request`: a password reset, for the identity
+    /// service to send.
+    PasswordResetRequest,
+}
+
+/// `mobile.user.action`: `{action, customerId, businessId, userId,
+/// changes?}`, a team user acting on itself: `userId` is the team user,
+/// checked to be the named customer's, in the named business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MobileUserAction {
+    /// The customer the user signs in for.
+    pub customer_id: CustomerId,
+    /// Its business.
+    pub business_id: BusinessId,
+    /// The team user.
+    pub user_id: TeamUserId,
+    /// What it asks.
+    pub action: MobileAction,
+}
+
+impl MobileUserAction {
+    /// Reads the detail; a profile update changes `full_name` or `phone`,
+    /// and nothing else.
+    pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let user_id = r.text("userId").and_then(|text| {
+            TeamUserId::parse(text)
+                .map_err(|e| r.errors.push("userId", e.to_string()))
+                .ok()
+        });
+        let changes = r.object("changes", false);
+        let action = match r.text("action") {
+            Some("password.reset.request") => Some(MobileAction::PasswordResetRequest),
+            Some("profile.update") => match changes {
+                None => {
+                    r.errors.push("changes", "is required to update a profile");
+                    None
+                }
+                Some(changes) if changes.is_empty() => {
+                    r.errors.push("changes", "must name full_name or phone");
+                    None
+                }
+                Some(changes) => {
+                    for field in changes.keys().filter(|k| !PROFILE_FIELDS.contains(&k.as_str())) {
+                        r.errors.push(
+                            &format!("changes.{field}"),
+                            "is not the user's to change: a profile update changes full_name and phone",
+                        );
+                    }
+                    match TeamUserPatch::from_json(changes) {
+                        Ok(patch) => Some(MobileAction::ProfileUpdate(patch)),
+                        Err(errors) => {
+                            for error in errors.errors() {
+                                if PROFILE_FIELDS.contains(&error.field.as_str()) {
+                                    r.errors.push(&format!("changes.{}", error.field), error.detail.clone());
+                                }
+                            }
+                            None
+                        }
+                    }
+                }
+            },
+            Some(_) => {
+                r.errors
+                    .push("action", "must be one of: profile.update, password.reset.request");
+                None
+            }
+            None => None,
+        };
+        r.errors.into_result(|| {
+            Some(Self {
+                customer_id: customer_id?,
+                business_id: business_id?,
+                user_id: user_id?,
                 action: action?,
             })
         })
@@ -416,5 +512,47 @@ mod tests {
                 assert!(pairs.insert(*detail_type), "{detail_type} has two senders");
             }
         }
+    }
+
+    #[test]
+    fn a_mobile_user_changes_only_its_own_name_or_phone() {
+        let base = serde_json::json!({
+            "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001",
+            "userId": "4a1f7c3e-9b2d-4e8a-8c6f-1d3b5e7a9c20",
+        });
+        let with = |extra: serde_json::Value| {
+            let mut detail = base.clone();
+            for (k, v) in extra.as_object().unwrap() {
+                detail[k] = v.clone();
+            }
+            MobileUserAction::from_detail(&detail)
+        };
+        let update =
+            with(serde_json::json!({"action": "profile.update", "changes": {"full_name": "Ana P.", "phone": null}}))
+                .unwrap();
+        let MobileAction::ProfileUpdate(patch) = update.action else {
+            panic!("a profile update");
+        };
+        assert!(patch.full_name.is_some() && patch.phone.is_some() && patch.email.is_none());
+        assert_eq!(
+            with(serde_json::json!({"action": "password.reset.request"}))
+                .unwrap()
+                .action,
+            MobileAction::PasswordResetRequest
+        );
+        let refused = with(
+            serde_json::json!({"action": "profile.update", "changes": {"email": "x@example.com", "role": "owner"}}),
+        )
+        .unwrap_err();
+        assert_eq!(refused.fields(), ["changes.email", "changes.role"]);
+        let refused =
+            with(serde_json::json!({"action": "profile.update", "changes": {"phone": "not a phone"}})).unwrap_err();
+        assert_eq!(refused.fields(), ["changes.phone"]);
+        let refused = with(serde_json::json!({"action": "delete.account"})).unwrap_err();
+        assert_eq!(refused.fields(), ["action"]);
+        let refused =
+            MobileUserAction::from_detail(&serde_json::json!({"action": "password.reset.request"})).unwrap_err();
+        assert_eq!(refused.fields(), ["customerId", "businessId", "userId"]);
     }
 }
