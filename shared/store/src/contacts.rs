@@ -193,10 +193,7 @@ impl DynamoStore {
     ) -> Result<ContactWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            Write::put(&self.table, contact_item(after)?)
-                .condition("#version = :version")
-                .name("#version", keys::attr::VERSION)
-                .value(":version", AttributeValue::N(before.version.to_string())),
+            Write::put(&self.table, contact_item(after)?).at_version(before.version),
         ];
         let (old, new) = (before.folded_emails(), after.folded_emails());
         let claims_from = writes.len();
@@ -241,10 +238,7 @@ impl DynamoStore {
                 Some(after) => self.profile_write(after, customer.version)?,
                 None => self.customer_still_there(customer),
             },
-            Write::delete(&self.table, keys::contact(customer.id, contact.id))
-                .condition("#version = :version")
-                .name("#version", keys::attr::VERSION)
-                .value(":version", AttributeValue::N(contact.version.to_string())),
+            Write::delete(&self.table, keys::contact(customer.id, contact.id)).at_version(contact.version),
             Write::delete(&self.table, keys::contact_by_id(contact.id)),
             self.count_write(customer.id, Counter::Contacts, -1, None),
         ];

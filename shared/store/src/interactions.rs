@@ -245,10 +245,7 @@ impl DynamoStore {
     ) -> Result<InteractionWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            Write::put(&self.table, interaction_item(after)?)
-                .condition("#version = :version")
-                .name("#version", keys::attr::VERSION)
-                .value(":version", AttributeValue::N(before.version.to_string())),
+            Write::put(&self.table, interaction_item(after)?).at_version(before.version),
         ];
         let contact_at = writes.len();
         writes.extend(self.contact_still_there(customer.id, after.contact_id));
@@ -279,10 +276,7 @@ impl DynamoStore {
     ) -> Result<InteractionWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            Write::delete(&self.table, keys::interaction(customer.id, interaction.id))
-                .condition("#version = :version")
-                .name("#version", keys::attr::VERSION)
-                .value(":version", AttributeValue::N(interaction.version.to_string())),
+            Write::delete(&self.table, keys::interaction(customer.id, interaction.id)).at_version(interaction.version),
             Write::delete(&self.table, keys::interaction_by_id(interaction.id)),
             self.count_write(customer.id, Counter::Interactions, -1, None),
         ];
@@ -311,12 +305,7 @@ impl DynamoStore {
             let mut deltas = Deltas::default();
             let business_day = keys::business_interaction_tally(interaction.business_id, interaction.day());
             deltas.count(business_day, &interaction, -1);
-            let mut writes = vec![
-                Write::delete(&self.table, key.clone())
-                    .condition("#version = :version")
-                    .name("#version", keys::attr::VERSION)
-                    .value(":version", AttributeValue::N(interaction.version.to_string())),
-            ];
+            let mut writes = vec![Write::delete(&self.table, key.clone()).at_version(interaction.version)];
             writes.extend(deltas.writes(&self.table));
             if transact(&self.client, writes).await?.is_ok() {
                 return Ok(());

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::DynamoStore;
 use crate::errors::classify;
 use crate::items::{Item, entity, from_item, to_item};
-use crate::keys::{self, attr, index};
+use crate::keys::{self, index};
 use crate::transact::{Write, transact};
 
 /// A plan's stored form.
@@ -137,10 +137,7 @@ impl DynamoStore {
         })?;
         let write = match before {
             None => Write::put(&self.table, item).condition("attribute_not_exists(pk)"),
-            Some(before) => Write::put(&self.table, item)
-                .condition("#version = :version")
-                .name("#version", attr::VERSION)
-                .value(":version", AttributeValue::N(before.version.to_string())),
+            Some(before) => Write::put(&self.table, item).at_version(before.version),
         };
         Ok(transact(&self.client, vec![write]).await?.is_ok())
     }
@@ -225,10 +222,7 @@ impl DynamoStore {
     ) -> Result<SubscriptionWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            Write::put(&self.table, subscription_item(after)?)
-                .condition("#version = :version")
-                .name("#version", attr::VERSION)
-                .value(":version", AttributeValue::N(before.version.to_string())),
+            Write::put(&self.table, subscription_item(after)?).at_version(before.version),
         ];
         if after.status != SubscriptionStatus::Active {
             writes.push(

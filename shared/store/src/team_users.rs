@@ -123,13 +123,6 @@ impl DynamoStore {
         .value(":user", AttributeValue::S(user.id.to_string()))
     }
 
-    fn team_user_at_version(&self, user: &TeamUser, write: Write) -> Write {
-        write
-            .condition("#version = :version")
-            .name("#version", keys::attr::VERSION)
-            .value(":version", AttributeValue::N(user.version.to_string()))
-    }
-
     /// Adds a team user to a customer still in its business, with its email
     /// claim, its count and its event.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, user_id = %user.id))]
@@ -167,7 +160,7 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.team_user_at_version(before, Write::put(&self.table, user_item(after)?)),
+            Write::put(&self.table, user_item(after)?).at_version(before.version),
         ];
         let claim_at = writes.len();
         if before.email.folded() != after.email.folded() {
@@ -197,7 +190,7 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.team_user_at_version(user, Write::delete(&self.table, keys::team_user(customer.id, user.id))),
+            Write::delete(&self.table, keys::team_user(customer.id, user.id)).at_version(user.version),
             self.team_email_release(user),
             self.count_write(customer.id, Counter::TeamUsers, -1, None),
         ];
@@ -220,7 +213,7 @@ impl DynamoStore {
     ) -> Result<TeamUserWrite, StoreError> {
         let mut writes = vec![
             self.customer_still_there(customer),
-            self.team_user_at_version(user, Write::check(&self.table, keys::team_user(customer.id, user.id))),
+            Write::check(&self.table, keys::team_user(customer.id, user.id)).at_version(user.version),
         ];
         writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
         match transact(&self.client, writes).await? {

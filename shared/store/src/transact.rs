@@ -104,6 +104,14 @@ impl Write {
         self
     }
 
+    /// On condition that the item is still at `version` (its `version`
+    /// attribute): a change decided on what was read.
+    pub(crate) fn at_version(self, version: u64) -> Self {
+        self.condition("#version = :version")
+            .name("#version", crate::keys::attr::VERSION)
+            .value(":version", AttributeValue::N(version.to_string()))
+    }
+
     /// An expression attribute value.
     pub(crate) fn value(mut self, name: impl Into<String>, value: AttributeValue) -> Self {
         self.values.push((name.into(), value));
