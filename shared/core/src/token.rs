@@ -230,15 +230,18 @@ impl Balance {
         }
     }
 
-    /// The entry `movement` makes on this balance; a [`Shortfall`] when it
-    /// takes tokens and would leave fewer than zero (an adjustment, too,
-    /// corrects a balance down only as far as zero).
+    /// The entry `movement` makes on this balance, asked at `now`; a
+    /// [`Shortfall`] when it takes tokens and would leave fewer than zero
+    /// (an adjustment, too, corrects a balance down only as far as zero).
+    /// The entry's time is `now`, or the last entry's when that is later (a
+    /// clock behind another's), so that the ledger's time order is its
+    /// sequence order.
     pub fn apply(
         &self,
         business_id: BusinessId,
         movement: Movement,
         created_by: &str,
-        at: Timestamp,
+        now: Timestamp,
     ) -> Result<LedgerEntry, Shortfall> {
         let after = self.balance.saturating_add(movement.amount);
         if movement.amount < 0 && after < 0 {
@@ -254,7 +257,7 @@ impl Balance {
             movement,
             balance_after: after,
             created_by: created_by.to_owned(),
-            created_at: at,
+            created_at: self.updated_at.map_or(now, |last| now.max(last)),
         })
     }
 }

@@ -5,15 +5,15 @@
 //! once: its movement key names the subscription and the period.
 
 use clientele_core::subscription::{DueStep, NewPlan, Plan, PlanPatch, Subscription, SubscriptionStatus};
-use clientele_core::token::{Identifier, Movement, MovementKind, Shortfall};
+use clientele_core::token::{Identifier, Movement, MovementKind};
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, EventType, OperationError, PlanId, Precondition,
 };
 use clientele_core::{SubscriptionId, Timestamp};
 use clientele_store::DynamoStore;
 use clientele_store::subscriptions::{Due, SubscriptionWrite};
-use clientele_store::tokens::{TokenState, movement_time};
 
+use crate::tokens::{self, Decided};
 use crate::{Actor, customers};
 
 /// Attempts when other writers keep changing the subscription or the
@@ -89,10 +89,6 @@ async fn grant(
     let key = subscription
         .allocation_key()
         .ok_or_else(|| clientele_core::StoreError::Unexpected("a subscription's movement key is too long".into()))?;
-    let TokenState { balance, recorded } = store.token_state(customer.id, key.as_str()).await?;
-    if recorded.is_some() {
-        return Ok(None);
-    }
     let movement = Movement {
         kind: MovementKind::Allocation,
         amount: plan.tokens_per_period,
@@ -100,11 +96,10 @@ async fn grant(
         reference: Identifier::parse(&format!("plan:{}", plan.id)).ok(),
         reason: None,
     };
-    let at = movement_time(actor.at, &balance);
-    let entry = balance
-        .apply(customer.business_id, movement, &actor.id, at)
-        .map_err(|Shortfall { balance, asked }| OperationError::InsufficientTokens { balance, asked })?;
-    Ok(Some((balance, entry)))
+    Ok(match tokens::decide(store, customer, movement, actor).await? {
+        Decided::Recorded(_) => None,
+        Decided::New(balance, entry) => Some((balance, entry)),
+    })
 }
 
 /// The events of a change: the subscription's, then the tokens granted.

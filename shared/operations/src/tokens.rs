@@ -3,9 +3,9 @@
 //! the entry it made the first time, and changes nothing.
 
 use clientele_core::token::{Balance, LedgerEntry, LedgerQuery, Movement, Shortfall};
-use clientele_core::{BusinessId, CustomerEvent, CustomerId, OperationError, Page};
+use clientele_core::{BusinessId, Customer, CustomerEvent, CustomerId, OperationError, Page};
 use clientele_store::DynamoStore;
-use clientele_store::tokens::{MovementWrite, TokenState, movement_time};
+use clientele_store::tokens::{MovementWrite, TokenState};
 
 use crate::{Actor, customers};
 
@@ -33,6 +33,34 @@ fn replay(recorded: LedgerEntry, asked: &Movement) -> Result<Moved, OperationErr
     })
 }
 
+/// What a movement comes to on a customer's balance as it is now.
+pub(crate) enum Decided {
+    /// Its key made this entry already.
+    Recorded(LedgerEntry),
+    /// The entry it makes, and the balance it was decided on.
+    New(Balance, LedgerEntry),
+}
+
+/// Reads the balance and the movement key together and decides the
+/// movement: the entry its key made, or the one it makes now.
+/// [`OperationError::InsufficientTokens`] when it would take the balance
+/// below zero.
+pub(crate) async fn decide(
+    store: &DynamoStore,
+    customer: &Customer,
+    movement: Movement,
+    actor: &Actor,
+) -> Result<Decided, OperationError> {
+    let TokenState { balance, recorded } = store.token_state(customer.id, movement.movement_key.as_str()).await?;
+    if let Some(recorded) = recorded {
+        return Ok(Decided::Recorded(recorded));
+    }
+    let entry = balance
+        .apply(customer.business_id, movement, &actor.id, actor.at)
+        .map_err(|Shortfall { balance, asked }| OperationError::InsufficientTokens { balance, asked })?;
+    Ok(Decided::New(balance, entry))
+}
+
 /// Moves a customer's tokens, once per movement key.
 /// [`OperationError::InsufficientTokens`] when it would take the balance
 /// below zero, and nothing changes.
@@ -44,14 +72,10 @@ pub async fn apply(
 ) -> Result<Moved, OperationError> {
     let customer = customers::get(store, actor.business, customer_id).await?;
     for attempt in 1..=ATTEMPTS {
-        let TokenState { balance, recorded } = store.token_state(customer.id, movement.movement_key.as_str()).await?;
-        if let Some(recorded) = recorded {
-            return replay(recorded, &movement);
-        }
-        let at = movement_time(actor.at, &balance);
-        let entry = balance
-            .apply(customer.business_id, movement.clone(), &actor.id, at)
-            .map_err(|Shortfall { balance, asked }| OperationError::InsufficientTokens { balance, asked })?;
+        let (balance, entry) = match decide(store, &customer, movement.clone(), actor).await? {
+            Decided::Recorded(recorded) => return replay(recorded, &movement),
+            Decided::New(balance, entry) => (balance, entry),
+        };
         let event = CustomerEvent::tokens_moved(&customer, &entry).by(&actor.id);
         match store.move_tokens(&customer, &balance, &entry, &event).await? {
             MovementWrite::Done => {

@@ -367,8 +367,7 @@ pub const DUE_SHARDS: u8 = 4;
 
 /// The due index's partition a subscription is in (`gsi2pk`).
 pub fn due_shard(id: SubscriptionId, shards: u8) -> String {
-    let shard = id.as_uuid().as_bytes()[15] % shards.max(1);
-    format!("SUBSCRIPTIONS_DUE#{shard}")
+    due_partition(id.as_uuid().as_bytes()[15] % shards.max(1))
 }
 
 /// The due index's partition number `shard`.

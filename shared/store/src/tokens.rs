@@ -18,7 +18,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use clientele_core::token::{Balance, LedgerEntry, LedgerQuery};
-use clientele_core::{BusinessId, Customer, CustomerEvent, CustomerId, Page, StoreError, Timestamp};
+use clientele_core::{BusinessId, Customer, CustomerEvent, CustomerId, Page, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
@@ -290,11 +290,4 @@ impl DynamoStore {
         items.extend(self.partition(keys::ledger_partition(customer)).await?);
         Ok(items)
     }
-}
-
-/// When a movement applies: now, or, if the last entry is later (a clock
-/// behind another's), that instant, so that the ledger's time order is its
-/// sequence order.
-pub fn movement_time(now: Timestamp, balance: &Balance) -> Timestamp {
-    balance.updated_at.map_or(now, |last| now.max(last))
 }
