@@ -82,12 +82,13 @@ clientele=${CARGO_TARGET_DIR:-$root/target}/debug/clientele
 unset JWT_SIGNING_KEY
 DEAD_LETTER_QUEUE_URL=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
 export DEAD_LETTER_QUEUE_URL
-# Who may ask for which customer fields (customer.data.request), and where
-# the answers go: platform.profiles, answered on a local queue of its own
+# Who is answered, with which customer fields, and where the answers go:
+# platform.profiles (customer.data.request) and platform.accounting
+# (accounting.customer.request), both answered on a local queue
 # (`make events QUEUE=clientele-data-responses` prints it).
 if [[ -z "${DATA_REQUESTERS:-}" ]]; then
     answers=$(sed -n 's/^data responses queue: //p' "$logs/setup.log")
-    DATA_REQUESTERS=$(printf '{"platform.profiles": {"fields": ["id", "full_name", "email", "customer_type", "status"], "deliver_to": "%s"}}' "$answers")
+    DATA_REQUESTERS=$(printf '{"platform.profiles": {"fields": ["id", "full_name", "email", "customer_type", "status"], "deliver_to": "%s"}, "platform.accounting": {"deliver_to": "%s", "service": "accounting-service"}}' "$answers" "$answers")
 fi
 export DATA_REQUESTERS
 

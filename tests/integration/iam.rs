@@ -581,7 +581,9 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         ),
         settings: inbound::Settings {
             data_policy: DataPolicy::parse(
-                &json!({"platform.profiles": {"fields": ["id"], "deliver_to": deliver_to}}).to_string(),
+                &json!({"platform.profiles": {"fields": ["id"], "deliver_to": deliver_to},
+                    "platform.accounting": {"deliver_to": deliver_to}})
+                .to_string(),
             )
             .unwrap(),
             patch_rate: clientele_core::Rate::DEFAULT_UPDATE_RATE,
@@ -591,13 +593,13 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let to_a_bus = answering(&format!(
         "arn:aws:events:us-east-1:123456789012:event-bus/{answers_bus}"
     ));
-    assert_eq!(
-        to_a_bus
-            .handle(&inbound("data-request.json", &id, business))
-            .await
-            .unwrap(),
-        inbound::Outcome::Done
-    );
+    for name in ["data-request.json", "accounting-customer-request.json"] {
+        assert_eq!(
+            to_a_bus.handle(&inbound(name, &id, business)).await.unwrap(),
+            inbound::Outcome::Done,
+            "{name}"
+        );
+    }
     for name in [
         "order-completed.json",
         "order-created.json",
@@ -607,6 +609,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
         "admin-customer-action-suspend.json",
         "customer-update-request.json",
         "data-request.json",
+        "accounting-customer-request.json",
     ] {
         let outcome = events_app.handle(&inbound(name, &id, business)).await;
         assert!(outcome.is_ok(), "{name}: {outcome:?}");
@@ -614,6 +617,12 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let mut new_email = inbound("customer-update-request.json", &id, business);
     new_email.detail["changes"] = json!({"email": format!("ivy.{}@example.com", uuid::Uuid::new_v4().simple())});
     assert_eq!(events_app.handle(&new_email).await.unwrap(), inbound::Outcome::Done);
+    // Last, as it may find the customer's update rate used up: its
+    // transaction is tried either way.
+    let portfolio = events_app
+        .handle(&inbound("portfolio-sme-customer-update.json", &id, business))
+        .await;
+    assert!(portfolio.is_ok(), "{portfolio:?}");
 
     // The authorizer: an external system's client.
     let auth = recorded(&table).await;

@@ -27,10 +27,10 @@ async fn function(app: &TestApp, flow: &EventFlow) -> (inbound::App, String) {
     let answers = create_queue(flow.sqs(), &format!("{}-answers", flow.bus))
         .await
         .expect("moto creates the queue");
-    let policy = json!({"platform.profiles": {
-        "fields": ["id", "email", "status", "customer_type"],
-        "deliver_to": answers,
-    }});
+    let policy = json!({
+        "platform.profiles": {"fields": ["id", "email", "status", "customer_type"], "deliver_to": answers},
+        "platform.accounting": {"deliver_to": answers, "service": "accounting-service"},
+    });
     let function = inbound::App {
         context: app.context(),
         answers: Answers::new(
@@ -426,6 +426,11 @@ async fn a_data_request_is_answered_to_the_requester_alone_with_only_the_fields_
     assert_eq!(answer["id"], detail["eventId"]);
     assert_eq!(detail["requestId"], "profiles-req-0002");
     assert_eq!(detail["requester"], "platform.profiles");
+    assert_eq!(
+        detail["targetService"], "platform.profiles",
+        "addressed to its source, as its entry names no service"
+    );
+    assert_eq!(detail["schemaVersion"], 3);
     assert_eq!(detail["found"], true);
     let data = detail["data"].as_object().unwrap();
     let mut fields: Vec<&str> = data.keys().map(String::as_str).collect();
@@ -694,4 +699,205 @@ async fn a_team_user_changes_its_own_profile_or_asks_for_a_reset_from_the_mobile
         .await
         .json();
     assert_eq!(after["email"], "ana.mobile@example.com");
+}
+
+#[tokio::test]
+async fn the_accounting_service_is_answered_with_the_billing_information_alone() {
+    let s = setup().await;
+    let admin = s.app.token(Role::Admin);
+    let plan = s
+        .app
+        .send(
+            Call::post("/api/plans")
+                .bearer(&admin)
+                .json(&json!({"name": "Billing Plan", "period": "month",
+            "price": {"amount": "19.90", "currency": "EUR"}, "tokens_per_period": 40})),
+        )
+        .await;
+    assert_eq!(plan.status, 201, "{}", plan.problem());
+    let plan = plan.json();
+    let customer_path = format!("/api/customers/{}", s.customer);
+    let subscribed = s
+        .app
+        .send(
+            Call::post(&format!("{customer_path}/subscriptions"))
+                .bearer(&admin)
+                .json(&json!({"plan_id": plan["id"]})),
+        )
+        .await;
+    assert_eq!(subscribed.status, 201, "{}", subscribed.problem());
+    let subscription = subscribed.json();
+    for (n, amount) in [(1, 5), (2, 7), (3, 3)] {
+        let used = s
+            .app
+            .send(
+                Call::post(&format!("{customer_path}/tokens/use"))
+                    .bearer(&s.app.token(Role::Staff))
+                    .json(&json!({"amount": amount, "movement_key": format!("use-{n}")})),
+            )
+            .await;
+        assert_eq!(used.status, 201, "{}", used.problem());
+    }
+    s.flow.deliver().await;
+
+    let mut request = s.event("accounting-customer-request.json");
+    request.detail["ledgerLimit"] = json!(2);
+    assert_eq!(s.send(request).await, Outcome::Done);
+    assert!(s.flow.published().await.is_empty(), "nothing on the shared bus");
+    let answers = s.answers().await;
+    assert_eq!(answers.len(), 1, "{answers:#?}");
+    let answer = &answers[0];
+    assert_eq!(answer["detail-type"], "customer.billing.response");
+    assert_matches_schema(answer);
+    let detail = &answer["detail"];
+    assert_eq!(
+        (&detail["requester"], &detail["targetService"]),
+        (&json!("platform.accounting"), &json!("accounting-service"))
+    );
+    assert_eq!(detail["customerId"], s.customer.as_str());
+    assert_eq!(detail["subscription"]["id"], subscription["id"]);
+    assert_eq!(detail["plan"]["id"], plan["id"]);
+    assert_eq!(detail["balance"]["balance"], 40 - 5 - 7 - 3);
+    assert_eq!(detail["balance"]["sequence"], 4);
+    let ledger: Vec<(i64, i64)> = detail["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["sequence"].as_i64().unwrap(), e["balance_after"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ledger, [(4, 25), (3, 28)], "the two newest entries, newest first");
+
+    // Another customer, never subscribed: an empty account, not an error.
+    let other = s.app.created(&customer_body("Nadia Nobill")).await;
+    let mut about_other = s.event("accounting-customer-request.json");
+    about_other.detail["customerId"] = other["id"].clone();
+    assert_eq!(s.send(about_other).await, Outcome::Done);
+    let empty = &s.answers().await[0]["detail"];
+    assert_eq!(
+        (
+            &empty["subscription"],
+            &empty["plan"],
+            &empty["balance"]["balance"],
+            &empty["ledger"]
+        ),
+        (&Value::Null, &Value::Null, &json!(0), &json!([]))
+    );
+
+    // A customer of no business of the sender's, or a requester the policy
+    // does not name: no answer at all.
+    let mut stranger = s.event("accounting-customer-request.json");
+    stranger.detail["businessId"] = json!(clientele_core::BusinessId::random().to_string());
+    assert!(dropped_as(&s.send(stranger).await, Dropped::NoCustomer));
+    let profiles_only = json!({"platform.profiles": {"fields": ["status"], "deliver_to": s.answers}});
+    let function = inbound::App {
+        settings: inbound::Settings {
+            data_policy: DataPolicy::parse(&profiles_only.to_string()).unwrap(),
+            patch_rate: Rate::DEFAULT_UPDATE_RATE,
+        },
+        ..function(&s.app, &s.flow).await.0
+    };
+    let unanswered = function
+        .handle(&s.event("accounting-customer-request.json"))
+        .await
+        .unwrap();
+    assert!(dropped_as(&unanswered, Dropped::NotAnswered), "{unanswered:?}");
+    assert!(s.answers().await.is_empty());
+}
+
+#[tokio::test]
+async fn each_portfolio_keeps_the_profile_of_its_own_customers_and_only_its_fields() {
+    let s = setup().await;
+    s.flow.deliver().await;
+    let before = s.customer().await;
+    assert_eq!(before["portfolio"], json!({}), "nothing kept yet");
+    assert_eq!(s.handle("portfolio-sme-customer-update.json").await, Outcome::Done);
+    let after = s.customer().await;
+    let profile = &after["portfolio"];
+    assert_eq!(profile["legal_name"], "Popescu Consulting SRL");
+    assert_eq!(profile["employee_count"], 12);
+    assert_eq!(profile["updated_at"], after["updated_at"]);
+    assert_eq!(after["version"], before["version"].as_u64().unwrap() + 1);
+    let published = s.flow.deliver().await;
+    assert_eq!(published.len(), 1, "{published:#?}");
+    assert_eq!(published[0]["detail-type"], "customer.portfolio.updated");
+    assert_matches_schema(&published[0]);
+    let mut fields: Vec<&str> = published[0]["detail"]["updatedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["employee_count", "legal_name", "registration_number", "sector"]
+    );
+    let audit = s
+        .app
+        .send(Call::get(&format!("/api/customers/{}/audit", s.customer)).bearer(&s.app.token(Role::Admin)))
+        .await
+        .json();
+    let entry = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "customer.portfolio.updated")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["actor"], "platform.portfolio-sme", "{audit}");
+    assert!(
+        entry["fields"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("portfolio.legal_name"))),
+        "{entry}"
+    );
+
+    // The same update again changes nothing and says nothing.
+    assert_eq!(s.handle("portfolio-sme-customer-update.json").await, Outcome::Done);
+    assert_eq!(s.customer().await, after);
+    assert!(s.flow.deliver().await.is_empty());
+
+    // The institution portfolio does not keep an SME's profile; a field the
+    // SME portfolio does not own, and a stale version, are refused too.
+    assert!(dropped_as(
+        &s.handle("portfolio-institution-customer-update.json").await,
+        Dropped::Refused
+    ));
+    let mut not_its_own = s.event("portfolio-sme-customer-update.json");
+    not_its_own.detail["changes"] = json!({"email": "taken.over@example.com", "sector": "retail"});
+    assert!(dropped_as(&s.send(not_its_own).await, Dropped::Malformed));
+    let mut stale = s.event("portfolio-sme-customer-update.json");
+    stale.detail["changes"] = json!({"sector": "retail"});
+    stale.detail["expectedVersion"] = before["version"].clone();
+    assert!(dropped_as(&s.send(stale).await, Dropped::Refused));
+    assert_eq!(s.customer().await, after, "nothing changed");
+
+    // Nor may the API write it.
+    let written = s
+        .app
+        .send(
+            Call::patch(&format!("/api/customers/{}", s.customer))
+                .bearer(&s.app.token(Role::Admin))
+                .json(&json!({"portfolio": {"sector": "retail"}})),
+        )
+        .await;
+    assert_eq!(written.status, 422);
+    assert_eq!(written.problem_fields(), ["portfolio"], "{}", written.problem());
+
+    // An institution's profile is the institution portfolio's.
+    let mut body = customer_body("Banca Comunitara");
+    body["customer_type"] = json!("institution");
+    let institution = s.app.created(&body).await["id"].as_str().unwrap().to_owned();
+    let mut update = s.event("portfolio-institution-customer-update.json");
+    update.detail["customerId"] = json!(institution);
+    assert_eq!(s.send(update).await, Outcome::Done);
+    let read = s
+        .app
+        .send(Call::get(&format!("/api/customers/{institution}")).bearer(&s.app.token(Role::Viewer)))
+        .await
+        .json();
+    assert_eq!(read["portfolio"]["institution_kind"], "microfinance institution");
+    let mut sme_on_institution = s.event("portfolio-sme-customer-update.json");
+    sme_on_institution.detail["customerId"] = json!(institution);
+    assert!(dropped_as(&s.send(sme_on_institution).await, Dropped::Refused));
 }

@@ -11,12 +11,18 @@ use clientele_core::inbound::SENDERS;
 use clientele_tests::cloudformation::{ACCOUNT, Deployed, Request, allowed, denied};
 use serde_json::Value;
 
-const SERVICES: [(&str, &str); 5] = [
+const SERVICES: [(&str, &str); 8] = [
     ("platform.admin", "AdminServicePrincipalArn"),
     ("platform.profiles", "ProfilesServicePrincipalArn"),
     ("platform.orders", "OrdersServicePrincipalArn"),
     ("platform.appointments", "AppointmentsServicePrincipalArn"),
     ("platform.mobile", "MobileServicePrincipalArn"),
+    ("platform.accounting", "AccountingServicePrincipalArn"),
+    ("platform.portfolio-sme", "PortfolioSmeServicePrincipalArn"),
+    (
+        "platform.portfolio-institution",
+        "PortfolioInstitutionServicePrincipalArn",
+    ),
 ];
 
 fn role(name: &str) -> String {

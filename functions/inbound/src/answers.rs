@@ -1,6 +1,7 @@
-//! Delivering a data response to its requester alone.
+//! Delivering an answer (a data or a billing response) to its requester
+//! alone.
 //!
-//! A response carries personal data, so it never goes out on the shared bus,
+//! An answer carries personal or business data, so it never goes out on the shared bus,
 //! where any rule on our source would receive it. Each requester names its
 //! own destination in `DATA_REQUESTERS`: an EventBridge bus of its own
 //! (`PutEvents` there, under our source) or an SQS queue (one message whose
@@ -10,7 +11,7 @@ use aws_config::SdkConfig;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use clientele_bus::{DEFAULT_SOURCE, Delivery, Outgoing, Publisher};
 use clientele_core::Timestamp;
-use clientele_core::inbound::{DATA_RESPONSE, DataResponse};
+use clientele_core::inbound::Answer;
 use clientele_operations::data::Destination;
 use clientele_startup::Lookup;
 use serde_json::json;
@@ -46,22 +47,23 @@ impl Answers {
         }
     }
 
-    /// Delivers `response` to `destination`. A destination that refuses the
+    /// Delivers `answer` to `destination`. A destination that refuses the
     /// entry for good drops it; one that cannot be reached now is tried
     /// again.
-    pub async fn deliver(
+    pub async fn deliver<A: Answer>(
         &self,
-        response: &DataResponse,
+        answer: &A,
         destination: &Destination,
         now: Timestamp,
     ) -> Result<Outcome, TryAgain> {
-        let detail = serde_json::to_value(response).map_err(|e| TryAgain(e.to_string()))?;
+        let detail = serde_json::to_value(answer).map_err(|e| TryAgain(e.to_string()))?;
+        let event_id = answer.event_id().to_string();
         match destination {
             Destination::Bus(arn) => {
                 let publisher = Publisher::new(self.events.clone(), arn, &self.source);
                 let outgoing = Outgoing {
-                    event_id: response.event_id.to_string(),
-                    detail_type: DATA_RESPONSE.to_owned(),
+                    event_id,
+                    detail_type: A::DETAIL_TYPE.to_owned(),
                     detail: detail.to_string(),
                     time: now,
                 };
@@ -77,8 +79,8 @@ impl Answers {
             Destination::Queue(url) => {
                 let envelope = json!({
                     "version": "0",
-                    "id": response.event_id.to_string(),
-                    "detail-type": DATA_RESPONSE,
+                    "id": event_id,
+                    "detail-type": A::DETAIL_TYPE,
                     "source": self.source,
                     "time": now,
                     "detail": detail,

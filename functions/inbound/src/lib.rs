@@ -8,6 +8,8 @@
 //! | `platform.orders` | `order.created`, `order.updated`, `order.completed`, `order.cancelled` | keep the customer's order as the orders service reports it, each event applied only over an older one (by `sequence`) |
 //! | `platform.orders`, `platform.appointments` | `order.completed`, `order.returned`, `appointment.booked`, `appointment.cancelled` | keep the customer's statistics, each fact once |
 //! | `platform.mobile` | `mobile.user.action` | a team user changes its own name or phone (`profile.update`), or asks for a password reset (`password.reset.request`), checked to be the customer's user in the business named and not disabled |
+//! | `platform.accounting` | `accounting.customer.request` | answers with `customer.billing.response`: the subscription, its plan, the token balance and the newest ledger entries, delivered to the requester alone |
+//! | `platform.portfolio-sme`, `platform.portfolio-institution` | `portfolio-sme.customer.update`, `portfolio-institution.customer.update` | change the fields of the customer's portfolio profile that portfolio owns, for customers of its type only, by `PATCH`'s rate limit and (with `expectedVersion`) precondition |
 //!
 //! Each source may send only its own detail-types
 //! (`clientele_core::inbound::SENDERS`), and every event names the
@@ -23,12 +25,16 @@ pub mod answers;
 use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use clientele_core::facts::{Fact, FactKind};
-use clientele_core::inbound::{AdminAction, DataRequest, MobileAction, MobileUserAction, UpdateRequest, may_send};
+use clientele_core::inbound::{
+    AdminAction, Answer, BILLING_REQUEST, BillingRequest, DATA_REQUEST, DataRequest, MobileAction, MobileUserAction,
+    PortfolioUpdate, UpdateRequest, may_send,
+};
 use clientele_core::order::{OrderChange, OrderEventKind};
+use clientele_core::portfolio::PortfolioService;
 use clientele_core::team_user::TeamUserStatus;
 use clientele_core::{BusinessId, Customer, CustomerId, OperationError, Precondition, Rate, StoreError, Timestamp};
 use clientele_operations::customers::Guards;
-use clientele_operations::data::DataPolicy;
+use clientele_operations::data::{DataPolicy, Requester};
 use clientele_operations::facts::Counted;
 use clientele_operations::orders::{self, Tracked};
 use clientele_operations::{Actor, Context, DynamoStore, customers, data, facts, lifecycle, team_users};
@@ -52,7 +58,7 @@ pub enum Dropped {
     Refused,
     /// The customer's update rate is used up.
     RateLimited,
-    /// A data request from a requester the policy does not name.
+    /// A data or billing request from a requester the policy does not name.
     NotAnswered,
     /// No such team user of the customer named.
     NoUser,
@@ -101,8 +107,8 @@ impl From<TryAgain> for lambda_runtime::Diagnostic {
 /// The function's own settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// Who may ask for which fields, and where each one's answers go
-    /// (`DATA_REQUESTERS`; nobody when unset).
+    /// Who may be answered, with which customer fields, where and under
+    /// which service name (`DATA_REQUESTERS`; nobody when unset).
     pub data_policy: DataPolicy,
     /// Update requests allowed per customer, counted with `PATCH`'s
     /// (`CUSTOMER_PATCH_RATE`, default `5/minute`).
@@ -221,8 +227,22 @@ impl App {
                 Ok(request) => self.update(&request, source, now).await,
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
-            "customer.data.request" => match DataRequest::from_detail(detail) {
-                Ok(request) => self.answer(&request, source, now).await,
+            DATA_REQUEST => match DataRequest::from_detail(detail) {
+                Ok(request) => {
+                    self.answer(source, now, |allowed| {
+                        data::answer(self.store(), &request, source, allowed, now)
+                    })
+                    .await
+                }
+                Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
+            },
+            BILLING_REQUEST => match BillingRequest::from_detail(detail) {
+                Ok(request) => {
+                    self.answer(source, now, |allowed| {
+                        data::billing(self.store(), &request, source, allowed, now)
+                    })
+                    .await
+                }
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             "order.created" | "order.updated" | "order.cancelled" => match detail_type.parse::<OrderEventKind>() {
@@ -237,6 +257,12 @@ impl App {
                 Ok(action) => self.mobile(&action, source, now).await,
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
+            other if let Some(service) = PortfolioService::of_detail_type(other) => {
+                match PortfolioUpdate::from_detail(service, detail) {
+                    Ok(update) => self.portfolio(&update, source, now).await,
+                    Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
+                }
+            }
             other => match other.parse::<FactKind>() {
                 Ok(kind) => match Fact::from_detail(kind, detail, sent_at(event, now), now) {
                     Ok(fact) => self.count(&fact, now).await,
@@ -321,27 +347,50 @@ impl App {
         updated.map(|_| Outcome::Done).or_else(settle)
     }
 
-    async fn answer(&self, request: &DataRequest, requester: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
-        let policy = &self.settings.data_policy;
-        let (response, destination) = match data::answer(self.store(), request, requester, policy, now).await {
-            Ok(Some(response)) => match policy.requester(requester) {
-                Some(allowed) => (response, &allowed.deliver_to),
-                None => {
-                    return dropped(
-                        Dropped::NotAnswered,
-                        format!("{requester} may not ask for customer data"),
-                    );
-                }
-            },
-            Ok(None) => {
-                return dropped(
-                    Dropped::NotAnswered,
-                    format!("{requester} may not ask for customer data"),
-                );
-            }
-            Err(error) => return settle(error),
+    /// A portfolio service's change of a customer's portfolio profile,
+    /// recorded as done by the service, by `PATCH`'s rate limit and, when
+    /// the update names the version it expects, its precondition.
+    async fn portfolio(&self, update: &PortfolioUpdate, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
+        let customer = match customer_of(self.store(), update.customer_id, update.business_id).await {
+            Ok(customer) => customer,
+            Err(outcome) => return outcome,
         };
-        self.answers.deliver(&response, destination, now).await
+        let service = Actor {
+            business: customer.business_id,
+            id: sender.to_owned(),
+            at: now,
+        };
+        let precondition = update.expected_version.map(|v| Precondition::Versions(vec![v]));
+        let guards = Guards {
+            precondition: precondition.as_ref(),
+            rate: Some(&self.settings.patch_rate),
+        };
+        let updated = customers::update_portfolio(self.store(), &service, customer.id, &update.patch, guards).await;
+        updated.map(|_| Outcome::Done).or_else(settle)
+    }
+
+    /// Answers `requester` with what `make` finds, where the policy sends its
+    /// answers; a requester the policy does not name is answered nothing.
+    async fn answer<'a, A, F>(
+        &'a self,
+        requester: &str,
+        now: Timestamp,
+        make: impl FnOnce(&'a Requester) -> F,
+    ) -> Result<Outcome, TryAgain>
+    where
+        A: Answer,
+        F: Future<Output = Result<A, OperationError>>,
+    {
+        let Some(allowed) = self.settings.data_policy.requester(requester) else {
+            return dropped(
+                Dropped::NotAnswered,
+                format!("{requester} is not named in DATA_REQUESTERS"),
+            );
+        };
+        match make(allowed).await {
+            Ok(answer) => self.answers.deliver(&answer, &allowed.deliver_to, now).await,
+            Err(error) => settle(error),
+        }
     }
 
     /// An order completed: a fact counted in the statistics, once and only

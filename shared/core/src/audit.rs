@@ -65,6 +65,12 @@ impl AuditEntry {
             | EventType::CustomerInteractionUpdated
             | EventType::UserUpdated
             | EventType::SubscriptionUpdated => first.updated_fields.clone().unwrap_or_default(),
+            EventType::CustomerPortfolioUpdated => first
+                .updated_fields
+                .iter()
+                .flatten()
+                .map(|field| format!("portfolio.{field}"))
+                .collect(),
             EventType::CustomerContactPrimaryChanged => vec!["primary_contact_id".to_owned()],
             EventType::CustomerValidated | EventType::CustomerSuspended | EventType::CustomerReactivated => {
                 vec!["status".to_owned()]

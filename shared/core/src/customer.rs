@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::contact::{Email, FullName, Phone};
 use crate::id::{BusinessId, ContactId, CustomerId, UserId};
+use crate::portfolio::{self, Portfolio};
 use crate::text::text_enum;
 use crate::time::Timestamp;
 use crate::validation::{ObjectReader, PatchValue, ValidationErrors};
@@ -106,6 +107,9 @@ pub struct Customer {
     /// Its primary contact, if one is set: server-owned, set through the
     /// contacts' routes.
     pub primary_contact_id: Option<ContactId>,
+    /// What its portfolio service keeps about it: written by that service
+    /// alone, never through the API.
+    pub portfolio: Portfolio,
     /// When the record was created.
     pub created_at: Timestamp,
     /// When the record last changed.
@@ -153,11 +157,15 @@ pub const PATCH_FIELDS: &[&str] = &["full_name", "email", "phone", "gender", "cu
 /// Fields fixed at creation.
 pub const IMMUTABLE_FIELDS: &[&str] = &["user_id", "business_id"];
 
+/// Fields kept by the customer's portfolio service.
+pub const PORTFOLIO_FIELDS: &[&str] = &["portfolio"];
+
 fn known_fields(writable: &[&'static str], also: &[&'static str]) -> Vec<&'static str> {
     writable
         .iter()
         .chain(also)
         .chain(SERVER_OWNED_FIELDS)
+        .chain(PORTFOLIO_FIELDS)
         .copied()
         .collect()
 }
@@ -193,6 +201,7 @@ impl NewCustomer {
         let gender = reader.required("gender", Gender::from_str);
         let customer_type = reader.optional("customer_type", CustomerType::from_str);
         reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
+        reader.refuse(PORTFOLIO_FIELDS, portfolio::NOT_WRITABLE_HERE);
         reader.refuse_unknown(&known_fields(CREATE_FIELDS, &[]));
         reader.finish().into_result(|| {
             Some(Self {
@@ -223,6 +232,7 @@ impl NewCustomer {
             stats: CustomerStats::default(),
             history: CustomerHistory::default(),
             primary_contact_id: None,
+            portfolio: Portfolio::default(),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -265,6 +275,7 @@ fn refuse_unwritable(reader: &mut ObjectReader<'_>) {
         "is fixed when the customer is created and cannot be changed",
     );
     reader.refuse(SERVER_OWNED_FIELDS, SERVER_OWNED);
+    reader.refuse(PORTFOLIO_FIELDS, portfolio::NOT_WRITABLE_HERE);
     reader.refuse_unknown(&known_fields(PATCH_FIELDS, IMMUTABLE_FIELDS));
 }
 
@@ -484,6 +495,7 @@ mod tests {
             "business_id": "123e4567-e89b-12d3-a456-426614174001",
             "id": "123e4567-e89b-12d3-a456-426614174002",
             "lifetime_value": 10,
+            "portfolio": {"legal_name": "Doe SRL"},
             "nickname": "JD"
         })))
         .unwrap_err();
@@ -497,8 +509,14 @@ mod tests {
                 "business_id",
                 "id",
                 "lifetime_value",
+                "portfolio",
                 "nickname"
             ]
+        );
+        let portfolio = errors.errors().iter().find(|e| e.field == "portfolio");
+        assert_eq!(
+            portfolio.map(|e| e.detail.as_str()),
+            Some(crate::portfolio::NOT_WRITABLE_HERE)
         );
     }
 

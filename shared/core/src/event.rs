@@ -37,6 +37,9 @@ pub enum EventType {
     CustomerCreated,
     /// Some of a customer's fields changed (`updatedFields` names them).
     CustomerUpdated,
+    /// Its portfolio service changed the customer's portfolio profile
+    /// (`updatedFields` names the profile's fields; never their values).
+    CustomerPortfolioUpdated,
     /// A customer and everything stored under it were deleted.
     CustomerDeleted,
     /// A tag was put on a customer (`tagId`).
@@ -109,6 +112,7 @@ impl EventType {
         match self {
             EventType::CustomerCreated => "customer.created",
             EventType::CustomerUpdated => "customer.updated",
+            EventType::CustomerPortfolioUpdated => "customer.portfolio.updated",
             EventType::CustomerDeleted => "customer.deleted",
             EventType::CustomerTagAdded => "customer.tag.added",
             EventType::CustomerTagRemoved => "customer.tag.removed",
@@ -281,6 +285,15 @@ impl CustomerEvent {
         Self {
             updated_fields: Some(fields.iter().map(|f| (*f).to_owned()).collect()),
             ..Self::new(EventType::CustomerUpdated, customer, customer.updated_at)
+        }
+    }
+
+    /// `customer.portfolio.updated`, naming the profile's fields that
+    /// changed.
+    pub fn portfolio_updated(customer: &Customer, fields: &[&str]) -> Self {
+        Self {
+            updated_fields: Some(fields.iter().map(|f| (*f).to_owned()).collect()),
+            ..Self::new(EventType::CustomerPortfolioUpdated, customer, customer.updated_at)
         }
     }
 

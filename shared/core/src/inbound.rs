@@ -10,15 +10,41 @@ use serde_json::{Map, Value};
 use crate::customer::CustomerPatch;
 use crate::id::{BusinessId, CustomerId, EventId, TeamUserId};
 use crate::lifecycle::{Action, Reason};
+use crate::portfolio::{PortfolioPatch, PortfolioService};
+use crate::subscription::{Plan, Subscription};
 use crate::team_user::TeamUserPatch;
 use crate::time::Timestamp;
-use crate::validation::ValidationErrors;
+use crate::token::{Balance, LedgerEntry};
+use crate::validation::{ValidationErrors, whole_number};
 
 /// Longest id of a sender's own (an admin, a request).
 pub const FOREIGN_ID_MAX_CHARS: usize = 128;
 
+/// The detail-type of a data request.
+pub const DATA_REQUEST: &str = "customer.data.request";
+
 /// The detail-type of the answer to a data request.
 pub const DATA_RESPONSE: &str = "customer.data.response";
+
+/// The version of a data response's shape: 3 since it names its
+/// `targetService` and may carry the customer's `portfolio`. Each
+/// detail-type counts its own versions; the others are at
+/// [`crate::event::SCHEMA_VERSION`].
+pub const DATA_RESPONSE_SCHEMA_VERSION: u32 = 3;
+
+/// The detail-type of the accounting service's request for a customer's
+/// billing information.
+pub const BILLING_REQUEST: &str = "accounting.customer.request";
+
+/// The detail-type of the answer to a billing request.
+pub const BILLING_RESPONSE: &str = "customer.billing.response";
+
+/// Ledger entries a billing answer carries unless the request asks for
+/// fewer or more.
+pub const BILLING_LEDGER_DEFAULT: usize = 20;
+
+/// Most ledger entries a billing answer carries.
+pub const BILLING_LEDGER_MAX: usize = 100;
 
 /// One service that sends events to this one: its source, and the
 /// detail-types it alone may send.
@@ -61,6 +87,18 @@ pub const SENDERS: &[Sender] = &[
     Sender {
         source: "platform.mobile",
         detail_types: &["mobile.user.action"],
+    },
+    Sender {
+        source: "platform.accounting",
+        detail_types: &[BILLING_REQUEST],
+    },
+    Sender {
+        source: "platform.portfolio-sme",
+        detail_types: &["portfolio-sme.customer.update"],
+    },
+    Sender {
+        source: "platform.portfolio-institution",
+        detail_types: &["portfolio-institution.customer.update"],
     },
 ];
 
@@ -135,6 +173,33 @@ impl<'a> Reader<'a> {
 
     fn business_id(&mut self) -> Option<BusinessId> {
         business_id(self.detail, &mut self.errors)
+    }
+
+    /// `expectedVersion`, when the sender names the version it last saw.
+    fn expected_version(&mut self) -> Option<u64> {
+        match self.detail.get("expectedVersion") {
+            None | Some(Value::Null) => None,
+            Some(v) => match whole_number(v).and_then(|n| u64::try_from(n).ok()) {
+                Some(version) if version >= 1 => Some(version),
+                _ => {
+                    self.errors
+                        .push("expectedVersion", "must be a version: a whole number from 1");
+                    None
+                }
+            },
+        }
+    }
+
+    /// Errors found reading `changes`, named under it.
+    fn changes_errors(&mut self, found: &ValidationErrors) {
+        for e in found.errors() {
+            let field = if e.field.is_empty() {
+                "changes".to_owned()
+            } else {
+                format!("changes.{}", e.field)
+            };
+            self.errors.push(&field, e.detail.clone());
+        }
     }
 
     fn object(&mut self, field: &str, required: bool) -> Option<&'a Map<String, Value>> {
@@ -325,17 +390,7 @@ impl UpdateRequest {
         let customer_id = r.customer_id();
         let business_id = r.business_id();
         let changes = r.object("changes", true);
-        let expected_version = match detail.get("expectedVersion") {
-            None | Some(Value::Null) => None,
-            Some(v) => match crate::validation::whole_number(v).and_then(|n| u64::try_from(n).ok()) {
-                Some(version) if version >= 1 => Some(version),
-                _ => {
-                    r.errors
-                        .push("expectedVersion", "must be a version: a whole number from 1");
-                    None
-                }
-            },
-        };
+        let expected_version = r.expected_version();
         let mut errors = r.errors;
         let patch = changes.and_then(|c| match CustomerPatch::from_json(c) {
             Ok(patch) => Some(patch),
@@ -400,6 +455,154 @@ impl DataRequest {
     }
 }
 
+/// `portfolio-sme.customer.update` and `portfolio-institution.customer.update`:
+/// `{customerId, businessId, changes, expectedVersion?}`, where `changes` is
+/// a merge patch of the portfolio profile's fields the sending portfolio
+/// owns ([`PortfolioService::fields`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortfolioUpdate {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its business.
+    pub business_id: BusinessId,
+    /// The changes, from the portfolio they are read for.
+    pub patch: PortfolioPatch,
+    /// The customer's version the changes apply to, when the sender names
+    /// one.
+    pub expected_version: Option<u64>,
+}
+
+impl PortfolioUpdate {
+    /// Reads the detail of `service`'s update.
+    pub fn from_detail(service: PortfolioService, detail: &Value) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let changes = r.object("changes", true);
+        let expected_version = r.expected_version();
+        let patch = changes.and_then(|c| match PortfolioPatch::from_json(service, c) {
+            Ok(patch) => Some(patch),
+            Err(found) => {
+                r.changes_errors(&found);
+                None
+            }
+        });
+        r.errors.into_result(|| {
+            Some(Self {
+                customer_id: customer_id?,
+                business_id: business_id?,
+                patch: patch?,
+                expected_version,
+            })
+        })
+    }
+}
+
+/// `accounting.customer.request`: `{requestId, customerId, businessId,
+/// ledgerLimit?}`, the accounting service asking for a customer's billing
+/// information, answered to it alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillingRequest {
+    /// The sender's id for its request, echoed in the answer.
+    pub request_id: String,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its business.
+    pub business_id: BusinessId,
+    /// How many of the newest ledger entries to send.
+    pub ledger_limit: usize,
+}
+
+impl BillingRequest {
+    /// Reads the detail.
+    pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let request_id = r.foreign_id("requestId");
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let ledger_limit = match detail.get("ledgerLimit") {
+            None | Some(Value::Null) => Some(BILLING_LEDGER_DEFAULT),
+            Some(v) => match whole_number(v).and_then(|n| usize::try_from(n).ok()) {
+                Some(n) if (1..=BILLING_LEDGER_MAX).contains(&n) => Some(n),
+                _ => {
+                    r.errors.push(
+                        "ledgerLimit",
+                        format!("must be a whole number from 1 to {BILLING_LEDGER_MAX}"),
+                    );
+                    None
+                }
+            },
+        };
+        r.errors.into_result(|| {
+            Some(Self {
+                request_id: request_id?,
+                customer_id: customer_id?,
+                business_id: business_id?,
+                ledger_limit: ledger_limit?,
+            })
+        })
+    }
+}
+
+/// An answer addressed to the service that asked, delivered to it alone.
+pub trait Answer: Serialize {
+    /// Its detail-type.
+    const DETAIL_TYPE: &'static str;
+
+    /// Its id: unique, and stable across retries.
+    fn event_id(&self) -> EventId;
+}
+
+/// Who an answer is for: the fields every answer starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Addressee {
+    /// The requester's id for its request.
+    pub request_id: String,
+    /// Who asked: the request event's source.
+    pub requester: String,
+    /// The requester's service name, as the event contract addresses
+    /// answers: the `service` its entry in the requester policy names, or
+    /// its source.
+    pub target_service: String,
+}
+
+/// The answer to a billing request: the detail of a
+/// `customer.billing.response`, each part as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingResponse {
+    /// Unique and stable across retries.
+    pub event_id: EventId,
+    /// The detail's schema version.
+    pub schema_version: u32,
+    /// Who it is for.
+    #[serde(flatten)]
+    pub to: Addressee,
+    /// The customer asked about.
+    pub customer_id: CustomerId,
+    /// Its business: the one the request named.
+    pub business_id: BusinessId,
+    /// Its active subscription, else its latest, if it ever had one.
+    pub subscription: Option<Subscription>,
+    /// That subscription's plan.
+    pub plan: Option<Plan>,
+    /// Its token balance.
+    pub balance: Balance,
+    /// The newest entries of its ledger, newest first.
+    pub ledger: Vec<LedgerEntry>,
+    /// When the answer was made.
+    pub timestamp: Timestamp,
+}
+
+impl Answer for BillingResponse {
+    const DETAIL_TYPE: &'static str = BILLING_RESPONSE;
+
+    fn event_id(&self) -> EventId {
+        self.event_id
+    }
+}
+
 /// The answer to a data request: the detail of a `customer.data.response`
 /// event, carrying only the fields the requester is allowed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -407,12 +610,11 @@ impl DataRequest {
 pub struct DataResponse {
     /// Unique and stable across retries.
     pub event_id: EventId,
-    /// The detail's schema version.
+    /// The detail's schema version ([`DATA_RESPONSE_SCHEMA_VERSION`]).
     pub schema_version: u32,
-    /// The requester's id for its request.
-    pub request_id: String,
-    /// Who asked: the request event's source.
-    pub requester: String,
+    /// Who it is for.
+    #[serde(flatten)]
+    pub to: Addressee,
     /// The customer asked about.
     pub customer_id: CustomerId,
     /// Its business: the one the request named.
@@ -424,6 +626,14 @@ pub struct DataResponse {
     pub data: Map<String, Value>,
     /// When the answer was made.
     pub timestamp: Timestamp,
+}
+
+impl Answer for DataResponse {
+    const DETAIL_TYPE: &'static str = DATA_RESPONSE;
+
+    fn event_id(&self) -> EventId {
+        self.event_id
+    }
 }
 
 #[cfg(test)]
@@ -554,5 +764,68 @@ mod tests {
         let refused =
             MobileUserAction::from_detail(&serde_json::json!({"action": "password.reset.request"})).unwrap_err();
         assert_eq!(refused.fields(), ["customerId", "businessId", "userId"]);
+    }
+
+    #[test]
+    fn a_billing_request_names_its_customer_and_at_most_a_hundred_entries() {
+        let base = json!({"requestId": " acc-1 ", "customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001"});
+        let request = BillingRequest::from_detail(&base).unwrap();
+        assert_eq!(
+            (request.request_id.as_str(), request.ledger_limit),
+            ("acc-1", BILLING_LEDGER_DEFAULT)
+        );
+        let mut five = base.clone();
+        five["ledgerLimit"] = json!(5);
+        assert_eq!(BillingRequest::from_detail(&five).unwrap().ledger_limit, 5);
+        for bad in [json!(0), json!(101), json!("5"), json!(2.5)] {
+            let mut detail = base.clone();
+            detail["ledgerLimit"] = bad;
+            assert_eq!(
+                BillingRequest::from_detail(&detail).unwrap_err().fields(),
+                vec!["ledgerLimit"]
+            );
+        }
+        assert_eq!(
+            BillingRequest::from_detail(&json!({"customerId": "x"}))
+                .unwrap_err()
+                .fields(),
+            vec!["requestId", "customerId", "businessId"]
+        );
+    }
+
+    #[test]
+    fn a_portfolio_update_names_what_it_may_not_change_under_changes() {
+        let detail = json!({"customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001",
+            "changes": {"sector": "consulting", "email": "a@example.com"}, "expectedVersion": 0});
+        assert_eq!(
+            PortfolioUpdate::from_detail(PortfolioService::Sme, &detail)
+                .unwrap_err()
+                .fields(),
+            vec!["expectedVersion", "changes.email"]
+        );
+        let empty = json!({"customerId": "123e4567-e89b-12d3-a456-426614174002",
+            "businessId": "123e4567-e89b-12d3-a456-426614174001", "changes": {}});
+        assert_eq!(
+            PortfolioUpdate::from_detail(PortfolioService::Institution, &empty)
+                .unwrap_err()
+                .fields(),
+            vec!["changes"]
+        );
+        let mut fine = detail.clone();
+        fine["changes"] = json!({"sector": "consulting"});
+        fine["expectedVersion"] = json!(3);
+        let update = PortfolioUpdate::from_detail(PortfolioService::Sme, &fine).unwrap();
+        assert_eq!(
+            (update.expected_version, update.patch.service()),
+            (Some(3), PortfolioService::Sme)
+        );
+        assert!(may_send("platform.portfolio-sme", PortfolioService::Sme.detail_type()));
+        assert!(!may_send(
+            "platform.portfolio-sme",
+            PortfolioService::Institution.detail_type()
+        ));
+        assert!(may_send("platform.accounting", BILLING_REQUEST));
     }
 }

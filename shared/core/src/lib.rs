@@ -23,6 +23,7 @@ pub mod interaction;
 pub mod lifecycle;
 pub mod note;
 pub mod order;
+pub mod portfolio;
 pub mod precondition;
 pub mod rate;
 pub mod saved_segment;

@@ -1,8 +1,9 @@
 //! Creating, reading, listing, changing and deleting customers.
 
+use clientele_core::portfolio::PortfolioPatch;
 use clientele_core::{
     BusinessId, Customer, CustomerEvent, CustomerId, CustomerPatch, CustomerQuery, NewCustomer, OperationError, Page,
-    Precondition, Rate, SearchQuery, StoreError, Timestamp,
+    Precondition, Rate, SearchQuery, StoreError, Timestamp, ValidationErrors,
 };
 use clientele_store::DynamoStore;
 use clientele_store::deletion::Tombstone;
@@ -81,6 +82,44 @@ pub async fn update(
                 return Ok(current);
             }
             let event = CustomerEvent::updated(&next, &changed).by(&actor.id);
+            write_counted(store, &current, &next, &event, guards.rate, actor.at).await?;
+            Ok(next)
+        },
+    )
+    .await
+}
+
+/// Applies a portfolio service's change to the profile of a customer of
+/// the actor's business, by the rules of [`update`]: the same guards, and
+/// nothing written when nothing changes. A portfolio keeps the profiles of
+/// its own customer type only: another customer's is refused, as invalid.
+pub async fn update_portfolio(
+    store: &DynamoStore,
+    actor: &Actor,
+    id: CustomerId,
+    patch: &PortfolioPatch,
+    guards: Guards<'_>,
+) -> Result<Customer, OperationError> {
+    read_decide_write(
+        guards.precondition,
+        || get(store, actor.business, id),
+        |current| async move {
+            let kept_by = patch.service().customer_type();
+            if current.customer_type != kept_by {
+                return Err(ValidationErrors::single(
+                    "customer_type",
+                    format!(
+                        "is {}: the portfolio keeps the profiles of {kept_by} customers only",
+                        current.customer_type
+                    ),
+                )
+                .into());
+            }
+            let (next, changed) = patch.apply(&current, actor.at);
+            if changed.is_empty() {
+                return Ok(current);
+            }
+            let event = CustomerEvent::portfolio_updated(&next, &changed).by(&actor.id);
             write_counted(store, &current, &next, &event, guards.rate, actor.at).await?;
             Ok(next)
         },

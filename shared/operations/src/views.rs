@@ -3,6 +3,7 @@
 //! response may carry. One definition, so the three cannot drift; the domain
 //! records stay free of any representation.
 
+use clientele_core::portfolio::Portfolio;
 use clientele_core::saved_segment::{Definition, SavedSegment, SegmentFilter, SegmentName};
 use clientele_core::{
     BusinessId, Customer, CustomerHistory, CustomerId, CustomerStats, CustomerStatus, CustomerType, Email, FullName,
@@ -44,6 +45,9 @@ pub struct CustomerView<'a> {
     pub stats: &'a CustomerStats,
     /// Its primary contact, if one is set.
     pub primary_contact_id: Option<ContactId>,
+    /// What its portfolio service keeps about it (`{}` until it keeps
+    /// anything).
+    pub portfolio: &'a Portfolio,
     /// When the record was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -67,6 +71,7 @@ impl<'a> From<&'a Customer> for CustomerView<'a> {
             status: c.status,
             stats: &c.stats,
             primary_contact_id: c.primary_contact_id,
+            portfolio: &c.portfolio,
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use clientele_core::portfolio::Portfolio;
 use clientele_core::{
     BusinessId, ContactId, Customer, CustomerEvent, CustomerHistory, CustomerId, CustomerStats, CustomerStatus,
     CustomerType, Email, FullName, Gender, Note, NoteContent, NoteId, Phone, StoreError, Tag, TagColor, TagId,
@@ -178,6 +179,8 @@ pub(crate) struct CustomerItem {
     cancelled_appointments: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     primary_contact_id: Option<ContactId>,
+    #[serde(default, skip_serializing_if = "Portfolio::is_empty")]
+    portfolio: Portfolio,
     created_at: Timestamp,
     updated_at: Timestamp,
     version: u64,
@@ -220,6 +223,7 @@ impl From<&Customer> for CustomerItem {
             returned_orders: c.history.returned_orders,
             cancelled_appointments: c.history.cancelled_appointments,
             primary_contact_id: c.primary_contact_id,
+            portfolio: c.portfolio.clone(),
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,
@@ -254,6 +258,7 @@ impl From<CustomerItem> for Customer {
                 cancelled_appointments: item.cancelled_appointments,
             },
             primary_contact_id: item.primary_contact_id,
+            portfolio: item.portfolio,
             created_at: item.created_at,
             updated_at: item.updated_at,
             version: item.version,
