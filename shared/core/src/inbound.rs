@@ -391,17 +391,14 @@ impl UpdateRequest {
         let business_id = r.business_id();
         let changes = r.object("changes", true);
         let expected_version = r.expected_version();
-        let mut errors = r.errors;
         let patch = changes.and_then(|c| match CustomerPatch::from_json(c) {
             Ok(patch) => Some(patch),
             Err(found) => {
-                for e in found.errors() {
-                    errors.push(&format!("changes.{}", e.field), e.detail.clone());
-                }
+                r.changes_errors(&found);
                 None
             }
         });
-        errors.into_result(|| {
+        r.errors.into_result(|| {
             Some(Self {
                 customer_id: customer_id?,
                 business_id: business_id?,

@@ -73,19 +73,11 @@ pub async fn update(
     patch: &CustomerPatch,
     guards: Guards<'_>,
 ) -> Result<Customer, OperationError> {
-    read_decide_write(
-        guards.precondition,
-        || get(store, actor.business, id),
-        |current| async move {
-            let (next, changed) = patch.apply(&current, actor.at);
-            if changed.is_empty() {
-                return Ok(current);
-            }
-            let event = CustomerEvent::updated(&next, &changed).by(&actor.id);
-            write_counted(store, &current, &next, &event, guards.rate, actor.at).await?;
-            Ok(next)
-        },
-    )
+    change(store, actor, id, guards, |current| {
+        let (next, changed) = patch.apply(current, actor.at);
+        let event = CustomerEvent::updated(&next, &changed);
+        Ok((next, changed, event))
+    })
     .await
 }
 
@@ -100,27 +92,45 @@ pub async fn update_portfolio(
     patch: &PortfolioPatch,
     guards: Guards<'_>,
 ) -> Result<Customer, OperationError> {
+    change(store, actor, id, guards, |current| {
+        let kept_by = patch.service().customer_type();
+        if current.customer_type != kept_by {
+            return Err(ValidationErrors::single(
+                "customer_type",
+                format!(
+                    "is {}: the portfolio keeps the profiles of {kept_by} customers only",
+                    current.customer_type
+                ),
+            )
+            .into());
+        }
+        let (next, changed) = patch.apply(current, actor.at);
+        let event = CustomerEvent::portfolio_updated(&next, &changed);
+        Ok((next, changed, event))
+    })
+    .await
+}
+
+/// A change of a customer of the actor's business that `decide` makes of
+/// the customer read: the customer after it, the fields that changed and
+/// the change's event. A change of no field writes nothing.
+async fn change(
+    store: &DynamoStore,
+    actor: &Actor,
+    id: CustomerId,
+    guards: Guards<'_>,
+    decide: impl Fn(&Customer) -> Result<(Customer, Vec<&'static str>, CustomerEvent), OperationError>,
+) -> Result<Customer, OperationError> {
+    let decide = &decide;
     read_decide_write(
         guards.precondition,
         || get(store, actor.business, id),
         |current| async move {
-            let kept_by = patch.service().customer_type();
-            if current.customer_type != kept_by {
-                return Err(ValidationErrors::single(
-                    "customer_type",
-                    format!(
-                        "is {}: the portfolio keeps the profiles of {kept_by} customers only",
-                        current.customer_type
-                    ),
-                )
-                .into());
-            }
-            let (next, changed) = patch.apply(&current, actor.at);
+            let (next, changed, event) = decide(&current)?;
             if changed.is_empty() {
                 return Ok(current);
             }
-            let event = CustomerEvent::portfolio_updated(&next, &changed).by(&actor.id);
-            write_counted(store, &current, &next, &event, guards.rate, actor.at).await?;
+            write_counted(store, &current, &next, &event.by(&actor.id), guards.rate, actor.at).await?;
             Ok(next)
         },
     )
