@@ -826,10 +826,12 @@ async fn refused_clients_all_get_the_same_answer() {
                 app.send(call).await
             };
             assert_eq!(response.status, 401);
-            bodies.push((
-                response.body.clone(),
-                response.header("www-authenticate").map(str::to_owned),
-            ));
+            // The same answer but for the request's own id.
+            let mut body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+            if let Some(problem) = body.as_object_mut() {
+                problem.remove("request_id");
+            }
+            bodies.push((body, response.header("www-authenticate").map(str::to_owned)));
         }
     }
     assert!(

@@ -13,6 +13,7 @@ mod check;
 mod clients;
 mod contacts;
 mod contract;
+mod correlation;
 mod create;
 mod delete;
 mod delivery;

@@ -19,6 +19,7 @@ pub struct Call {
     body: Option<String>,
     base64: bool,
     authorizer: Option<HashMap<String, Value>>,
+    request_id: String,
 }
 
 impl Call {
@@ -32,6 +33,7 @@ impl Call {
             headers: Vec::new(),
             body: None,
             base64: false,
+            request_id: uuid::Uuid::new_v4().to_string(),
             authorizer: None,
         }
     }
@@ -59,6 +61,13 @@ impl Call {
     /// With a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// With this id for API Gateway's request (each call gets one of its own
+    /// otherwise).
+    pub fn request_id(mut self, id: &str) -> Self {
+        self.request_id = id.to_owned();
         self
     }
 
@@ -150,7 +159,7 @@ impl Call {
             "routeKey": "$default",
             "accountId": "123456789012",
             "stage": "$default",
-            "requestId": "test-request",
+            "requestId": self.request_id,
             "apiId": "test-api",
             "domainName": "localhost",
             "domainPrefix": "localhost",

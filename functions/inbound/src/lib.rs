@@ -41,6 +41,7 @@ use clientele_operations::{Actor, Context, DynamoStore, customers, data, facts, 
 use clientele_startup::{ConfigError, Lookup, parsed_or};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::answers::Answers;
 
@@ -193,8 +194,21 @@ async fn customer_of(
 }
 
 impl App {
-    /// Handles one event.
+    /// Handles one event, inside an `event` span that gives every log line
+    /// written meanwhile the event's id, source and detail-type, and whether
+    /// it is the process's first.
     pub async fn handle(&self, event: &EventBridgeEvent<Value>) -> Result<Outcome, TryAgain> {
+        let span = tracing::info_span!(
+            "event",
+            event_id = event.id.as_deref().unwrap_or_default(),
+            source = %event.source,
+            detail_type = %event.detail_type,
+            cold_start = clientele_startup::cold_start(),
+        );
+        self.handle_in_span(event).instrument(span).await
+    }
+
+    async fn handle_in_span(&self, event: &EventBridgeEvent<Value>) -> Result<Outcome, TryAgain> {
         let outcome = self.dispatch(event).await;
         match &outcome {
             Ok(Outcome::Dropped(why, detail)) => {

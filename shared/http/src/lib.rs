@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod correlation;
 pub mod extract;
 pub mod idempotency;
 pub mod problem;

@@ -39,8 +39,10 @@ use clientele_store::DynamoStore;
 use clientele_store::budget::RequestBudget;
 use lambda_http::http::uri::{PathAndQuery, Uri};
 use tower::ServiceExt;
+use tracing::Instrument;
 
 use crate::auth::{Authenticator, require};
+use crate::correlation;
 use crate::idempotency::Idempotency;
 use crate::problem::ApiError;
 
@@ -379,8 +381,43 @@ impl HttpFunction {
         self
     }
 
-    /// Answers one request.
-    pub async fn handle(&self, mut request: lambda_http::Request) -> Response {
+    /// Answers one request, inside a `request` span that gives every log
+    /// line written meanwhile the request's id, its route and whether it is
+    /// the process's first; the answer names the request's id
+    /// ([`correlation`]).
+    pub async fn handle(&self, request: lambda_http::Request) -> Response {
+        let began = std::time::Instant::now();
+        let request_id = correlation::request_id_of(&request);
+        let route = self.route_of(request.method().as_str(), request.uri().path());
+        let span = tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            route,
+            cold_start = clientele_startup::cold_start(),
+        );
+        async move {
+            let response = self.dispatch(request).await;
+            tracing::info!(
+                status = response.status().as_u16(),
+                elapsed_ms = began.elapsed().as_secs_f64() * 1000.0,
+                "answered"
+            );
+            correlation::named(response, &request_id).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The route a request is for, as its table writes it (`GET
+    /// /api/customers/{customer_id}`), or `none` when no route matches.
+    fn route_of(&self, method: &str, path: &str) -> String {
+        self.routes
+            .iter()
+            .find(|spec| spec.matches(method, path))
+            .map_or_else(|| "none".to_owned(), |spec| format!("{} {}", spec.method, spec.path))
+    }
+
+    async fn dispatch(&self, mut request: lambda_http::Request) -> Response {
         let requested = request.uri().path().to_owned();
         trim_trailing_slash(&mut request);
         request.extensions_mut().insert(self.auth.clone());

@@ -26,5 +26,13 @@ mod run;
 pub mod telemetry;
 
 pub use env::{ConfigError, Lookup, ProcessEnv, parsed_or, required};
+
+/// Whether this is the process's first invocation, the one a cold start
+/// serves: `true` once, then `false` (every function marks it in its logs).
+pub fn cold_start() -> bool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARM: AtomicBool = AtomicBool::new(false);
+    !WARM.swap(true, Ordering::Relaxed)
+}
 #[cfg(feature = "runtime")]
 pub use run::*;

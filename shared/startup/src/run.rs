@@ -18,12 +18,19 @@ pub use lambda_runtime::{Error, LambdaEvent, service_fn};
 /// function from the process environment with `build`. A setting that is
 /// missing or invalid stops the start-up here, naming the variable.
 pub async fn start<T>(build: impl AsyncFnOnce(&ProcessEnv, &SdkConfig) -> Result<T, ConfigError>) -> Result<T, Error> {
+    let began = std::time::Instant::now();
     telemetry::init();
     let sdk = aws::sdk_config().await;
-    build(&ProcessEnv, &sdk).await.map_err(|error| {
+    let built = build(&ProcessEnv, &sdk).await.map_err(|error| {
         tracing::error!(%error, "the function cannot start");
         Error::from(error)
-    })
+    })?;
+    tracing::info!(
+        cold_start = true,
+        init_ms = began.elapsed().as_secs_f64() * 1000.0,
+        "the function started"
+    );
+    Ok(built)
 }
 
 /// Serves the events Lambda hands the function, one invocation at a time
