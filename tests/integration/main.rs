@@ -15,6 +15,7 @@ mod contacts;
 mod contract;
 mod correlation;
 mod create;
+mod dashboard;
 mod delete;
 mod delivery;
 mod events;

@@ -68,6 +68,12 @@ impl Deployed {
             .unwrap_or(Value::Null)
     }
 
+    /// The template's `Globals`, resolved: what SAM gives every function.
+    pub fn globals(&self) -> Value {
+        self.resolve(self.document.get("Globals").unwrap_or(&Yaml::Null))
+            .unwrap_or(Value::Null)
+    }
+
     /// The statements of a function's inline policies, resolved: SAM's
     /// `Policies`, or those of the template's own role it names (`Role`).
     pub fn function_statements(&self, logical_id: &str) -> Vec<Value> {

@@ -51,7 +51,10 @@ impl<C: ClientReader> Authorizer<C> {
             Decision::Allow(principal) => {
                 tracing::info!(kind = principal.kind.as_str(), principal_id = %principal.id, business_id = %principal.business_id, "allowed");
             }
-            Decision::Deny(denial) => tracing::info!(denial = denial.as_str(), "refused"),
+            Decision::Deny(denial) => {
+                tracing::info!(denial = denial.as_str(), "refused");
+                metrics::counter!("AuthorizerRefusals", "reason" => denial.as_str()).increment(1);
+            }
         }
         let mut response = AuthorizerResponse::default();
         response.is_authorized = true;

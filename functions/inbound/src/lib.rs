@@ -210,6 +210,16 @@ impl App {
 
     async fn handle_in_span(&self, event: &EventBridgeEvent<Value>) -> Result<Outcome, TryAgain> {
         let outcome = self.dispatch(event).await;
+        let counted = match &outcome {
+            Ok(Outcome::Done) => "done",
+            Ok(Outcome::AlreadyDone) => "already_done",
+            Ok(Outcome::Dropped(why, _)) => {
+                metrics::counter!("InboundDropped", "reason" => why.as_str()).increment(1);
+                "dropped"
+            }
+            Err(_) => "retried",
+        };
+        metrics::counter!("InboundEvents", "outcome" => counted).increment(1);
         match &outcome {
             Ok(Outcome::Dropped(why, detail)) => {
                 tracing::warn!(source = %event.source, detail_type = %event.detail_type, id = ?event.id,

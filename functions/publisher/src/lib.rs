@@ -41,7 +41,7 @@ impl DeadLetters {
         }
     }
 
-    /// Sends a record there, with why.
+    /// Sends a record there, with why, counted in `EventsDeadLettered`.
     pub async fn send(&self, reason: &str, record: &EventRecord) -> Result<(), String> {
         let body = json!({ "reason": reason, "record": record });
         self.client
@@ -50,7 +50,7 @@ impl DeadLetters {
             .message_body(body.to_string())
             .send()
             .await
-            .map(|_| ())
+            .map(|_| metrics::counter!("EventsDeadLettered").increment(1))
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
     }
 }
@@ -128,6 +128,7 @@ pub async fn handle(app: &App, event: &Event) -> DynamoDbEventResponse {
         match delivery {
             Delivery::Sent => {
                 tracing::info!(event_id = %sent.event_id, detail_type = %sent.detail_type, "published");
+                metrics::counter!("EventsPublished").increment(1);
             }
             Delivery::Rejected { code } => {
                 tracing::error!(event_id = %sent.event_id, %code, "EventBridge refuses this event; dead-lettering it");

@@ -244,6 +244,9 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(error = %self, status = status.as_u16(), "request refused");
         }
+        if let ApiError::RateLimited { .. } | ApiError::BudgetSpent { .. } = &self {
+            metrics::counter!("Throttled", "reason" => self.kind().0).increment(1);
+        }
         let body = serde_json::to_string(&self.problem()).unwrap_or_default();
         let mut response = Response::new(axum::body::Body::from(body));
         *response.status_mut() = status;

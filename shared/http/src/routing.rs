@@ -384,7 +384,8 @@ impl HttpFunction {
     /// Answers one request, inside a `request` span that gives every log
     /// line written meanwhile the request's id, its route and whether it is
     /// the process's first; the answer names the request's id
-    /// ([`correlation`]).
+    /// ([`correlation`]). Counts it in `Requests` and `Latency`, by route and
+    /// status class.
     pub async fn handle(&self, request: lambda_http::Request) -> Response {
         let began = std::time::Instant::now();
         let request_id = correlation::request_id_of(&request);
@@ -397,11 +398,11 @@ impl HttpFunction {
         );
         async move {
             let response = self.dispatch(request).await;
-            tracing::info!(
-                status = response.status().as_u16(),
-                elapsed_ms = began.elapsed().as_secs_f64() * 1000.0,
-                "answered"
-            );
+            let (status, elapsed_ms) = (response.status().as_u16(), began.elapsed().as_secs_f64() * 1000.0);
+            tracing::info!(status, elapsed_ms, "answered");
+            let class = status_class(status);
+            metrics::counter!("Requests", "route" => route.clone(), "status_class" => class).increment(1);
+            metrics::histogram!("Latency", "route" => route, "status_class" => class).record(elapsed_ms);
             correlation::named(response, &request_id).await
         }
         .instrument(span)
@@ -442,6 +443,17 @@ impl HttpFunction {
     /// The routes it serves.
     pub fn routes(&self) -> &[RouteSpec] {
         &self.routes
+    }
+}
+
+/// The class of an HTTP status, as the `status_class` dimension writes it.
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
     }
 }
 
@@ -500,6 +512,14 @@ mod tests {
         );
         assert_eq!(path_parameter(route, "/api/customers/abc/notes", "note_id"), None);
         assert_eq!(path_parameter("/api/customers/", "/api/customers", "customer_id"), None);
+    }
+
+    #[test]
+    fn statuses_are_counted_by_class() {
+        assert_eq!(
+            [200, 201, 304, 404, 429, 503].map(status_class),
+            ["2xx", "2xx", "3xx", "4xx", "4xx", "5xx"]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub async fn create(store: &DynamoStore, actor: &Actor, body: NewCustomer) -> Re
     store
         .insert_customer(&customer, &CustomerEvent::created(&customer).by(&actor.id))
         .await?;
+    metrics::counter!("CustomersCreated").increment(1);
     Ok(customer)
 }
 

@@ -82,7 +82,10 @@ pub async fn erase(
     )
     .await;
     match erased {
-        Ok(receipt) => Ok(Erasure::Erased(receipt)),
+        Ok(receipt) => {
+            metrics::counter!("CustomersErased").increment(1);
+            Ok(Erasure::Erased(receipt))
+        }
         Err(OperationError::NotFound) => match erase_leftovers(store, files, actor, asked).await? {
             Some(receipt) => Ok(Erasure::Erased(receipt)),
             None => nothing_left(store, actor.business, asked).await,

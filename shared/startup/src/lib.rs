@@ -21,6 +21,8 @@
 pub mod aws;
 pub mod env;
 #[cfg(feature = "runtime")]
+pub mod metrics;
+#[cfg(feature = "runtime")]
 mod run;
 #[cfg(feature = "runtime")]
 pub mod telemetry;

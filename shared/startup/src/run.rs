@@ -10,7 +10,7 @@ use lambda_runtime::{Diagnostic, IntoFunctionResponse, Service};
 use serde::{Deserialize, Serialize};
 
 use crate::env::{ConfigError, ProcessEnv};
-use crate::{aws, telemetry};
+use crate::{aws, metrics, telemetry};
 
 pub use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -34,7 +34,7 @@ pub async fn start<T>(build: impl AsyncFnOnce(&ProcessEnv, &SdkConfig) -> Result
 }
 
 /// Serves the events Lambda hands the function, one invocation at a time
-/// (`lambda_runtime::run`).
+/// (`lambda_runtime::run`), writing the metrics counted after each one.
 pub async fn run_events<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
 where
     F: Service<LambdaEvent<A>, Response = R>,
@@ -47,11 +47,14 @@ where
     D: Into<Bytes> + Send,
     E: Into<Error> + Send + fmt::Debug,
 {
-    lambda_runtime::run(handler).await
+    match metrics::collector() {
+        Some(collector) => metrics_cloudwatch_embedded::lambda::service::run(collector, handler).await,
+        None => lambda_runtime::run(handler).await,
+    }
 }
 
 /// Serves the HTTP requests API Gateway hands the function
-/// (`lambda_http::run`).
+/// (`lambda_http::run`), writing the metrics counted after each one.
 #[cfg(feature = "http")]
 pub async fn run_http<'a, R, F, E>(handler: F) -> Result<(), Error>
 where
@@ -60,5 +63,8 @@ where
     R: lambda_http::IntoResponse,
     E: fmt::Debug + Into<Diagnostic>,
 {
-    lambda_http::run(handler).await
+    match metrics::collector() {
+        Some(collector) => metrics_cloudwatch_embedded::lambda::service::run_http(collector, handler).await,
+        None => lambda_http::run(handler).await,
+    }
 }
