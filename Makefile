@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy token client invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy token client seed invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -109,6 +109,9 @@ token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 
 client: ## Manage clients in the local stack: make client ARGS="create --business <uuid> --name <text> --scope customers:read"
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- client $(ARGS)
+
+seed: ## Fill the running local stack with N demo customers (default 500) across two businesses, with tags, notes, facts and lifecycle steps; again adds only what is missing.
+	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- seed --count $(or $(N),500)
 
 invariants: ## Check that the local stack's table holds together (clientele check): claims, tag copies, counts, outbox events.
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- check

@@ -36,6 +36,7 @@ mod outage;
 mod read;
 mod saved_segments;
 mod search;
+mod seed;
 mod segments;
 mod senders;
 mod signing_keys;

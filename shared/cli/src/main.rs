@@ -7,6 +7,11 @@
 //! - `clientele migrate` rewrites the items of the table named by
 //!   `TABLE_NAME` that an earlier version wrote to the form this one reads
 //!   (`--status` says where the table stands).
+//! - `clientele seed --count 500` fills the local stack's table named by
+//!   `TABLE_NAME` (and no other: its endpoint must be on this machine) with
+//!   demo customers across two businesses, with tags, notes, facts and
+//!   lifecycle steps (`make seed N=500`); seeding again adds only what is
+//!   missing.
 //! - `clientele check` says what does not hold of the table named by
 //!   `TABLE_NAME` (claims, tag copies, counts, outbox events, leftovers,
 //!   unknown kinds) and fails if anything does not.
@@ -76,6 +81,17 @@ enum Command {
         table: String,
         #[command(subcommand)]
         command: client::ClientCommand,
+    },
+    /// Fill the table with demo customers across two businesses, with tags,
+    /// notes, order and appointment facts and lifecycle steps.
+    Seed {
+        /// The table.
+        #[arg(long, env = "TABLE_NAME")]
+        table: String,
+        /// How many customers (the first ones of a fixed list: seeding
+        /// again adds only those missing).
+        #[arg(long, default_value_t = 500)]
+        count: usize,
     },
     /// Check that the table holds together: every claim, tag copy, count and
     /// outbox event where it belongs. Prints what does not hold; fails if
@@ -188,6 +204,26 @@ async fn main() -> ExitCode {
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
             client::run(&store, command).await.map(|text| println!("{text}"))
         }
+        Command::Seed { table, count } => {
+            // Demo data belongs in the local stack alone.
+            if let Err(refused) = clientele_stack::require_loopback(|name| std::env::var(name).ok()) {
+                return finish(Err(refused.to_string()));
+            }
+            let sdk = clientele_startup::aws::sdk_config().await;
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+            clientele_stack::seed::seed(&store, count, clientele_core::Timestamp::now())
+                .await
+                .map(|seeded| {
+                    println!(
+                        "seeded {} customers ({} created, {} there already) in businesses {} and {}",
+                        count,
+                        seeded.created,
+                        seeded.present,
+                        clientele_stack::demo::BUSINESS,
+                        clientele_stack::seed::SECOND_BUSINESS
+                    )
+                })
+        }
         Command::Check { table } => {
             let sdk = clientele_startup::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
@@ -257,6 +293,10 @@ async fn main() -> ExitCode {
             .map(|template| print!("{}", template.watch_router_toml()))
             .map_err(|e| e.to_string()),
     };
+    finish(outcome)
+}
+
+fn finish(outcome: Result<(), String>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -1,10 +1,12 @@
 //! The local stack: the resources of `infra/template.yaml` (the table with
 //! its keys, indexes, stream and TTL; the event bus; the signing secret),
 //! created on the local endpoints that `make run` and the tests start, and
-//! the demo data the README's examples and the request events use.
+//! the demo data the README's examples and the request events use, and
+//! more of it in bulk (`make seed`).
 
 pub mod demo;
 pub mod provision;
+pub mod seed;
 pub mod stream;
 pub mod template;
 
