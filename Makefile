@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy token client seed invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy logs token client seed invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -61,9 +61,10 @@ lint: ## Formatting and clippy (warnings are errors).
 # The template's checks, installed by `make tools` into their own venv.
 CHECKS = $(LOCAL)/checks/bin
 
-checks: tools ## cfn-lint, sam validate --lint, checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template.
+checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template.
 	$(CHECKS)/cfn-lint infra/template.yaml
-	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --lint --template infra/template.yaml
+	for env in default staging production; do \
+		SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --config-env $$env || exit 1; done
 	$(CHECKS)/checkov --config-file infra/checkov.yaml --file infra/template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/python infra/check_invoke_rights.py
 
@@ -98,10 +99,15 @@ build: tools ## Build every function for Lambda (release, arm64) into target/lam
 	PATH="$(abspath $(LOCAL))/venv/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked \
 		$(addprefix --package ,$(FUNCTIONS))
 
-deploy: tools ## sam build, then sam deploy (guided the first time; answers kept in samconfig.toml).
-	PATH="$(abspath $(LOCAL))/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CHECKS)/sam build --template infra/template.yaml
-	if [ -f samconfig.toml ]; then SAM_CLI_TELEMETRY=0 $(CHECKS)/sam deploy; \
-	else SAM_CLI_TELEMETRY=0 $(CHECKS)/sam deploy --guided; fi
+# The environment of samconfig.toml that `make deploy` and `make logs` use.
+ENV ?= default
+
+deploy: tools ## sam build, then sam deploy, as samconfig.toml's ENV section says (default, staging, production).
+	PATH="$(abspath $(LOCAL))/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(CHECKS)/sam build --config-env $(ENV)
+	SAM_CLI_TELEMETRY=0 $(CHECKS)/sam deploy --config-env $(ENV)
+
+logs: tools ## Follow a deployed function's logs: make logs FUNCTION=CustomersFunction ENV=staging
+	SAM_CLI_TELEMETRY=0 $(CHECKS)/sam logs --config-env $(ENV) --name $(or $(FUNCTION),CustomersFunction)
 
 token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- \

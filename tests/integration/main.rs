@@ -35,6 +35,7 @@ mod orders;
 mod outage;
 mod read;
 mod saved_segments;
+mod samconfig;
 mod search;
 mod seed;
 mod segments;
