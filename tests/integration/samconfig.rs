@@ -9,7 +9,10 @@ fn every_environment_overrides_only_parameters_the_template_has() {
     let text = std::fs::read_to_string(project_root().join("samconfig.toml")).unwrap();
     let mut environments = Vec::new();
     for line in text.lines() {
-        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(".deploy.parameters]")) {
+        if let Some(section) = line
+            .strip_prefix('[')
+            .and_then(|l| l.strip_suffix(".deploy.parameters]"))
+        {
             environments.push(section.to_owned());
         }
         let Some(overrides) = line
