@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy logs token client seed invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy docs reference logs token client seed invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -52,7 +52,7 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching; QUEUE=clientele-data-responses for data responses).
 	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow) $(if $(QUEUE),--queue $(QUEUE))
 
-test: tools lint checks unit smoke fuzz short-load ## Every check and test: formatting, clippy, the template's checks, unit, integration and smoke tests, contract fuzzing and a short load.
+test: tools lint checks reference unit smoke fuzz short-load ## Every check and test: formatting, clippy, the template's checks, the API reference page in a browser, unit, integration and smoke tests, contract fuzzing and a short load.
 
 lint: ## Formatting and clippy (warnings are errors).
 	$(CARGO) fmt --all -- --check
@@ -71,6 +71,12 @@ checks: tools ## cfn-lint, sam validate --lint (with each environment of samconf
 unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
 	@echo "unit: building the workspace and its tests (the first time takes several minutes; later stages reuse the build)"
 	$(CARGO) test --workspace --locked
+
+docs: tools ## Write the API reference page, one static file to publish anywhere: target/api-reference/index.html.
+	@$(CHECKS)/python infra/docs/reference.py build $(LOCAL)/redoc/redoc.standalone.js target/api-reference/index.html
+
+reference: tools ## The API reference page in headless Chromium: every operation on it; a screenshot in .local/docs/.
+	@infra/docs/check.sh
 
 smoke: tools ## Run the README's walkthrough against a real `make run` on spare ports.
 	@infra/local/smoke.sh

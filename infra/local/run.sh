@@ -91,6 +91,11 @@ if [[ -z "${DATA_REQUESTERS:-}" ]]; then
     DATA_REQUESTERS=$(printf '{"platform.profiles": {"fields": ["id", "full_name", "email", "customer_type", "status"], "deliver_to": "%s"}, "platform.accounting": {"deliver_to": "%s", "service": "accounting-service"}}' "$answers" "$answers")
 fi
 export DATA_REQUESTERS
+# The API reference page, served at /docs (`make docs` writes the same file
+# to publish).
+"$local_dir/checks/bin/python" "$root/infra/docs/reference.py" build \
+    "$local_dir/redoc/redoc.standalone.js" "$local_dir/docs/index.html" >&2
+export API_REFERENCE_PAGE=$local_dir/docs/index.html
 
 # cargo lambda watch emulates Lambda's APIs and routes HTTP requests by the
 # template's routes (clientele local-router); the functions themselves run

@@ -61,7 +61,17 @@ again=$(make --no-print-directory -s migrate MOTO_PORT="$moto" DYNAMODB_PORT="$d
 grep -q "nothing to do" <<<"$again" || { say "a second make migrate still had work: $again"; exit 1; }
 say "make migrate brought the tour's data to this version, and a second run had nothing to do"
 
+# The API reference page is served at /docs, and GET / links to it.
+page=$(command curl --silent --show-error --fail "http://127.0.0.1:$api/docs") || { say "no page at /docs"; exit 1; }
+grep -q "Redoc" <<<"$page" || { say "/docs is not the API reference page"; exit 1; }
+root_answer=$(command curl --silent --show-error --fail "http://127.0.0.1:$api/")
+grep -q '"reference":"/docs"' <<<"$root_answer" || { say "GET / does not link to /docs: $root_answer"; exit 1; }
+say "make run serves the API reference page at /docs"
+
+# Demo data in bulk, as `make seed` fills the stack; checked with the rest.
+make --no-print-directory -s seed N=30 MOTO_PORT="$moto" DYNAMODB_PORT="$ddb" >&2 || { say "make seed failed"; exit 1; }
+
 # What must hold of the whole table holds after the tour.
-say "make invariants over the tour's data"
+say "make invariants over the tour's and the seed's data"
 make --no-print-directory -s invariants MOTO_PORT="$moto" DYNAMODB_PORT="$ddb" >&2 || { say "the table does not hold together"; exit 1; }
-say "the tour's data holds together"
+say "the tour's and the seed's data hold together"

@@ -8,6 +8,9 @@
 #   .local/dynamodb  Amazon DynamoDB Local, from the npm package
 #                    amplify-dynamodb-simulator (pinned, integrity-checked), and
 #                    the loopback launcher compiled against it.
+#   .local/redoc     Redoc's standalone bundle, from the npm package redoc
+#                    (pinned, integrity-checked): it renders the API
+#                    reference page (`make docs`, and /docs under `make run`).
 # Needs python3 with venv and pip, npm, and a JDK (17 or later).
 set -euo pipefail
 
@@ -18,6 +21,8 @@ here=$root/infra/local
 ddb_package=amplify-dynamodb-simulator
 ddb_version=2.9.30
 ddb_integrity='sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ=='
+redoc_version=2.5.2
+redoc_integrity='sha512-sTJfItvRkcDTojB6wdLN4M+Ua6mlZwElV21Tf8Mn7IbQF/1Os6GvgQpZyLWPGZZHbhy7GC1Or1hTMHfz1vKh5A=='
 
 say() { printf 'tools: %s\n' "$*" >&2; }
 
@@ -67,4 +72,23 @@ if [ ! -f "$launcher/LoopbackDynamoDb.class" ] || [ "$here/LoopbackDynamoDb.java
     say "compiling the loopback launcher"
     mkdir -p "$launcher"
     javac -nowarn -cp "$ddb/DynamoDBLocal.jar:$ddb/DynamoDBLocal_lib/*" -d "$launcher" "$here/LoopbackDynamoDb.java"
+fi
+
+# Redoc: one file of its npm package, for the API reference page.
+redoc=$local_dir/redoc
+if [ ! -f "$redoc/.version-$redoc_version" ]; then
+    say "installing Redoc ($redoc_version) into $redoc"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    (cd "$work" && npm pack --silent "redoc@$redoc_version" >/dev/null 2>&1)
+    tarball=$work/redoc-$redoc_version.tgz
+    actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 | tr -d '\n')"
+    if [ "$actual" != "$redoc_integrity" ]; then
+        say "the redoc tarball does not match its pinned integrity"
+        exit 1
+    fi
+    tar -xzf "$tarball" -C "$work" package/bundles/redoc.standalone.js
+    mkdir -p "$redoc"
+    mv "$work/package/bundles/redoc.standalone.js" "$redoc/"
+    touch "$redoc/.version-$redoc_version"
 fi
