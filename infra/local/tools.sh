@@ -11,6 +11,9 @@
 #   .local/redoc     Redoc's standalone bundle, from the npm package redoc
 #                    (pinned, integrity-checked): it renders the API
 #                    reference page (`make docs`, and /docs under `make run`).
+#   .local/asyncapi  the AsyncAPI parser, from npm as infra/asyncapi's lock
+#                    file pins it (`npm ci`, no install scripts): it validates
+#                    events/asyncapi.yaml (`make checks`).
 # Needs python3 with venv and pip, npm, and a JDK (17 or later).
 set -euo pipefail
 
@@ -91,4 +94,14 @@ if [ ! -f "$redoc/.version-$redoc_version" ]; then
     mkdir -p "$redoc"
     mv "$work/package/bundles/redoc.standalone.js" "$redoc/"
     touch "$redoc/.version-$redoc_version"
+fi
+
+# The AsyncAPI parser: reinstalled when its lock file changes.
+asyncapi=$local_dir/asyncapi
+if ! cmp -s "$root/infra/asyncapi/package-lock.json" "$asyncapi/package-lock.json" 2>/dev/null; then
+    say "installing the AsyncAPI parser into $asyncapi"
+    rm -rf "$asyncapi"
+    mkdir -p "$asyncapi"
+    cp "$root/infra/asyncapi/package.json" "$root/infra/asyncapi/package-lock.json" "$asyncapi/"
+    (cd "$asyncapi" && npm ci --silent --ignore-scripts --no-audit --no-fund >/dev/null)
 fi
