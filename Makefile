@@ -36,7 +36,7 @@ DEV_BUILD := --features clientele-startup/dev-build
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy docs reference asyncapi logs token client seed invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy docs reference bindings logs token client seed invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -61,17 +61,18 @@ lint: ## Formatting and clippy (warnings are errors).
 # The template's checks, installed by `make tools` into their own venv.
 CHECKS = $(LOCAL)/checks/bin
 
-checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template; the AsyncAPI document up to date and valid.
+checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template; the event bindings up to date, the registry's stack linted, the AsyncAPI document valid.
 	$(CHECKS)/cfn-lint infra/template.yaml
 	for env in default staging production; do \
 		SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --config-env $$env || exit 1; done
 	$(CHECKS)/checkov --config-file infra/checkov.yaml --file infra/template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/python infra/check_invoke_rights.py
-	$(CHECKS)/python events/asyncapi.py --check
+	$(CHECKS)/python events/bindings.py --check
+	$(CHECKS)/cfn-lint infra/schemas.yaml
 	cp infra/asyncapi/validate.mjs $(LOCAL)/asyncapi/ && node $(LOCAL)/asyncapi/validate.mjs events/asyncapi.yaml
 
-asyncapi: tools ## Write events/asyncapi.yaml, the AsyncAPI document of the events, from events/schemas/ and the template.
-	$(CHECKS)/python events/asyncapi.py
+bindings: tools ## Write the event bindings from events/schemas/ and the template: events/asyncapi.yaml, events/registry/ (Draft 4) and infra/schemas.yaml.
+	$(CHECKS)/python events/bindings.py
 
 unit: ## Unit tests and the integration tests (which start DynamoDB Local and moto themselves).
 	@echo "unit: building the workspace and its tests (the first time takes several minutes; later stages reuse the build)"

@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod authorizer;
 mod avatars;
+mod bindings;
 mod budget;
 mod build;
 mod check;

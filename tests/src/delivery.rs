@@ -166,18 +166,43 @@ pub fn schemas_dir() -> PathBuf {
     project_root().join("events").join("schemas")
 }
 
+/// The folder of the schemas' Draft 4 copies, as the Schema Registry holds
+/// them.
+pub fn registry_dir() -> PathBuf {
+    project_root().join("events").join("registry")
+}
+
+/// What `detail` breaks of the schema in the file at `relative` (under
+/// `events/schemas/`), and of its Draft 4 copy (under `events/registry/`).
+pub fn schema_problems(relative: &str, detail: &Value) -> Vec<String> {
+    let read = |path: PathBuf| -> Value {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let original = read(schemas_dir().join(relative));
+    let copy = read(registry_dir().join(relative));
+    let validators = [
+        ("schema", jsonschema::validator_for(&original)),
+        ("Draft 4 copy", jsonschema::draft4::new(&copy)),
+    ];
+    validators
+        .into_iter()
+        .flat_map(|(which, validator)| {
+            let validator = validator.unwrap_or_else(|e| panic!("{relative} ({which}): {e}"));
+            validator
+                .iter_errors(detail)
+                .map(|e| format!("{which}: {e} at {}", e.instance_path()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Checks an EventBridge event against the schema of its detail-type in
-/// `events/schemas/`, panicking with every violation.
+/// `events/schemas/` and its Draft 4 copy in `events/registry/`, panicking
+/// with every violation.
 pub fn assert_matches_schema(event: &Value) {
     let detail_type = event["detail-type"].as_str().expect("a detail-type");
-    let path = schemas_dir().join(format!("{detail_type}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&text).expect("a JSON schema");
-    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let problems: Vec<String> = validator
-        .iter_errors(&event["detail"])
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let problems = schema_problems(&format!("{detail_type}.json"), &event["detail"]);
     assert!(
         problems.is_empty(),
         "{detail_type} does not match its schema: {problems:#?}\n{event:#}"
