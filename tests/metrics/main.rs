@@ -50,6 +50,8 @@ async fn requests_are_counted_by_route_and_status_class_and_never_by_customer() 
         .send(Call::get(&format!("/api/customers/{id}")).bearer(&app.token(Role::Viewer)))
         .await;
     assert_eq!(read.status, 200);
+    // What the runtime wrappers record after every invocation.
+    clientele_startup::metrics::record_peak_memory();
     let documents = flushed();
 
     let create = "POST /api/customers/";
@@ -95,4 +97,10 @@ async fn requests_are_counted_by_route_and_status_class_and_never_by_customer() 
         .collect();
     assert!(units.contains(&("Latency", "Milliseconds")), "{units:?}");
     assert!(units.contains(&("Requests", "Count")), "{units:?}");
+    assert!(units.contains(&("PeakMemory", "Bytes")), "{units:?}");
+    let peak: Vec<f64> = documents.iter().filter_map(|d| d["PeakMemory"].as_f64()).collect();
+    assert!(
+        peak.len() == 1 && peak[0] > 1_048_576.0,
+        "the process's peak memory, once: {peak:?}"
+    );
 }

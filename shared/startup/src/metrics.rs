@@ -48,6 +48,11 @@ pub const CATALOGUE: &[(&str, Unit, &str)] = &[
         Unit::Count,
         "stream records sent to the publisher's dead-letter queue",
     ),
+    (
+        "PeakMemory",
+        Unit::Bytes,
+        "the process's peak resident memory (VmHWM) after an invocation",
+    ),
 ];
 
 static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
@@ -80,8 +85,28 @@ pub fn describe() {
     for (name, unit, meaning) in CATALOGUE {
         match unit {
             Unit::Milliseconds => metrics::describe_histogram!(*name, *unit, *meaning),
+            Unit::Bytes => metrics::describe_gauge!(*name, *unit, *meaning),
             _ => metrics::describe_counter!(*name, *unit, *meaning),
         }
+    }
+}
+
+/// The process's peak resident memory so far, in bytes (`VmHWM` in
+/// `/proc/self/status`, what Lambda's `report` line calls "Max Memory
+/// Used"); `None` where there is no such file.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kibibytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kibibytes * 1024)
+}
+
+/// Records [`peak_memory_bytes`] as `PeakMemory`, after an invocation: the
+/// memory the function's size must leave room for, which the logs do not
+/// carry (the template keeps Lambda's own `report` lines out).
+pub fn record_peak_memory() {
+    if let Some(bytes) = peak_memory_bytes() {
+        metrics::gauge!("PeakMemory").set(bytes as f64);
     }
 }
 
@@ -93,6 +118,13 @@ pub fn collector() -> Option<&'static Collector> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_peak_memory_is_read_from_the_process_status() {
+        let bytes = peak_memory_bytes().expect("Linux has /proc/self/status");
+        assert!(bytes > 1024 * 1024, "{bytes}");
+        assert_eq!(bytes % 1024, 0, "counted in kibibytes");
+    }
 
     #[test]
     fn the_catalogue_names_each_metric_once() {

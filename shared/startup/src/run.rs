@@ -6,6 +6,7 @@ use std::future::Future;
 use aws_config::SdkConfig;
 use bytes::Bytes;
 use futures_core::Stream;
+use lambda_runtime::tower::ServiceExt;
 use lambda_runtime::{Diagnostic, IntoFunctionResponse, Service};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,8 @@ pub async fn start<T>(build: impl AsyncFnOnce(&ProcessEnv, &SdkConfig) -> Result
 }
 
 /// Serves the events Lambda hands the function, one invocation at a time
-/// (`lambda_runtime::run`), writing the metrics counted after each one.
+/// (`lambda_runtime::run`), writing the metrics counted after each one,
+/// with the process's peak memory.
 pub async fn run_events<A, F, R, B, S, D, E>(handler: F) -> Result<(), Error>
 where
     F: Service<LambdaEvent<A>, Response = R>,
@@ -47,6 +49,10 @@ where
     D: Into<Bytes> + Send,
     E: Into<Error> + Send + fmt::Debug,
 {
+    let handler = handler.map_response(|response| {
+        metrics::record_peak_memory();
+        response
+    });
     match metrics::collector() {
         Some(collector) => metrics_cloudwatch_embedded::lambda::service::run(collector, handler).await,
         None => lambda_runtime::run(handler).await,
@@ -54,7 +60,8 @@ where
 }
 
 /// Serves the HTTP requests API Gateway hands the function
-/// (`lambda_http::run`), writing the metrics counted after each one.
+/// (`lambda_http::run`), writing the metrics counted after each one,
+/// with the process's peak memory.
 #[cfg(feature = "http")]
 pub async fn run_http<'a, R, F, E>(handler: F) -> Result<(), Error>
 where
@@ -63,6 +70,10 @@ where
     R: lambda_http::IntoResponse,
     E: fmt::Debug + Into<Diagnostic>,
 {
+    let handler = handler.map_response(|response| {
+        metrics::record_peak_memory();
+        response
+    });
     match metrics::collector() {
         Some(collector) => metrics_cloudwatch_embedded::lambda::service::run_http(collector, handler).await,
         None => lambda_http::run(handler).await,
