@@ -16,7 +16,7 @@ use crate::DynamoStore;
 use crate::counts::Counter;
 use crate::items::{Item, entity, from_item, to_item};
 use crate::keys::{self, Key};
-use crate::transact::{Write, transact};
+use crate::transact::{Cancelled, Write, transact};
 
 /// A team user's stored form.
 #[derive(Serialize, Deserialize)]
@@ -123,6 +123,24 @@ impl DynamoStore {
         .value(":user", AttributeValue::S(user.id.to_string()))
     }
 
+    /// Commits `writes`, whose first checks that the customer is still
+    /// there, with `event`: the customer gone is
+    /// [`TeamUserWrite::NoCustomer`], any other refusal what `refused` reads
+    /// in it.
+    async fn commit_team_write(
+        &self,
+        mut writes: Vec<Write>,
+        event: &CustomerEvent,
+        refused: impl FnOnce(&Cancelled) -> Result<TeamUserWrite, StoreError>,
+    ) -> Result<TeamUserWrite, StoreError> {
+        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(TeamUserWrite::Done),
+            Err(cancelled) if cancelled.failed(0) => Ok(TeamUserWrite::NoCustomer),
+            Err(cancelled) => refused(&cancelled),
+        }
+    }
+
     /// Adds a team user to a customer still in its business, with its email
     /// claim, its count and its event.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, user_id = %user.id))]
@@ -132,20 +150,22 @@ impl DynamoStore {
         user: &TeamUser,
         event: &CustomerEvent,
     ) -> Result<TeamUserWrite, StoreError> {
-        let mut writes = vec![
+        let writes = vec![
             self.customer_still_there(customer),
             self.count_write(customer.id, Counter::TeamUsers, 1, Some(MAX_TEAM_USERS_PER_CUSTOMER)),
             self.team_email_claim(user)?,
             Write::put(&self.table, user_item(user)?).condition("attribute_not_exists(pk)"),
         ];
-        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
-        match transact(&self.client, writes).await? {
-            Ok(()) => Ok(TeamUserWrite::Done),
-            Err(cancelled) if cancelled.failed(0) => Ok(TeamUserWrite::NoCustomer),
-            Err(cancelled) if cancelled.failed(1) => Ok(TeamUserWrite::LimitReached),
-            Err(cancelled) if cancelled.failed(2) => Ok(TeamUserWrite::EmailTaken),
-            Err(_) => Err(StoreError::Unexpected("a team user id was used twice".into())),
-        }
+        self.commit_team_write(writes, event, |cancelled| {
+            if cancelled.failed(1) {
+                Ok(TeamUserWrite::LimitReached)
+            } else if cancelled.failed(2) {
+                Ok(TeamUserWrite::EmailTaken)
+            } else {
+                Err(StoreError::Unexpected("a team user id was used twice".into()))
+            }
+        })
+        .await
     }
 
     /// Replaces `before` with `after` (if still at `before`'s version),
@@ -167,16 +187,15 @@ impl DynamoStore {
             writes.push(self.team_email_claim(after)?);
             writes.push(self.team_email_release(before));
         }
-        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
-        let moved = writes.len() > claim_at + 1;
-        match transact(&self.client, writes).await? {
-            Ok(()) => Ok(TeamUserWrite::Done),
-            Err(cancelled) if cancelled.failed(0) => Ok(TeamUserWrite::NoCustomer),
-            Err(cancelled) if moved && cancelled.failed(claim_at) && !cancelled.failed(1) => {
-                Ok(TeamUserWrite::EmailTaken)
-            }
-            Err(_) => Ok(TeamUserWrite::Raced),
-        }
+        let moved = writes.len() > claim_at;
+        self.commit_team_write(writes, event, |cancelled| {
+            Ok(if moved && cancelled.failed(claim_at) && !cancelled.failed(1) {
+                TeamUserWrite::EmailTaken
+            } else {
+                TeamUserWrite::Raced
+            })
+        })
+        .await
     }
 
     /// Removes a team user (if still at its version) with its email claim
@@ -188,18 +207,14 @@ impl DynamoStore {
         user: &TeamUser,
         event: &CustomerEvent,
     ) -> Result<TeamUserWrite, StoreError> {
-        let mut writes = vec![
+        let writes = vec![
             self.customer_still_there(customer),
             Write::delete(&self.table, keys::team_user(customer.id, user.id)).at_version(user.version),
             self.team_email_release(user),
             self.count_write(customer.id, Counter::TeamUsers, -1, None),
         ];
-        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
-        match transact(&self.client, writes).await? {
-            Ok(()) => Ok(TeamUserWrite::Done),
-            Err(cancelled) if cancelled.failed(0) => Ok(TeamUserWrite::NoCustomer),
-            Err(_) => Ok(TeamUserWrite::Raced),
-        }
+        self.commit_team_write(writes, event, |_| Ok(TeamUserWrite::Raced))
+            .await
     }
 
     /// Records `event` (a password reset) about a team user still at its
@@ -211,15 +226,11 @@ impl DynamoStore {
         user: &TeamUser,
         event: &CustomerEvent,
     ) -> Result<TeamUserWrite, StoreError> {
-        let mut writes = vec![
+        let writes = vec![
             self.customer_still_there(customer),
             Write::check(&self.table, keys::team_user(customer.id, user.id)).at_version(user.version),
         ];
-        writes.extend(self.recorded_writes(std::slice::from_ref(event))?);
-        match transact(&self.client, writes).await? {
-            Ok(()) => Ok(TeamUserWrite::Done),
-            Err(cancelled) if cancelled.failed(0) => Ok(TeamUserWrite::NoCustomer),
-            Err(_) => Ok(TeamUserWrite::Raced),
-        }
+        self.commit_team_write(writes, event, |_| Ok(TeamUserWrite::Raced))
+            .await
     }
 }
