@@ -366,6 +366,29 @@ impl MobileUserAction {
     }
 }
 
+/// A request to change a customer, `{customerId, businessId, changes,
+/// expectedVersion?}`: its customer, business, the changes `parse` reads
+/// (their errors named under `changes.`) and the version they apply to.
+fn change_request<P>(
+    detail: &Value,
+    parse: impl FnOnce(&Map<String, Value>) -> Result<P, ValidationErrors>,
+) -> Result<(CustomerId, BusinessId, P, Option<u64>), ValidationErrors> {
+    let mut r = Reader::new(detail);
+    let customer_id = r.customer_id();
+    let business_id = r.business_id();
+    let changes = r.object("changes", true);
+    let expected_version = r.expected_version();
+    let patch = changes.and_then(|c| match parse(c) {
+        Ok(patch) => Some(patch),
+        Err(found) => {
+            r.changes_errors(&found);
+            None
+        }
+    });
+    r.errors
+        .into_result(|| Some((customer_id?, business_id?, patch?, expected_version)))
+}
+
 /// `customer.update.request`: `{customerId, businessId, changes,
 /// expectedVersion?, requestedBy?}`, where `changes` is a JSON merge patch of
 /// the fields `PATCH` may change, and `expectedVersion` the version the
@@ -386,25 +409,12 @@ pub struct UpdateRequest {
 impl UpdateRequest {
     /// Reads the detail.
     pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
-        let mut r = Reader::new(detail);
-        let customer_id = r.customer_id();
-        let business_id = r.business_id();
-        let changes = r.object("changes", true);
-        let expected_version = r.expected_version();
-        let patch = changes.and_then(|c| match CustomerPatch::from_json(c) {
-            Ok(patch) => Some(patch),
-            Err(found) => {
-                r.changes_errors(&found);
-                None
-            }
-        });
-        r.errors.into_result(|| {
-            Some(Self {
-                customer_id: customer_id?,
-                business_id: business_id?,
-                patch: patch?,
-                expected_version,
-            })
+        let (customer_id, business_id, patch, expected_version) = change_request(detail, CustomerPatch::from_json)?;
+        Ok(Self {
+            customer_id,
+            business_id,
+            patch,
+            expected_version,
         })
     }
 }
@@ -472,25 +482,13 @@ pub struct PortfolioUpdate {
 impl PortfolioUpdate {
     /// Reads the detail of `service`'s update.
     pub fn from_detail(service: PortfolioService, detail: &Value) -> Result<Self, ValidationErrors> {
-        let mut r = Reader::new(detail);
-        let customer_id = r.customer_id();
-        let business_id = r.business_id();
-        let changes = r.object("changes", true);
-        let expected_version = r.expected_version();
-        let patch = changes.and_then(|c| match PortfolioPatch::from_json(service, c) {
-            Ok(patch) => Some(patch),
-            Err(found) => {
-                r.changes_errors(&found);
-                None
-            }
-        });
-        r.errors.into_result(|| {
-            Some(Self {
-                customer_id: customer_id?,
-                business_id: business_id?,
-                patch: patch?,
-                expected_version,
-            })
+        let (customer_id, business_id, patch, expected_version) =
+            change_request(detail, |changes| PortfolioPatch::from_json(service, changes))?;
+        Ok(Self {
+            customer_id,
+            business_id,
+            patch,
+            expected_version,
         })
     }
 }
