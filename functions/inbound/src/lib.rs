@@ -170,7 +170,7 @@ fn settle(error: OperationError) -> Result<Outcome, TryAgain> {
     match error {
         OperationError::Store(StoreError::Unavailable(e)) => Err(TryAgain(e.to_string())),
         OperationError::Contended => Err(TryAgain("the customer is being changed".to_owned())),
-        OperationError::NotFound => dropped(Dropped::NoCustomer, "no such customer"),
+        OperationError::NotFound => dropped(Dropped::NoCustomer, "no such customer in the business named"),
         OperationError::RateLimited { retry_after_seconds } => dropped(
             Dropped::RateLimited,
             format!("the customer's update rate is used up for {retry_after_seconds} s"),
@@ -300,16 +300,12 @@ impl App {
     /// An admin's lifecycle action, recorded as done by `<sender>:<admin id>`
     /// so that the sender's admin ids never read as a user's or a client's.
     async fn admin_action(&self, request: &AdminAction, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
-        let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
-            Ok(customer) => customer,
-            Err(outcome) => return outcome,
-        };
         let admin = Actor {
-            business: customer.business_id,
+            business: request.business_id,
             id: format!("{sender}:{}", request.admin_id),
             at: now,
         };
-        let applied = lifecycle::apply(self.store(), &admin, customer.id, &request.action, None).await;
+        let applied = lifecycle::apply(self.store(), &admin, request.customer_id, &request.action, None).await;
         applied.map(|_| Outcome::Done).or_else(settle)
     }
 
@@ -353,12 +349,8 @@ impl App {
     /// (refused updates are dropped, not retried) and, when the request names
     /// the version it expects, its precondition.
     async fn update(&self, request: &UpdateRequest, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
-        let customer = match customer_of(self.store(), request.customer_id, request.business_id).await {
-            Ok(customer) => customer,
-            Err(outcome) => return outcome,
-        };
         let requester = Actor {
-            business: customer.business_id,
+            business: request.business_id,
             id: sender.to_owned(),
             at: now,
         };
@@ -367,7 +359,7 @@ impl App {
             precondition: precondition.as_ref(),
             rate: Some(&self.settings.patch_rate),
         };
-        let updated = customers::update(self.store(), &requester, customer.id, &request.patch, guards).await;
+        let updated = customers::update(self.store(), &requester, request.customer_id, &request.patch, guards).await;
         updated.map(|_| Outcome::Done).or_else(settle)
     }
 
@@ -375,12 +367,8 @@ impl App {
     /// recorded as done by the service, by `PATCH`'s rate limit and, when
     /// the update names the version it expects, its precondition.
     async fn portfolio(&self, update: &PortfolioUpdate, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
-        let customer = match customer_of(self.store(), update.customer_id, update.business_id).await {
-            Ok(customer) => customer,
-            Err(outcome) => return outcome,
-        };
         let service = Actor {
-            business: customer.business_id,
+            business: update.business_id,
             id: sender.to_owned(),
             at: now,
         };
@@ -389,7 +377,8 @@ impl App {
             precondition: precondition.as_ref(),
             rate: Some(&self.settings.patch_rate),
         };
-        let updated = customers::update_portfolio(self.store(), &service, customer.id, &update.patch, guards).await;
+        let updated =
+            customers::update_portfolio(self.store(), &service, update.customer_id, &update.patch, guards).await;
         updated.map(|_| Outcome::Done).or_else(settle)
     }
 
