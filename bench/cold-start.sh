@@ -61,7 +61,7 @@ mkdir -p "$logs"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-all=(customers tags notes contacts interactions tokens users subscriptions gdpr service auth-check publisher inbound sweeper)
+all=(customers tags notes contacts interactions tokens users subscriptions gdpr service auth-check publisher inbound sweeper transfers)
 if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
 python=$local_dir/venv/bin/python
 if [[ ! -x $python || ! -f $local_dir/dynamodb/DynamoDBLocal.jar ]]; then
@@ -165,6 +165,8 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
             vars=(TABLE_NAME="$TABLE_NAME" EVENT_SOURCE="$EVENT_SOURCE" CUSTOMER_PATCH_RATE=5/minute
                 DATA_REQUESTERS="{\"platform.profiles\": {\"fields\": [\"id\", \"email\"], \"deliver_to\": \"$data_responses\"}}") ;;
         sweeper) event=events/sweeper/tombstone.json
+            vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
+        transfers) event=events/transfers/job.json
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
         *) say "no such function: $1 (one of ${all[*]})"; exit 1 ;;
     esac

@@ -12,7 +12,7 @@ use clientele_auth::{ClientSecret, Principal, Role, SigningKey, TokenSettings, i
 use clientele_core::order::{OrderChange, OrderEventKind};
 use clientele_core::{BusinessId, Client, Scope, Timestamp};
 use clientele_operations::orders;
-use clientele_tests::app::{Function, signing_key, staff_of};
+use clientele_tests::app::{Function, signing_key, staff_of, upload};
 use clientele_tests::{Call, TestApp, TestResponse, basic, customer_body, token};
 use serde_json::json;
 
@@ -92,6 +92,12 @@ enum Route {
     SubscriptionGet,
     SubscriptionChange,
     SubscriptionCancel,
+    ImportBegin,
+    ImportGet,
+    ImportStart,
+    ImportRows,
+    ExportBegin,
+    ExportGet,
 }
 
 impl Route {
@@ -175,11 +181,17 @@ impl Route {
                 "POST",
                 "/api/customers/{customer_id}/subscriptions/{subscription_id}/cancel",
             ),
+            Route::ImportBegin => ("POST", "/api/customers/imports"),
+            Route::ImportGet => ("GET", "/api/customers/imports/{import_id}"),
+            Route::ImportStart => ("POST", "/api/customers/imports/{import_id}/start"),
+            Route::ImportRows => ("GET", "/api/customers/imports/{import_id}/rows"),
+            Route::ExportBegin => ("POST", "/api/customers/exports"),
+            Route::ExportGet => ("GET", "/api/customers/exports/{export_id}"),
         }
     }
 }
 
-const ROUTES: [Route; 74] = [
+const ROUTES: [Route; 80] = [
     Route::List,
     Route::Search,
     Route::Segments,
@@ -254,6 +266,12 @@ const ROUTES: [Route; 74] = [
     Route::SubscriptionGet,
     Route::SubscriptionChange,
     Route::SubscriptionCancel,
+    Route::ImportBegin,
+    Route::ImportGet,
+    Route::ImportStart,
+    Route::ImportRows,
+    Route::ExportBegin,
+    Route::ExportGet,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,7 +327,8 @@ const CALLERS: [Caller; 17] = [
 /// tokens (balance, ledger, use, purchase, allocate, refund, adjust),
 /// users (add, of a customer, get, update, remove, password reset),
 /// plans (create, list, get, update) and subscriptions (subscribe, of a
-/// customer, get, change plan, cancel).
+/// customer, get, change plan, cancel), imports (ask, get, start, rows) and
+/// exports (ask, get).
 ///
 /// Plans are read by the business's callers wherever the customer is: a
 /// caller of another business reads its own business's (none here), and
@@ -323,7 +342,7 @@ const CALLERS: [Caller; 17] = [
 ///
 /// The notes deleted are written by another staff member, so staff (and a
 /// writing client) may not delete them; admins may.
-fn expected(caller: Caller) -> [u16; 74] {
+fn expected(caller: Caller) -> [u16; 80] {
     match caller {
         Caller::Nobody
         | Caller::NotAToken
@@ -338,31 +357,31 @@ fn expected(caller: Caller) -> [u16; 74] {
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
             401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
-            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
+            401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401,
         ],
         Caller::Viewer | Caller::ReadOnlyClient => [
             200, 200, 200, 403, 200, 403, 403, 403, 200, 403, 302, 403, 200, 403, 403, 403, 403, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 403, 200, 200, 403, 403,
             403, 200, 403, 200, 200, 200, 200, 200, 403, 403, 200, 200, 403, 403, 403, 403, 403, 403, 200, 200, 403,
-            403, 403, 403, 200, 200, 403, 403, 200, 200, 403, 403,
+            403, 403, 403, 200, 200, 403, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403, 403,
         ],
         Caller::Staff | Caller::ActiveClient => [
             200, 200, 200, 201, 200, 200, 200, 403, 200, 200, 302, 201, 200, 403, 201, 403, 201, 200, 403, 403, 403,
             403, 403, 403, 403, 200, 200, 403, 200, 200, 403, 200, 403, 403, 200, 200, 200, 201, 200, 200, 200, 403,
             200, 200, 201, 200, 200, 200, 200, 200, 403, 403, 200, 200, 201, 403, 403, 403, 403, 201, 200, 200, 200,
-            403, 202, 403, 200, 200, 403, 403, 200, 200, 403, 403,
+            403, 202, 403, 200, 200, 403, 403, 200, 200, 403, 403, 201, 200, 202, 200, 403, 403,
         ],
         Caller::Admin => [
             200, 200, 200, 201, 200, 200, 200, 204, 200, 200, 302, 201, 200, 204, 201, 204, 201, 200, 204, 200, 200,
             200, 200, 200, 200, 200, 200, 201, 200, 200, 204, 200, 201, 204, 200, 200, 200, 201, 200, 200, 200, 204,
             200, 200, 201, 200, 200, 200, 200, 200, 200, 204, 200, 200, 201, 201, 201, 201, 201, 201, 200, 200, 200,
-            204, 202, 201, 200, 200, 200, 201, 200, 200, 200, 200,
+            204, 202, 201, 200, 200, 200, 201, 200, 200, 200, 200, 201, 200, 202, 200, 202, 200,
         ],
         Caller::AdminOfAnotherBusiness | Caller::ClientOfAnotherBusiness => [
             200, 200, 200, 201, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 201, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             404, 404, 404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-            404, 404, 201, 200, 404, 404, 404, 404, 404, 404, 404,
+            404, 404, 201, 200, 404, 404, 404, 404, 404, 404, 404, 201, 404, 404, 404, 202, 404,
         ],
     }
 }
@@ -687,6 +706,33 @@ async fn call_for(app: &TestApp, route: Route) -> Call {
                 Route::SubscriptionChange => Call::patch(&subscription).json(&json!({"plan_id": other})),
                 _ => Call::post(&format!("{subscription}/cancel")).json(&json!({"at_period_end": true})),
             }
+        }
+        Route::ImportBegin => Call::post("/api/customers/imports").json(&json!({"format": "csv"})),
+        Route::ImportGet | Route::ImportStart | Route::ImportRows => {
+            let asked = app
+                .send(as_admin(Call::post("/api/customers/imports")).json(&json!({"format": "ndjson"})))
+                .await
+                .json();
+            let file = json!({"user_id": uuid::Uuid::new_v4().to_string(), "full_name": "Imported In Cell",
+                "email": format!("imported.{}@example.com", uuid::Uuid::new_v4().simple()), "gender": "other"});
+            let url = asked["upload_url"].as_str().unwrap();
+            assert_eq!(
+                upload(url, "application/x-ndjson", file.to_string().as_bytes()).await,
+                200
+            );
+            let path = format!("/api/customers/imports/{}", asked["id"].as_str().unwrap());
+            match route {
+                Route::ImportGet => Call::get(&path),
+                Route::ImportStart => Call::post(&format!("{path}/start")),
+                _ => Call::get(&format!("{path}/rows")),
+            }
+        }
+        Route::ExportBegin => Call::post("/api/customers/exports").json(&json!({"format": "ndjson"})),
+        Route::ExportGet => {
+            let asked = app
+                .send(as_admin(Call::post("/api/customers/exports")).json(&json!({"format": "csv"})))
+                .await;
+            Call::get(asked.header("location").unwrap())
         }
         Route::ContactGet | Route::ContactReplace | Route::ContactRemove | Route::ContactPrimary => {
             let made = made(

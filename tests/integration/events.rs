@@ -54,7 +54,7 @@ fn check_route_events(function: Function) -> usize {
 fn every_route_event_reaches_its_route_and_carries_a_principal() {
     assert_eq!(
         check_route_events(Function::Customers),
-        25,
+        31,
         "one event per customers route"
     );
     assert_eq!(

@@ -829,6 +829,10 @@ fn no_function_may_write_keys_of_a_kind_it_does_not_own() {
             ],
         ),
         ("SweeperFunction", &["CLIENT#x", "BUSINESS#x", "ERASURE#x", "BUDGET#x"]),
+        (
+            "TransfersFunction",
+            &["CLIENT#x", "ERASURE#x", "DELETED#x", "BUDGET#x", "IDEMPOTENCY#x"],
+        ),
         ("AuthCheckFunction", &["CLIENT#x", "CUSTOMER#x", "IDEMPOTENCY#x"]),
     ];
     for (function, keys) in forbidden {

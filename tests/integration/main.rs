@@ -45,5 +45,6 @@ mod signing_keys;
 mod subscriptions;
 mod tags;
 mod tokens;
+mod transfers;
 mod update;
 mod users;

@@ -637,3 +637,17 @@ pub async fn download(url: &str) -> (u16, bytes::Bytes) {
     let body = response.into_body().collect().await.expect("a body").to_bytes();
     (status, body)
 }
+
+/// PUTs `body` to a URL (a presigned upload link into moto) with its
+/// `Content-Type`: the status.
+pub async fn upload(url: &str, content_type: &str, body: &[u8]) -> u16 {
+    let client: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let request = hyper::Request::builder()
+        .method("PUT")
+        .uri(url)
+        .header("content-type", content_type)
+        .body(http_body_util::Full::new(bytes::Bytes::copy_from_slice(body)))
+        .expect("a request");
+    client.request(request).await.expect("moto answers").status().as_u16()
+}

@@ -7,6 +7,7 @@
 pub mod handlers;
 pub mod orders;
 pub mod saved_segments;
+pub mod transfers;
 pub mod upload;
 
 use std::sync::Arc;
@@ -28,6 +29,12 @@ pub fn routes() -> Routes<Arc<App>> {
         .route(GET,    "/api/customers/search",                   Access::Read,  search)
         .route(GET,    "/api/customers/segments",                 Access::Read,  segments)
         .route(POST,   "/api/customers/segments",                 Access::Admin, saved_segments::save)
+        .route(POST,   "/api/customers/imports",                  Access::Write, transfers::begin_import)
+        .route(GET,    "/api/customers/imports/{import_id}",      Access::Write, transfers::import)
+        .route(POST,   "/api/customers/imports/{import_id}/start", Access::Write, transfers::start_import)
+        .route(GET,    "/api/customers/imports/{import_id}/rows", Access::Write, transfers::import_rows)
+        .route(POST,   "/api/customers/exports",                  Access::Admin, transfers::begin_export)
+        .route(GET,    "/api/customers/exports/{export_id}",      Access::Admin, transfers::export)
         .route(GET,    "/api/customers/segments/saved",           Access::Read,  saved_segments::list)
         .route(GET,    "/api/customers/segments/{segment_id}",    Access::Read,  saved_segments::get)
         .route(DELETE, "/api/customers/segments/{segment_id}",    Access::Admin, saved_segments::delete)

@@ -67,6 +67,53 @@ impl AvatarBucket {
         Ok(request.uri().to_owned())
     }
 
+    /// A link that stores a file of `content_type` under `key` with an HTTP
+    /// `PUT`, for [`LINK_LIFETIME`].
+    pub async fn upload_link(&self, key: &str, content_type: &str) -> Result<String, StoreError> {
+        let config = PresigningConfig::expires_in(LINK_LIFETIME).map_err(|e| StoreError::Unexpected(Box::new(e)))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(classify)?;
+        Ok(request.uri().to_owned())
+    }
+
+    /// The size in bytes of what is stored under `key`, if anything is.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(head) => Ok(Some(
+                head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+            )),
+            Err(SdkError::ServiceError(context)) if context.err().is_not_found() => Ok(None),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    /// What is stored under `key`, if anything is: at most `limit` bytes
+    /// ([`StoreError::LimitReached`] if there are more).
+    pub async fn get(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(SdkError::ServiceError(context)) if context.err().is_no_such_key() => return Ok(None),
+            Err(error) => return Err(classify(error)),
+        };
+        if object.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0) > limit {
+            return Err(StoreError::LimitReached);
+        }
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?
+            .into_bytes();
+        Ok(Some(bytes.to_vec()))
+    }
+
     /// Deletes every object whose key starts with `prefix`; returns how many.
     pub async fn delete_under(&self, prefix: &str) -> Result<u64, StoreError> {
         let mut deleted = 0;

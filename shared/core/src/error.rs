@@ -122,6 +122,12 @@ pub enum OperationError {
     /// A step the subscription's state or plan does not allow.
     #[error(transparent)]
     SubscriptionRefused(#[from] crate::subscription::SubscriptionRefusal),
+    /// No such import or export job in the caller's business.
+    #[error("no such {0}")]
+    TransferNotFound(&'static str),
+    /// A job cannot take this step now.
+    #[error("{0}")]
+    TransferRefused(String),
     /// Storage failed; nothing was written.
     #[error(transparent)]
     Store(StoreError),

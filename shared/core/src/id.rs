@@ -127,6 +127,10 @@ uuid_id!(
     SubscriptionId
 );
 uuid_id!(
+    /// An import or export job of a business's customers.
+    TransferId
+);
+uuid_id!(
     /// An event's id: stable across delivery retries, so consumers can drop duplicates.
     EventId
 );
@@ -141,6 +145,17 @@ impl EventId {
         const ANSWERS: Uuid = Uuid::from_u128(0x3f0c_9a51_6d2e_4b7a_9c1f_5e8d_2a4b_7c60);
         let name = format!("{}:{requester}:{customer}:{request_id}", requester.len());
         Self(Uuid::new_v5(&ANSWERS, name.as_bytes()))
+    }
+}
+
+impl CustomerId {
+    /// The id named by `name`, the same for the same name (a version 5
+    /// UUID): what a row of an import gives its customer, so that the row
+    /// run again knows its own customer.
+    pub fn derived(name: &str) -> Self {
+        /// The namespace of derived customer ids (a fixed random UUID).
+        const CUSTOMERS: Uuid = Uuid::from_u128(0x8b2d_41c7_0e95_4f3a_a6d1_93c4_7f20_5e18);
+        Self(Uuid::new_v5(&CUSTOMERS, name.as_bytes()))
     }
 }
 

@@ -35,6 +35,7 @@ pub mod team_user;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod transfer;
 pub mod validation;
 
 #[cfg(test)]
@@ -52,7 +53,7 @@ pub use error::OperationError;
 pub use event::{CustomerEvent, EventType};
 pub use id::{
     BusinessId, ClientId, ContactId, CustomerId, EventId, InteractionId, InvalidId, NoteId, PlanId, SegmentId,
-    SubscriptionId, TagId, TeamUserId, UserId,
+    SubscriptionId, TagId, TeamUserId, TransferId, UserId,
 };
 pub use note::{NewNote, Note, NoteContent};
 pub use precondition::Precondition;

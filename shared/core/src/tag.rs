@@ -135,7 +135,7 @@ const TAG_SERVER_FIELDS: &[&str] = &["id", "created_by", "created_at"];
 impl NewTag {
     /// Reads one tag object; `prefix` names its fields in errors (`[2].`), and
     /// `also` lists other fields the object may carry.
-    fn read(body: &Map<String, Value>, prefix: &str, also: &[&str]) -> (Option<Self>, ValidationErrors) {
+    pub(crate) fn read(body: &Map<String, Value>, prefix: &str, also: &[&str]) -> (Option<Self>, ValidationErrors) {
         let mut reader = ObjectReader::nested(body, prefix);
         let label = reader.required("label", TagLabel::parse);
         let color = reader.optional("color", TagColor::parse);

@@ -422,6 +422,11 @@ impl From<OperationError> for ApiError {
                     errors: ValidationErrors::single(field, refused.to_string()),
                 }
             }
+            OperationError::TransferNotFound(what) => ApiError::NotFound(format!("There is no such {what}.")),
+            OperationError::TransferRefused(why) => ApiError::Conflict {
+                detail: format!("{why}."),
+                errors: ValidationErrors::single("status", why),
+            },
             OperationError::Store(error) => error.into(),
         }
     }

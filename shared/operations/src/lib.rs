@@ -32,6 +32,7 @@ pub mod subscriptions;
 pub mod tags;
 pub mod team_users;
 pub mod tokens;
+pub mod transfers;
 pub mod views;
 
 pub use clientele_avatars::AvatarBucket;

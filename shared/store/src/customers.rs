@@ -16,7 +16,7 @@ use crate::errors::classify;
 use crate::items::{self, Item, claim_item, companion, customer_from, customer_item, entity, event_item};
 use crate::keys::{self, Key, attr, index};
 use crate::segments::cell_attribute;
-use crate::transact::{Write, transact};
+use crate::transact::{Cancelled, Write, transact};
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE: usize = 100;
@@ -39,6 +39,21 @@ pub(crate) const OWNED_OR_ABSENT: &str = "attribute_not_exists(pk) OR customer_i
 
 fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+/// Why a transaction led by [`DynamoStore::insertion`]'s writes was
+/// cancelled: the claims it could not take, or a customer id used twice.
+pub(crate) fn insertion_refused(cancelled: &Cancelled) -> StoreError {
+    let taken: Vec<UniqueField> = [(1, UniqueField::Email), (2, UniqueField::UserId)]
+        .into_iter()
+        .filter(|(i, _)| cancelled.failed(*i))
+        .map(|(_, field)| field)
+        .collect();
+    if taken.is_empty() {
+        StoreError::Unexpected("a customer with this id already exists".into())
+    } else {
+        StoreError::Taken(taken)
+    }
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -669,6 +684,17 @@ impl DynamoStore {
     /// its business; [`StoreError::Taken`] names every value already claimed.
     #[tracing::instrument(skip_all, fields(customer_id = %customer.id, business_id = %customer.business_id))]
     pub async fn insert_customer(&self, customer: &Customer, event: &CustomerEvent) -> Result<(), StoreError> {
+        let writes = self.insertion(customer, event)?;
+        match transact(&self.client, writes).await? {
+            Ok(()) => Ok(()),
+            Err(cancelled) => Err(insertion_refused(&cancelled)),
+        }
+    }
+
+    /// The writes that store a new customer with its event: the record
+    /// first, then its email's and its user id's claims, its event, audit
+    /// entry, segment count and search terms.
+    pub(crate) fn insertion(&self, customer: &Customer, event: &CustomerEvent) -> Result<Vec<Write>, StoreError> {
         let mut writes = vec![
             Write::put(&self.table, customer_item(customer)?).condition(NOT_EXISTS),
             self.claim_write(
@@ -686,21 +712,7 @@ impl DynamoStore {
         writes.extend(self.audit_write(std::slice::from_ref(event))?);
         writes.extend(self.join_segment(customer)?);
         writes.extend(self.term_writes(None, Some(customer))?);
-        match transact(&self.client, writes).await? {
-            Ok(()) => Ok(()),
-            Err(cancelled) => {
-                let taken: Vec<UniqueField> = [(1, UniqueField::Email), (2, UniqueField::UserId)]
-                    .into_iter()
-                    .filter(|(i, _)| cancelled.failed(*i))
-                    .map(|(_, field)| field)
-                    .collect();
-                if taken.is_empty() {
-                    Err(StoreError::Unexpected("a customer with this id already exists".into()))
-                } else {
-                    Err(StoreError::Taken(taken))
-                }
-            }
-        }
+        Ok(writes)
     }
 
     /// Replaces `before` with `after` and records `event`, if the stored

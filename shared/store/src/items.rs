@@ -61,6 +61,10 @@ pub mod entity {
     pub const SEGMENT_NAME_CLAIM: &str = "SegmentNameClaim";
     /// A customer's place on a static list.
     pub const LIST_MEMBER: &str = "ListMember";
+    /// An import or export job of a business's customers.
+    pub const TRANSFER: &str = "TransferJob";
+    /// What became of a row of an import that created nothing.
+    pub const TRANSFER_OUTCOME: &str = "TransferOutcome";
     /// A customer's order, as the orders service reported it.
     pub const ORDER: &str = "Order";
     /// A contact: a person at a customer.

@@ -28,6 +28,8 @@
 //! | contact         | `CUSTOMER#<customer_id>`           | `CONTACT#<contact_id>`      |
 //! | contact by id   | `CONTACT#<contact_id>`             | `CONTACT`                   |
 //! | contact email   | `CUSTOMER#<customer_id>`           | `CONTACT_EMAIL#<email>`     |
+//! | import/export   | `BUSINESS#<business>#TRANSFER#<id>` | `TRANSFER`                 |
+//! | import row      | `BUSINESS#<business>#TRANSFER#<id>` | `LINE#<line, 20 digits>`   |
 //!
 //! A customer also carries three index keys, each sorted newest first by
 //! `<created_at>#<customer_id>`: `gsi1pk = BUSINESS#<business>#CUSTOMERS`,
@@ -53,7 +55,7 @@ use clientele_core::interaction::{Day, InteractionType};
 use clientele_core::order::OrderId;
 use clientele_core::{
     BusinessId, ClientId, ContactId, CustomerId, CustomerStatus, CustomerType, EventId, InteractionId, NoteId, PlanId,
-    SegmentId, SubscriptionId, TagId, TeamUserId, Timestamp, UserId,
+    SegmentId, SubscriptionId, TagId, TeamUserId, Timestamp, TransferId, UserId,
 };
 
 /// Attribute names shared by several items.
@@ -503,6 +505,27 @@ pub fn interaction_term_order(term: &str, customer: CustomerId, interaction: Int
 
 /// The prefix of the sort keys of a customer's places on static lists.
 pub const LIST_PREFIX: &str = "LIST#";
+
+/// The sort key of an import or export job.
+pub const TRANSFER_SK: &str = "TRANSFER";
+/// The prefix of the sort keys of an import's row outcomes.
+pub const TRANSFER_LINE_PREFIX: &str = "LINE#";
+
+/// An import or export job of a business, in its own partition.
+pub fn transfer(business: BusinessId, id: TransferId) -> Key {
+    Key {
+        pk: format!("BUSINESS#{business}#TRANSFER#{id}"),
+        sk: TRANSFER_SK.to_owned(),
+    }
+}
+
+/// What became of the row at `line` of an import, beside its job.
+pub fn transfer_outcome(business: BusinessId, id: TransferId, line: u64) -> Key {
+    Key {
+        pk: transfer(business, id).pk,
+        sk: format!("{TRANSFER_LINE_PREFIX}{line:020}"),
+    }
+}
 
 /// The partition of a business's saved segments.
 pub fn saved_segments_partition(business: BusinessId) -> String {

@@ -33,6 +33,7 @@ pub mod tags;
 pub mod team_users;
 pub mod tokens;
 mod transact;
+pub mod transfers;
 
 pub use transact::pause_before_retry;
 

@@ -43,12 +43,7 @@ impl DynamoStore {
             self.customer_still_there(customer),
             self.count_write(customer.id, Counter::Tags, added, Some(limit)),
         ];
-        for (tag, event) in tags.iter().zip(events) {
-            writes.push(Write::put(&self.table, tag_item(tag, customer)?).condition("attribute_not_exists(pk)"));
-            writes.push(Write::put(&self.table, tag_by_id_item(tag)?).condition("attribute_not_exists(pk)"));
-            writes.push(Write::put(&self.table, event_item(event)?));
-        }
-        writes.extend(self.audit_write(events)?);
+        writes.extend(self.tag_writes(customer, tags, events)?);
         match transact(&self.client, writes).await? {
             Ok(()) => Ok(()),
             Err(cancelled) if cancelled.failed(0) => Err(StoreError::NotFound),
@@ -62,6 +57,25 @@ impl DynamoStore {
                 }
             }
         }
+    }
+
+    /// The writes that put tags on a customer, each with its event (three
+    /// a tag, each tag's first failing if the customer has its label), and
+    /// their audit entry.
+    pub(crate) fn tag_writes(
+        &self,
+        customer: &Customer,
+        tags: &[Tag],
+        events: &[CustomerEvent],
+    ) -> Result<Vec<Write>, StoreError> {
+        let mut writes = Vec::new();
+        for (tag, event) in tags.iter().zip(events) {
+            writes.push(Write::put(&self.table, tag_item(tag, customer)?).condition("attribute_not_exists(pk)"));
+            writes.push(Write::put(&self.table, tag_by_id_item(tag)?).condition("attribute_not_exists(pk)"));
+            writes.push(Write::put(&self.table, event_item(event)?));
+        }
+        writes.extend(self.audit_write(events)?);
+        Ok(writes)
     }
 
     /// A customer's tags, in no particular order: at most `limit` of them,

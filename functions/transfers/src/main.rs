@@ -1,0 +1,9 @@
+//! The transfers Lambda: clients once, then stream batches.
+
+use clientele_startup::{Error, run_events, service_fn, start};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let app = start(transfers::App::from_env).await?;
+    run_events(service_fn(|event| transfers::serve(&app, event))).await
+}
