@@ -26,8 +26,8 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use clientele_core::facts::{Fact, FactKind};
 use clientele_core::inbound::{
-    AdminAction, Answer, BILLING_REQUEST, BillingRequest, DATA_REQUEST, DataRequest, MobileAction, MobileUserAction,
-    PortfolioUpdate, UpdateRequest, may_send,
+    AdminAction, Answer, BILLING_REQUEST, BillingRequest, ChangeRequest, DATA_REQUEST, DataRequest, MobileAction,
+    MobileUserAction, PortfolioUpdate, UpdateRequest, may_send,
 };
 use clientele_core::order::{OrderChange, OrderEventKind};
 use clientele_core::portfolio::PortfolioService;
@@ -248,7 +248,7 @@ impl App {
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             "customer.update.request" => match UpdateRequest::from_detail(detail) {
-                Ok(request) => self.update(&request, source, now).await,
+                Ok(request) => self.change(&request, source, now, customers::update).await,
                 Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
             },
             DATA_REQUEST => match DataRequest::from_detail(detail) {
@@ -283,7 +283,7 @@ impl App {
             },
             other if let Some(service) = PortfolioService::of_detail_type(other) => {
                 match PortfolioUpdate::from_detail(service, detail) {
-                    Ok(update) => self.portfolio(&update, source, now).await,
+                    Ok(update) => self.change(&update, source, now, customers::update_portfolio).await,
                     Err(errors) => dropped(Dropped::Malformed, errors.to_string()),
                 }
             }
@@ -345,10 +345,17 @@ impl App {
         done.map(|()| Outcome::Done).or_else(settle)
     }
 
-    /// An update request, by `PATCH`'s rules: its validation, its rate limit
-    /// (refused updates are dropped, not retried) and, when the request names
-    /// the version it expects, its precondition.
-    async fn update(&self, request: &UpdateRequest, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
+    /// A change request made by `sender`, applied by `apply` (an update
+    /// request by `PATCH`'s rules, a portfolio update by the portfolio's)
+    /// under `PATCH`'s rate limit (refused changes are dropped, not retried)
+    /// and, when the request names the version it expects, its precondition.
+    async fn change<P>(
+        &self,
+        request: &ChangeRequest<P>,
+        sender: &str,
+        now: Timestamp,
+        apply: impl AsyncFnOnce(&DynamoStore, &Actor, CustomerId, &P, Guards<'_>) -> Result<Customer, OperationError>,
+    ) -> Result<Outcome, TryAgain> {
         let requester = Actor {
             business: request.business_id,
             id: sender.to_owned(),
@@ -359,27 +366,8 @@ impl App {
             precondition: precondition.as_ref(),
             rate: Some(&self.settings.patch_rate),
         };
-        let updated = customers::update(self.store(), &requester, request.customer_id, &request.patch, guards).await;
-        updated.map(|_| Outcome::Done).or_else(settle)
-    }
-
-    /// A portfolio service's change of a customer's portfolio profile,
-    /// recorded as done by the service, by `PATCH`'s rate limit and, when
-    /// the update names the version it expects, its precondition.
-    async fn portfolio(&self, update: &PortfolioUpdate, sender: &str, now: Timestamp) -> Result<Outcome, TryAgain> {
-        let service = Actor {
-            business: update.business_id,
-            id: sender.to_owned(),
-            at: now,
-        };
-        let precondition = update.expected_version.map(|v| Precondition::Versions(vec![v]));
-        let guards = Guards {
-            precondition: precondition.as_ref(),
-            rate: Some(&self.settings.patch_rate),
-        };
-        let updated =
-            customers::update_portfolio(self.store(), &service, update.customer_id, &update.patch, guards).await;
-        updated.map(|_| Outcome::Done).or_else(settle)
+        let changed = apply(self.store(), &requester, request.customer_id, &request.patch, guards).await;
+        changed.map(|_| Outcome::Done).or_else(settle)
     }
 
     /// Answers `requester` with what `make` finds, where the policy sends its

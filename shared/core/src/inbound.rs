@@ -367,55 +367,62 @@ impl MobileUserAction {
 }
 
 /// A request to change a customer, `{customerId, businessId, changes,
-/// expectedVersion?}`: its customer, business, the changes `parse` reads
-/// (their errors named under `changes.`) and the version they apply to.
-fn change_request<P>(
-    detail: &Value,
-    parse: impl FnOnce(&Map<String, Value>) -> Result<P, ValidationErrors>,
-) -> Result<(CustomerId, BusinessId, P, Option<u64>), ValidationErrors> {
-    let mut r = Reader::new(detail);
-    let customer_id = r.customer_id();
-    let business_id = r.business_id();
-    let changes = r.object("changes", true);
-    let expected_version = r.expected_version();
-    let patch = changes.and_then(|c| match parse(c) {
-        Ok(patch) => Some(patch),
-        Err(found) => {
-            r.changes_errors(&found);
-            None
-        }
-    });
-    r.errors
-        .into_result(|| Some((customer_id?, business_id?, patch?, expected_version)))
-}
-
-/// `customer.update.request`: `{customerId, businessId, changes,
-/// expectedVersion?, requestedBy?}`, where `changes` is a JSON merge patch of
-/// the fields `PATCH` may change, and `expectedVersion` the version the
-/// sender last saw (as `If-Match` would name it). `requestedBy` is the
-/// sender's own record: it is not read.
+/// expectedVersion?}`: its customer, its business, the changes (a merge
+/// patch `P`) and the version they apply to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdateRequest {
+pub struct ChangeRequest<P> {
     /// The customer.
     pub customer_id: CustomerId,
     /// Its business.
     pub business_id: BusinessId,
-    /// The changes, validated as `PATCH` validates them.
-    pub patch: CustomerPatch,
-    /// The version the changes apply to, when the sender names one.
+    /// The changes, validated.
+    pub patch: P,
+    /// The version the changes apply to, when the sender names one (as
+    /// `If-Match` would name it).
     pub expected_version: Option<u64>,
 }
+
+impl<P> ChangeRequest<P> {
+    /// Reads a change request whose changes `parse` reads (their errors named
+    /// under `changes.`).
+    fn read(
+        detail: &Value,
+        parse: impl FnOnce(&Map<String, Value>) -> Result<P, ValidationErrors>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut r = Reader::new(detail);
+        let customer_id = r.customer_id();
+        let business_id = r.business_id();
+        let changes = r.object("changes", true);
+        let expected_version = r.expected_version();
+        let patch = changes.and_then(|c| match parse(c) {
+            Ok(patch) => Some(patch),
+            Err(found) => {
+                r.changes_errors(&found);
+                None
+            }
+        });
+        r.errors.into_result(|| {
+            Some(Self {
+                customer_id: customer_id?,
+                business_id: business_id?,
+                patch: patch?,
+                expected_version,
+            })
+        })
+    }
+}
+
+/// `customer.update.request`: `{customerId, businessId, changes,
+/// expectedVersion?, requestedBy?}`, where `changes` is a JSON merge patch of
+/// the fields `PATCH` may change (validated as `PATCH` validates them), and
+/// `expectedVersion` the version the sender last saw. `requestedBy` is the
+/// sender's own record: it is not read.
+pub type UpdateRequest = ChangeRequest<CustomerPatch>;
 
 impl UpdateRequest {
     /// Reads the detail.
     pub fn from_detail(detail: &Value) -> Result<Self, ValidationErrors> {
-        let (customer_id, business_id, patch, expected_version) = change_request(detail, CustomerPatch::from_json)?;
-        Ok(Self {
-            customer_id,
-            business_id,
-            patch,
-            expected_version,
-        })
+        Self::read(detail, CustomerPatch::from_json)
     }
 }
 
@@ -466,30 +473,12 @@ impl DataRequest {
 /// `{customerId, businessId, changes, expectedVersion?}`, where `changes` is
 /// a merge patch of the portfolio profile's fields the sending portfolio
 /// owns ([`PortfolioService::fields`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortfolioUpdate {
-    /// The customer.
-    pub customer_id: CustomerId,
-    /// Its business.
-    pub business_id: BusinessId,
-    /// The changes, from the portfolio they are read for.
-    pub patch: PortfolioPatch,
-    /// The customer's version the changes apply to, when the sender names
-    /// one.
-    pub expected_version: Option<u64>,
-}
+pub type PortfolioUpdate = ChangeRequest<PortfolioPatch>;
 
 impl PortfolioUpdate {
     /// Reads the detail of `service`'s update.
     pub fn from_detail(service: PortfolioService, detail: &Value) -> Result<Self, ValidationErrors> {
-        let (customer_id, business_id, patch, expected_version) =
-            change_request(detail, |changes| PortfolioPatch::from_json(service, changes))?;
-        Ok(Self {
-            customer_id,
-            business_id,
-            patch,
-            expected_version,
-        })
+        Self::read(detail, |changes| PortfolioPatch::from_json(service, changes))
     }
 }
 
