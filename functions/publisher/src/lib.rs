@@ -18,9 +18,9 @@ use std::convert::Infallible;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use clientele_bus::{Delivery, Outgoing, Publisher};
-use clientele_startup::{ConfigError, Lookup, required};
+use clientele_startup::{ConfigError, Lookup, required, streams};
 use clientele_store::items::{EventItem, entity};
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
@@ -144,17 +144,9 @@ pub async fn handle(app: &App, event: &Event) -> DynamoDbEventResponse {
             Delivery::NotTried => keep_earliest(*i),
         }
     }
-    let mut response = DynamoDbEventResponse::default();
-    response.batch_item_failures = retry_from
-        .and_then(|i| event.records[i].change.sequence_number.clone())
-        .map(|sequence| {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(sequence);
-            failure
-        })
-        .into_iter()
-        .collect();
-    response
+    retry_from
+        .and_then(|i| event.records.get(i))
+        .map_or_else(DynamoDbEventResponse::default, streams::retry_from)
 }
 
 /// [`handle`], in the shape `lambda_runtime::run` wants.

@@ -16,9 +16,9 @@ use std::convert::Infallible;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use clientele_operations::{AvatarBucket, Context, deletion};
-use clientele_startup::{ConfigError, Lookup};
+use clientele_startup::{ConfigError, Lookup, streams};
 use clientele_store::deletion::Tombstone;
 use lambda_runtime::LambdaEvent;
 
@@ -52,20 +52,14 @@ pub fn tombstone_of(record: &EventRecord) -> Option<Tombstone> {
 /// Sweeps each deleted customer of a batch, in order. The first one that
 /// fails is reported, so the stream hands it and what follows back.
 pub async fn handle(app: &App, event: &Event) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    for record in &event.records {
-        let Some(tombstone) = tombstone_of(record) else {
-            continue;
-        };
-        if let Err(error) = deletion::finish(&app.context.store, &app.files, &tombstone).await {
-            tracing::error!(%error, customer_id = %tombstone.customer_id, "the sweep failed; the stream will hand it back");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-            break;
-        }
-    }
-    response
+    streams::in_order(event, tombstone_of, async |tombstone| {
+        deletion::finish(&app.context.store, &app.files, &tombstone)
+            .await
+            .inspect_err(|error| {
+                tracing::error!(%error, customer_id = %tombstone.customer_id, "the sweep failed; the stream will hand it back");
+            })
+    })
+    .await
 }
 
 /// [`handle`], in the shape `lambda_runtime::run` wants.

@@ -17,10 +17,10 @@ use std::convert::Infallible;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use clientele_core::transfer::TransferJob;
 use clientele_operations::{AvatarBucket, Context, transfers};
-use clientele_startup::{ConfigError, Lookup};
+use clientele_startup::{ConfigError, Lookup, streams};
 use clientele_store::transfers::transfer_from_image;
 use lambda_runtime::LambdaEvent;
 
@@ -54,20 +54,14 @@ pub fn job_of(record: &EventRecord) -> Option<TransferJob> {
 /// Runs each job of a batch one step, in order. The first step that fails
 /// is reported, so the stream hands it and what follows back.
 pub async fn handle(app: &App, event: &Event) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    for record in &event.records {
-        let Some(job) = job_of(record) else {
-            continue;
-        };
-        if let Err(error) = transfers::advance(&app.context, &app.files, &job).await {
-            tracing::error!(%error, transfer_id = %job.id, "a step of the job failed; the stream will hand it back");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-            break;
-        }
-    }
-    response
+    streams::in_order(event, job_of, async |job| {
+        transfers::advance(&app.context, &app.files, &job)
+            .await
+            .inspect_err(|error| {
+                tracing::error!(%error, transfer_id = %job.id, "a step of the job failed; the stream will hand it back");
+            })
+    })
+    .await
 }
 
 /// [`handle`], in the shape `lambda_runtime::run` wants.

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! The `runtime` feature brings [`start`] and [`run_events`], the `http`
-//! feature `run_http` too; a library that only reads settings ([`env`],
+//! feature `run_http` too, the `streams` feature [`streams`] for the functions
+//! that read the table's stream; a library that only reads settings ([`env`],
 //! [`aws`]) takes neither, and no event function depends on HTTP code.
 
 pub mod aws;
@@ -24,6 +25,8 @@ pub mod env;
 pub mod metrics;
 #[cfg(feature = "runtime")]
 mod run;
+#[cfg(feature = "streams")]
+pub mod streams;
 #[cfg(feature = "runtime")]
 pub mod telemetry;
 
