@@ -23,7 +23,7 @@ use clientele_tests::clock::TestClock;
 use clientele_tests::cloudformation::{Deployed, Request as PolicyRequest, allowed};
 use clientele_tests::fixtures::TINY_PNG;
 use clientele_tests::iam::{RecordedMoto, Recorder, recorded_dynamodb};
-use clientele_tests::services::{dynamodb_endpoint, moto_endpoint, project_root};
+use clientele_tests::services::{moto_endpoint, project_root};
 use clientele_tests::{Call, TestResponse, customer_body};
 use serde_json::{Value, json};
 
@@ -120,16 +120,8 @@ where
     H: Fn(aws_lambda_events::event::dynamodb::Event) -> F,
     F: std::future::Future<Output = aws_lambda_events::event::streams::DynamoDbEventResponse>,
 {
-    let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
-    let reader = clientele_stack::stream::StreamReader::open(dynamodb, streams, table, Default::default())
-        .await
-        .unwrap();
-    let stream = tokio::sync::Mutex::new(reader);
-    while clientele_tests::delivery::hand_next_batch(&stream, batch, &handle)
-        .await
-        .0
-        > 0
-    {}
+    let stream = clientele_tests::table_stream::TableStream::of(dynamodb, table).await;
+    while stream.feed_once(batch, &handle).await.0 > 0 {}
 }
 
 #[tokio::test]

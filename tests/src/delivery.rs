@@ -1,22 +1,20 @@
 //! The event flow of the cloud, on the local services: the test table's
-//! stream (DynamoDB Local) read as Lambda's event source mapping reads it,
-//! handed to the publisher function, which sends to a bus of its own in
-//! moto's EventBridge, where a rule delivers every event to a tap queue,
-//! as a subscribing service's rule would.
+//! stream (DynamoDB Local) read as Lambda's event source mapping reads it
+//! ([`crate::table_stream`]), handed to the publisher function, which sends
+//! to a bus of its own in moto's EventBridge, where a rule delivers every
+//! event to a tap queue, as a subscribing service's rule would.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use clientele_stack::stream::StreamReader;
 use clientele_stack::{create_event_bus, create_queue, create_tap};
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use crate::TestApp;
 use crate::app::sdk_config;
-use crate::services::{dynamodb_endpoint, moto_endpoint, project_root};
+use crate::services::{moto_endpoint, project_root};
+use crate::table_stream::TableStream;
 
 /// The source the tests' publisher sends under.
 pub const SOURCE: &str = clientele_bus::DEFAULT_SOURCE;
@@ -30,7 +28,7 @@ pub struct EventFlow {
     sqs: aws_sdk_sqs::Client,
     tap: String,
     dead_letters: String,
-    stream: Mutex<StreamReader>,
+    stream: TableStream,
 }
 
 impl EventFlow {
@@ -53,10 +51,7 @@ impl EventFlow {
         let dead_letters = create_queue(&sqs, &format!("{name}-dead-letters"))
             .await
             .expect("moto creates the dead-letter queue");
-        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
-        let stream = StreamReader::open(&app.dynamodb, streams, &app.table, HashMap::new())
-            .await
-            .expect("the table has a stream: a test that reads it starts with `TestApp::spawn_with_stream()`");
+        let stream = TableStream::open(app).await;
         let publisher = publisher::App {
             publisher: clientele_bus::Publisher::new(
                 aws_sdk_eventbridge::Client::new(&sdk_config(endpoint).await),
@@ -72,7 +67,7 @@ impl EventFlow {
             sqs,
             tap,
             dead_letters,
-            stream: Mutex::new(stream),
+            stream,
         }
     }
 
@@ -80,10 +75,9 @@ impl EventFlow {
     /// source mapping does: how many records it moved past, and the answer.
     pub async fn feed_once(&self) -> (usize, DynamoDbEventResponse) {
         let publisher = &self.publisher;
-        hand_next_batch(&self.stream, 100, |event| async move {
-            publisher::handle(publisher, &event).await
-        })
-        .await
+        self.stream
+            .feed_once(100, |event| async move { publisher::handle(publisher, &event).await })
+            .await
     }
 
     /// Feeds the stream to the publisher until it is drained or a batch
@@ -207,31 +201,4 @@ pub fn assert_matches_schema(event: &Value) {
         problems.is_empty(),
         "{detail_type} does not match its schema: {problems:#?}\n{event:#}"
     );
-}
-
-/// Hands the next batch of at most `batch` records of `stream` to `handle`,
-/// as Lambda's event source mapping does: how many records it moved past,
-/// and the handler's answer.
-pub async fn hand_next_batch<H, F>(
-    stream: &Mutex<StreamReader>,
-    batch: usize,
-    handle: H,
-) -> (usize, DynamoDbEventResponse)
-where
-    H: FnOnce(aws_lambda_events::event::dynamodb::Event) -> F,
-    F: std::future::Future<Output = DynamoDbEventResponse>,
-{
-    let answer = std::sync::Mutex::new(DynamoDbEventResponse::default());
-    let slot = &answer;
-    let handled = stream
-        .lock()
-        .await
-        .feed(batch, |event| async move {
-            let response = handle(event).await;
-            *slot.lock().expect("not poisoned") = response.clone();
-            Ok(response)
-        })
-        .await
-        .expect("the stream can be read");
-    (handled, answer.into_inner().expect("not poisoned"))
 }

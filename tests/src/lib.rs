@@ -17,6 +17,7 @@ pub mod proxy;
 pub mod reads;
 pub mod services;
 pub mod sweeps;
+pub mod table_stream;
 pub mod transfers;
 
 pub use app::{TestApp, basic, customer_body, token};

@@ -4,24 +4,21 @@
 //! handed to the sweeper function; a failed record is handed back, as the
 //! mapping retries it.
 
-use std::collections::HashMap;
-
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use clientele_operations::Context;
-use clientele_stack::stream::StreamReader;
 use clientele_store::DynamoStore;
-use tokio::sync::Mutex;
 
 use crate::TestApp;
-use crate::app::sdk_config;
-use crate::delivery::hand_next_batch;
-use crate::services::dynamodb_endpoint;
+use crate::table_stream::TableStream;
+
+/// Records a batch, as the deployed mapping's `BatchSize`.
+const BATCH: usize = 10;
 
 /// One test's sweeper and its place in the stream.
 pub struct Sweeps {
     /// The sweeper function.
     pub sweeper: sweeper::App,
-    stream: Mutex<StreamReader>,
+    stream: TableStream,
 }
 
 impl Sweeps {
@@ -33,10 +30,6 @@ impl Sweeps {
     /// The sweeper reaching DynamoDB through `store` (a proxy in front of
     /// DynamoDB Local, for tests that break it).
     pub async fn with_store(app: &TestApp, store: DynamoStore) -> Self {
-        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk_config(dynamodb_endpoint()).await);
-        let stream = StreamReader::open(&app.dynamodb, streams, &app.table, HashMap::new())
-            .await
-            .expect("the table has a stream: a test that reads it starts with `TestApp::spawn_with_stream()`");
         Self {
             sweeper: sweeper::App {
                 context: Context {
@@ -45,7 +38,7 @@ impl Sweeps {
                 },
                 files: app.avatars.clone(),
             },
-            stream: Mutex::new(stream),
+            stream: TableStream::open(app).await,
         }
     }
 
@@ -53,10 +46,9 @@ impl Sweeps {
     /// it moved past, and the sweeper's answer.
     pub async fn feed_once(&self) -> (usize, DynamoDbEventResponse) {
         let sweeper = &self.sweeper;
-        hand_next_batch(&self.stream, 10, |event| async move {
-            sweeper::handle(sweeper, &event).await
-        })
-        .await
+        self.stream
+            .feed_once(BATCH, |event| async move { sweeper::handle(sweeper, &event).await })
+            .await
     }
 
     /// Feeds the stream to the sweeper as Lambda's mapping does, handing a
@@ -65,33 +57,18 @@ impl Sweeps {
     /// sweep that a loaded local DynamoDB may cut short, on a table that
     /// works.
     pub async fn settle(&self) -> bool {
-        let mut failures = 0;
-        loop {
-            let (handled, answer) = self.feed_once().await;
-            if !answer.batch_item_failures.is_empty() {
-                failures += 1;
-                if failures > 3 {
-                    return false;
-                }
-                continue;
-            }
-            if handled == 0 {
-                return true;
-            }
-        }
+        let sweeper = &self.sweeper;
+        self.stream
+            .settle(BATCH, |event| async move { sweeper::handle(sweeper, &event).await })
+            .await
     }
 
     /// Feeds the stream to the sweeper until it is drained or a batch
     /// reports a failure; returns whether every sweep succeeded.
     pub async fn run(&self) -> bool {
-        loop {
-            let (handled, answer) = self.feed_once().await;
-            if !answer.batch_item_failures.is_empty() {
-                return false;
-            }
-            if handled == 0 {
-                return true;
-            }
-        }
+        let sweeper = &self.sweeper;
+        self.stream
+            .run(BATCH, |event| async move { sweeper::handle(sweeper, &event).await })
+            .await
     }
 }
