@@ -50,23 +50,16 @@ impl PathParam for ExportId {
     }
 }
 
-/// An import as the API shows it.
+/// What imports and exports show alike.
 #[derive(Debug, Serialize)]
-pub struct ImportView<'a> {
+pub struct JobView<'a> {
     /// Its id.
     pub id: TransferId,
-    /// `awaiting_upload`, `queued`, `running`, `completed` or `failed`.
+    /// `awaiting_upload` (an import), `queued`, `running`, `completed` or
+    /// `failed`.
     pub status: TransferStatus,
     /// The file's format.
     pub format: TransferFormat,
-    /// Rows read so far.
-    pub rows: u64,
-    /// Customers created.
-    pub created: u64,
-    /// Rows whose customer the business had already.
-    pub existing: u64,
-    /// Rows refused.
-    pub refused: u64,
     /// Why it failed, once it has.
     pub failure: Option<&'a str>,
     /// Who asked for it.
@@ -75,6 +68,36 @@ pub struct ImportView<'a> {
     pub created_at: Timestamp,
     /// When it last moved.
     pub updated_at: Timestamp,
+}
+
+impl<'a> JobView<'a> {
+    fn of(job: &'a TransferJob) -> Self {
+        Self {
+            id: job.id,
+            status: job.status,
+            format: job.format,
+            failure: job.failure.as_deref(),
+            created_by: &job.created_by,
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
+}
+
+/// An import as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ImportView<'a> {
+    /// The job.
+    #[serde(flatten)]
+    pub job: JobView<'a>,
+    /// Rows read so far.
+    pub rows: u64,
+    /// Customers created.
+    pub created: u64,
+    /// Rows whose customer the business had already.
+    pub existing: u64,
+    /// Rows refused.
+    pub refused: u64,
     /// Where to `PUT` the file: in the answer that creates the import only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
@@ -93,17 +116,11 @@ impl<'a> ImportView<'a> {
             ..
         } = job.counts;
         Self {
-            id: job.id,
-            status: job.status,
-            format: job.format,
+            job: JobView::of(job),
             rows,
             created,
             existing,
             refused,
-            failure: job.failure.as_deref(),
-            created_by: &job.created_by,
-            created_at: job.created_at,
-            updated_at: job.updated_at,
             upload_url: None,
             upload_expires_at: None,
         }
@@ -113,22 +130,11 @@ impl<'a> ImportView<'a> {
 /// An export as the API shows it.
 #[derive(Debug, Serialize)]
 pub struct ExportView<'a> {
-    /// Its id.
-    pub id: TransferId,
-    /// `queued`, `running`, `completed` or `failed`.
-    pub status: TransferStatus,
-    /// The file's format.
-    pub format: TransferFormat,
+    /// The job.
+    #[serde(flatten)]
+    pub job: JobView<'a>,
     /// Customers written.
     pub exported: u64,
-    /// Why it failed, once it has.
-    pub failure: Option<&'a str>,
-    /// Who asked for it.
-    pub created_by: &'a str,
-    /// When.
-    pub created_at: Timestamp,
-    /// When it last moved.
-    pub updated_at: Timestamp,
     /// A link to the file once it is completed, for five minutes (ask again
     /// for a new one; the file is kept a day).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,14 +144,8 @@ pub struct ExportView<'a> {
 impl<'a> ExportView<'a> {
     fn of(job: &'a TransferJob, download_url: Option<String>) -> Self {
         Self {
-            id: job.id,
-            status: job.status,
-            format: job.format,
+            job: JobView::of(job),
             exported: job.counts.exported,
-            failure: job.failure.as_deref(),
-            created_by: &job.created_by,
-            created_at: job.created_at,
-            updated_at: job.updated_at,
             download_url,
         }
     }

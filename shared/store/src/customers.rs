@@ -41,6 +41,15 @@ fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// The order a page of a partition is read in, by sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortOrder {
+    /// Smallest first.
+    Ascending,
+    /// Largest first: for time-ordered keys, newest first.
+    Descending,
+}
+
 /// Why a transaction led by [`DynamoStore::insertion`]'s writes was
 /// cancelled: the claims it could not take, or a customer id used twice.
 pub(crate) fn insertion_refused(cancelled: &Cancelled) -> StoreError {
@@ -371,6 +380,20 @@ impl DynamoStore {
         limit: usize,
         start: Option<Item>,
     ) -> Result<(Vec<Item>, bool), StoreError> {
+        self.page_under(pk, prefix, limit, start, SortOrder::Descending).await
+    }
+
+    /// `limit` items of a partition whose sort keys begin with `prefix`, in
+    /// `order` of their sort keys, after `start` if given, read
+    /// consistently; and whether more follow.
+    pub(crate) async fn page_under(
+        &self,
+        pk: String,
+        prefix: &str,
+        limit: usize,
+        start: Option<Item>,
+        order: SortOrder,
+    ) -> Result<(Vec<Item>, bool), StoreError> {
         let output = self
             .client
             .query()
@@ -378,7 +401,7 @@ impl DynamoStore {
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", AttributeValue::S(pk))
             .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            .scan_index_forward(false)
+            .scan_index_forward(order == SortOrder::Ascending)
             .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
             .consistent_read(true)
             .set_exclusive_start_key(start)

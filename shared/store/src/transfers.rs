@@ -25,8 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::DynamoStore;
 use crate::counts::Counter;
 use crate::cursor;
-use crate::customers::insertion_refused;
-use crate::errors::classify;
+use crate::customers::{SortOrder, insertion_refused};
 use crate::items::{entity, from_item, to_item};
 use crate::keys;
 use crate::transact::{Write, transact};
@@ -195,22 +194,10 @@ impl DynamoStore {
             None => None,
         };
         let start = after.map(|line| keys::transfer_outcome(job.business_id, job.id, line).to_attributes());
-        let output = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(partition))
-            .expression_attribute_values(":prefix", AttributeValue::S(keys::TRANSFER_LINE_PREFIX.to_owned()))
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut items = output.items.unwrap_or_default();
-        let more = items.len() > limit;
-        items.truncate(limit);
+        let prefix = keys::TRANSFER_LINE_PREFIX;
+        let (items, more) = self
+            .page_under(partition, prefix, limit, start, SortOrder::Ascending)
+            .await?;
         let outcomes = items
             .into_iter()
             .map(|item| Ok(from_item::<OutcomeItem>(item)?.outcome))
