@@ -360,3 +360,53 @@ async fn an_export_writes_every_customer_with_its_tags_and_imports_into_another_
         assert_eq!(labels, ["from Exported Two"], "{format}");
     }
 }
+
+#[tokio::test]
+async fn a_file_larger_than_a_step_reads_is_read_a_window_at_a_time_without_losing_a_row_at_a_window_edge() {
+    use clientele_core::transfer::{RowOutcome, WINDOW_BYTES};
+    let app = TestApp::spawn_with_stream().await;
+    let transfers = Transfers::new(&app).await;
+    let staff = app.token(Role::Staff);
+    // Rows of about 8 KiB, each refused (a name that long is no name), so
+    // a window holds fewer rows than a step reads and a row is cut at
+    // every window's edge; then one row that imports.
+    let long_name = "x".repeat(8000);
+    let mut file = String::new();
+    let refused = 300;
+    for i in 0..refused {
+        let row = json!({"user_id": user(), "full_name": long_name, "email": format!("long.{i}@example.com"), "gender": "other"});
+        file.push_str(&row.to_string());
+        file.push('\n');
+    }
+    let last = json!({"user_id": user(), "full_name": "After The Long Ones", "email": "after.long@example.com", "gender": "other"});
+    file.push_str(&last.to_string());
+    assert!(file.len() as u64 > 2 * WINDOW_BYTES, "the file spans several windows");
+
+    let path = import(&app, &staff, "ndjson", file.as_bytes()).await;
+    assert!(transfers.settle().await);
+    let done = expect(&app, Call::get(&path), &staff, 200).await;
+    assert_eq!(
+        (&done["status"], &done["rows"], &done["refused"], &done["created"]),
+        (&json!("completed"), &json!(refused + 1), &json!(refused), &json!(1)),
+        "{done}"
+    );
+    let id = done["id"].as_str().unwrap().parse().unwrap();
+    let job = app.store.transfer(app.business, id).await.unwrap().unwrap();
+    let outcomes = app.store.outcomes(&job, 1000, None).await.unwrap().items;
+    let lines: Vec<u64> = outcomes.iter().map(RowOutcome::line).collect();
+    assert_eq!(
+        lines,
+        (1..=refused as u64).collect::<Vec<_>>(),
+        "every line once, in order"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RowOutcome::Refused { errors, .. } if errors[0].field == "full_name"))
+    );
+    assert!(
+        customer_by_email(&app, &staff, "after.long@example.com")
+            .await
+            .is_some()
+    );
+}

@@ -15,6 +15,15 @@ use clientele_startup::{ConfigError, Lookup, required};
 /// How long a link to an image works.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(300);
 
+/// Part of a stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRange {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Whether they run to the end of the file.
+    pub at_end: bool,
+}
+
 /// The avatar bucket.
 #[derive(Debug, Clone)]
 pub struct AvatarBucket {
@@ -94,24 +103,51 @@ impl AvatarBucket {
         }
     }
 
-    /// What is stored under `key`, if anything is: at most `limit` bytes
-    /// ([`StoreError::LimitReached`] if there are more).
-    pub async fn get(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+    /// Up to `length` bytes of what is stored under `key`, from byte
+    /// `start`, if anything is stored there.
+    pub async fn read_range(&self, key: &str, start: u64, length: u64) -> Result<Option<FileRange>, StoreError> {
+        let last = start + length.max(1) - 1;
+        let read = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{last}"))
+            .send()
+            .await;
+        let object = match read {
             Ok(object) => object,
             Err(SdkError::ServiceError(context)) if context.err().is_no_such_key() => return Ok(None),
+            // Nothing from `start` on: the object is shorter.
+            Err(SdkError::ServiceError(context)) if context.err().code() == Some("InvalidRange") => {
+                return Ok(Some(FileRange {
+                    bytes: Vec::new(),
+                    at_end: true,
+                }));
+            }
             Err(error) => return Err(classify(error)),
         };
-        if object.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0) > limit {
-            return Err(StoreError::LimitReached);
-        }
+        // `bytes <first>-<last>/<size>`: the range reaches the end when its
+        // last byte is the object's (without the header, when it holds less
+        // than was asked for).
+        let span = object
+            .content_range()
+            .and_then(|range| range.rsplit_once('/'))
+            .and_then(|(span, size)| Some((span.rsplit_once('-')?.1.parse::<u64>().ok()?, size.parse::<u64>().ok()?)));
         let bytes = object
             .body
             .collect()
             .await
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?
             .into_bytes();
-        Ok(Some(bytes.to_vec()))
+        let at_end = match span {
+            Some((last, size)) => last + 1 >= size,
+            None => (bytes.len() as u64) < length,
+        };
+        Ok(Some(FileRange {
+            bytes: bytes.to_vec(),
+            at_end,
+        }))
     }
 
     /// Deletes every object whose key starts with `prefix`; returns how many.

@@ -10,9 +10,10 @@
 //! adds (`id`, `status`, `created_at`, `updated_at`) are read and ignored, so
 //! an export imports as it is.
 //!
-//! A file is read a chunk at a time from a [`Cursor`] ([`read_chunk`]), so a
-//! large import is done by several runs, each going on where the last one
-//! stopped.
+//! A file is read a chunk at a time from a [`Cursor`]
+//! ([`Header::read_chunk`]), each chunk from a window of the file read at the
+//! cursor, so a large import is done by several runs, each reading only what
+//! it imports and going on where the last one stopped.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -363,34 +364,115 @@ pub struct Chunk {
 #[error("{0}")]
 pub struct UnreadableFile(pub String);
 
-/// Reads up to `max_rows` records of `file` from `cursor` (a new job's
-/// cursor is at the start: a CSV file's header is read first).
-pub fn read_chunk(
-    format: TransferFormat,
-    file: &[u8],
-    cursor: Cursor,
-    max_rows: usize,
-) -> Result<Chunk, UnreadableFile> {
-    // Offsets count from after a byte-order mark, on every run alike.
-    let file = file.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(file);
-    match format {
-        TransferFormat::Csv => csv_chunk(file, cursor, max_rows),
-        TransferFormat::Ndjson => Ok(ndjson_chunk(file, cursor, max_rows)),
+/// The bytes at the start of a file a step reads for its [`Header`]: a CSV
+/// header row must end within them.
+pub const HEAD_BYTES: u64 = 64 * 1024;
+/// The bytes of a file a step reads from its cursor: a row must end within
+/// them (a row is at most 1 MiB).
+pub const WINDOW_BYTES: u64 = 1024 * 1024;
+
+/// A UTF-8 byte-order mark, which a file may start with.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Part of a file, as a step reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    /// The bytes, from the offset they were read at.
+    pub bytes: &'a [u8],
+    /// Whether they run to the end of the file.
+    pub at_end: bool,
+}
+
+/// What comes before a file's rows: a CSV file's columns, in order, and
+/// where the rows start (after a byte-order mark, and a CSV header row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The file's format.
+    pub format: TransferFormat,
+    /// A CSV file's columns (none for NDJSON).
+    pub columns: Vec<String>,
+    /// Where the first row starts.
+    pub rows_start: Cursor,
+}
+
+impl Header {
+    /// Reads the header from the start of the file ([`HEAD_BYTES`] of it).
+    pub fn read(format: TransferFormat, head: Window<'_>) -> Result<Self, UnreadableFile> {
+        let skipped = if head.bytes.starts_with(BOM) { BOM.len() } else { 0 };
+        let rest = &head.bytes[skipped..];
+        let (columns, end) = match format {
+            TransferFormat::Csv => csv_header(Window { bytes: rest, ..head })?,
+            TransferFormat::Ndjson => (Vec::new(), 0),
+        };
+        Ok(Self {
+            format,
+            columns,
+            rows_start: Cursor {
+                offset: skipped as u64 + end,
+                line: 1 + newlines(&rest[..clamp(end, rest.len())]),
+            },
+        })
+    }
+
+    /// Where a step reads from: `cursor`, or the first row for a job that
+    /// has read nothing yet.
+    pub fn resume(&self, cursor: Cursor) -> Cursor {
+        if cursor.offset <= self.rows_start.offset {
+            self.rows_start
+        } else {
+            cursor
+        }
+    }
+
+    /// Reads up to `max_rows` records of `window`, read from the file at
+    /// `cursor` (see [`Header::resume`]). Only records that end within the
+    /// window are read, unless it runs to the end of the file; a record
+    /// longer than the window refuses the file.
+    pub fn read_chunk(&self, window: Window<'_>, cursor: Cursor, max_rows: usize) -> Result<Chunk, UnreadableFile> {
+        let (records, read) = match self.format {
+            TransferFormat::Csv => csv_chunk(&self.columns, window, cursor, max_rows)?,
+            TransferFormat::Ndjson => ndjson_chunk(window, cursor, max_rows),
+        };
+        if records.is_empty() && read == 0 && !window.at_end {
+            return Err(UnreadableFile(format!(
+                "the row on line {} is longer than an import reads ({WINDOW_BYTES} bytes a row)",
+                line_at(window.bytes, 0, cursor.line)
+            )));
+        }
+        Ok(Chunk {
+            records,
+            next: Cursor {
+                offset: cursor.offset + read as u64,
+                line: cursor.line + newlines(&window.bytes[..read]),
+            },
+            finished: window.at_end && read >= window.bytes.len(),
+        })
     }
 }
 
-fn ndjson_chunk(file: &[u8], cursor: Cursor, max_rows: usize) -> Chunk {
-    let mut offset = usize::try_from(cursor.offset).unwrap_or(usize::MAX).min(file.len());
+/// `n` as an index into a slice of `len` bytes.
+fn clamp(n: u64, len: usize) -> usize {
+    usize::try_from(n).unwrap_or(len).min(len)
+}
+
+/// The NDJSON records of `window` and how many bytes they take: each line
+/// that ends within it, and the last one too at the end of the file.
+fn ndjson_chunk(window: Window<'_>, cursor: Cursor, max_rows: usize) -> (Vec<Record>, usize) {
+    let bytes = window.bytes;
+    let mut read = 0;
     let mut line = cursor.line;
     let mut records = Vec::new();
-    while offset < file.len() && records.len() < max_rows {
-        let rest = &file[offset..];
-        let end = rest.iter().position(|b| *b == b'\n').map_or(rest.len(), |i| i + 1);
-        let text = &rest[..end];
-        offset += end;
+    while read < bytes.len() && records.len() < max_rows {
+        let rest = &bytes[read..];
+        let end = match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => i + 1,
+            None if window.at_end => rest.len(),
+            None => break,
+        };
+        let trimmed = rest[..end].trim_ascii();
+        read += end;
         let this_line = line;
         line += 1;
-        let trimmed = text.trim_ascii();
         if trimmed.is_empty() {
             continue;
         }
@@ -401,14 +483,7 @@ fn ndjson_chunk(file: &[u8], cursor: Cursor, max_rows: usize) -> Chunk {
         };
         records.push(Record { line: this_line, row });
     }
-    Chunk {
-        records,
-        next: Cursor {
-            offset: offset as u64,
-            line,
-        },
-        finished: offset >= file.len(),
-    }
+    (records, read)
 }
 
 fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
@@ -418,14 +493,21 @@ fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
         .from_reader(bytes)
 }
 
-/// The header of a CSV file, checked: its columns, in order.
-fn csv_header(file: &[u8]) -> Result<(Vec<String>, Cursor), UnreadableFile> {
-    let mut reader = csv_reader(file);
+/// The header row of a CSV file, checked: its columns, in order, and the
+/// bytes it takes.
+fn csv_header(head: Window<'_>) -> Result<(Vec<String>, u64), UnreadableFile> {
+    let mut reader = csv_reader(head.bytes);
     let mut header = csv::ByteRecord::new();
     match reader.read_byte_record(&mut header) {
         Ok(true) => {}
         Ok(false) => return Err(UnreadableFile("the file is empty: it needs a header row".to_owned())),
         Err(_) => return Err(UnreadableFile("the header row cannot be read as CSV".to_owned())),
+    }
+    let end = reader.position().byte();
+    if !head.at_end && end >= head.bytes.len() as u64 {
+        return Err(UnreadableFile(format!(
+            "the header row is longer than an import reads ({HEAD_BYTES} bytes)"
+        )));
     }
     let mut columns = Vec::new();
     for cell in header.iter() {
@@ -455,14 +537,7 @@ fn csv_header(file: &[u8]) -> Result<(Vec<String>, Cursor), UnreadableFile> {
             missing.join(", ")
         )));
     }
-    let end = reader.position().byte();
-    Ok((
-        columns,
-        Cursor {
-            offset: end,
-            line: 1 + newlines(&file[..usize::try_from(end).unwrap_or(file.len()).min(file.len())]),
-        },
-    ))
+    Ok((columns, end))
 }
 
 /// How many line feeds `bytes` holds.
@@ -470,63 +545,59 @@ fn newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|b| **b == b'\n').count() as u64
 }
 
-/// The line a record starting at `start` of `slice` (which starts on
+/// The line a record starting at `start` of `bytes` (which start on
 /// `line`) is on: line ends the reader left before it are skipped.
-fn line_at(slice: &[u8], start: u64, line: u64) -> u64 {
-    let start = usize::try_from(start).unwrap_or(slice.len()).min(slice.len());
-    let first = slice[start..]
+fn line_at(bytes: &[u8], start: u64, line: u64) -> u64 {
+    let start = clamp(start, bytes.len());
+    let first = bytes[start..]
         .iter()
         .position(|b| *b != b'\n' && *b != b'\r')
-        .map_or(slice.len(), |i| start + i);
-    line + newlines(&slice[..first])
+        .map_or(bytes.len(), |i| start + i);
+    line + newlines(&bytes[..first])
 }
 
-fn csv_chunk(file: &[u8], cursor: Cursor, max_rows: usize) -> Result<Chunk, UnreadableFile> {
-    let (columns, after_header) = csv_header(file)?;
-    let cursor = if cursor.offset < after_header.offset {
-        after_header
-    } else {
-        cursor
-    };
-    let start = usize::try_from(cursor.offset).unwrap_or(usize::MAX).min(file.len());
-    let slice = &file[start..];
-    let mut reader = csv_reader(slice);
+/// The CSV records of `window` and how many bytes they take: each record
+/// that ends within it (a record that reaches its last byte may go on past
+/// it), and the last one too at the end of the file.
+fn csv_chunk(
+    columns: &[String],
+    window: Window<'_>,
+    cursor: Cursor,
+    max_rows: usize,
+) -> Result<(Vec<Record>, usize), UnreadableFile> {
+    let bytes = window.bytes;
+    let mut reader = csv_reader(bytes);
     let mut record = csv::ByteRecord::new();
     let mut records = Vec::new();
-    let mut finished = false;
+    let mut read = 0;
     while records.len() < max_rows {
         match reader.read_byte_record(&mut record) {
             Ok(false) => {
-                finished = true;
+                read = bytes.len();
                 break;
             }
             Ok(true) => {
-                let line = line_at(slice, record.position().map_or(0, |p| p.byte()), cursor.line);
+                let end = clamp(reader.position().byte(), bytes.len());
+                if end >= bytes.len() && !window.at_end {
+                    break;
+                }
+                read = end;
+                let line = line_at(bytes, record.position().map_or(0, |p| p.byte()), cursor.line);
                 if record.len() == 1 && record.get(0).is_some_and(|cell| cell.trim_ascii().is_empty()) {
                     continue;
                 }
                 records.push(Record {
                     line,
-                    row: csv_row(&columns, &record),
+                    row: csv_row(columns, &record),
                 });
             }
             Err(_) => {
-                let line = line_at(slice, reader.position().byte(), cursor.line);
+                let line = line_at(bytes, reader.position().byte(), cursor.line);
                 return Err(UnreadableFile(format!("line {line} cannot be read as CSV")));
             }
         }
     }
-    let end = reader.position().byte();
-    let read = &slice[..usize::try_from(end).unwrap_or(slice.len()).min(slice.len())];
-    let next = Cursor {
-        offset: cursor.offset + end,
-        line: cursor.line + newlines(read),
-    };
-    Ok(Chunk {
-        finished: finished || next.offset >= file.len() as u64,
-        records,
-        next,
-    })
+    Ok((records, read))
 }
 
 /// A CSV record as the JSON object of its non-empty cells.
@@ -783,15 +854,40 @@ mod tests {
 
     const USER: &str = "123e4567-e89b-12d3-a456-426614174000";
 
-    fn lines_and_outcomes(format: TransferFormat, file: &[u8], rows: usize) -> Vec<(u64, bool)> {
-        let mut cursor = Cursor { offset: 0, line: 1 };
+    /// Reads `file` as steps do, `rows` rows a step from windows of
+    /// `window` bytes: each record's line and whether it is a row.
+    fn read_all(
+        format: TransferFormat,
+        file: &[u8],
+        window: usize,
+        rows: usize,
+    ) -> Result<Vec<(u64, bool)>, UnreadableFile> {
+        let head = &file[..file.len().min(HEAD_BYTES as usize)];
+        let header = Header::read(
+            format,
+            Window {
+                bytes: head,
+                at_end: head.len() == file.len(),
+            },
+        )?;
+        let mut cursor = header.resume(Cursor { offset: 0, line: 1 });
         let mut seen = Vec::new();
-        for _ in 0..100 {
-            let chunk = read_chunk(format, file, cursor, rows).unwrap();
+        for _ in 0..1000 {
+            let start = usize::try_from(cursor.offset).unwrap();
+            let end = (start + window).min(file.len());
+            let bytes = &file[start..end];
+            let chunk = header.read_chunk(
+                Window {
+                    bytes,
+                    at_end: end == file.len(),
+                },
+                cursor,
+                rows,
+            )?;
             seen.extend(chunk.records.iter().map(|r| (r.line, r.row.is_ok())));
             cursor = chunk.next;
             if chunk.finished {
-                return seen;
+                return Ok(seen);
             }
         }
         panic!("the file never ended");
@@ -807,23 +903,51 @@ mod tests {
              Fine,fine@example.com,{USER},other,\n\
              short,row\n"
         );
-        let whole = lines_and_outcomes(TransferFormat::Csv, file.as_bytes(), 100);
+        let file = file.as_bytes();
+        let whole = read_all(TransferFormat::Csv, file, file.len(), 100).unwrap();
         assert_eq!(whole, [(2, true), (4, false), (6, true), (7, false)]);
-        assert_eq!(lines_and_outcomes(TransferFormat::Csv, file.as_bytes(), 1), whole);
+        for window in [90, 100, 128, 1000] {
+            assert_eq!(
+                read_all(TransferFormat::Csv, file, window, 1).unwrap(),
+                whole,
+                "{window}"
+            );
+            assert_eq!(
+                read_all(TransferFormat::Csv, file, window, 100).unwrap(),
+                whole,
+                "{window}"
+            );
+        }
+        let refused = read_all(TransferFormat::Csv, file, 40, 100).unwrap_err();
+        assert!(refused.0.contains("line 2 is longer"), "{refused}");
     }
 
     #[test]
     fn an_ndjson_file_read_a_row_at_a_time_reads_as_it_does_at_once() {
         let file = format!(
-            "{{\"full_name\":\"Ada\",\"email\":\"ada@example.com\",\"user_id\":\"{USER}\",\"gender\":\"female\",\"tags\":[\"vip\",{{\"label\":\"north\",\"priority\":2}}]}}\n\
+            "\u{feff}{{\"full_name\":\"Ada\",\"email\":\"ada@example.com\",\"user_id\":\"{USER}\",\"gender\":\"female\",\"tags\":[\"vip\",{{\"label\":\"north\",\"priority\":2}}]}}\n\
              \n\
              [1, 2]\n\
              not json\n\
              {{\"full_name\":\"Bo\",\"email\":\"bo@example.com\",\"user_id\":\"{USER}\",\"gender\":\"male\",\"id\":\"ignored\",\"status\":\"active\"}}"
         );
-        let whole = lines_and_outcomes(TransferFormat::Ndjson, file.as_bytes(), 100);
+        let file = file.as_bytes();
+        let whole = read_all(TransferFormat::Ndjson, file, file.len(), 100).unwrap();
         assert_eq!(whole, [(1, true), (3, false), (4, false), (5, true)]);
-        assert_eq!(lines_and_outcomes(TransferFormat::Ndjson, file.as_bytes(), 1), whole);
+        for window in [200, 256, 1000] {
+            assert_eq!(
+                read_all(TransferFormat::Ndjson, file, window, 1).unwrap(),
+                whole,
+                "{window}"
+            );
+            assert_eq!(
+                read_all(TransferFormat::Ndjson, file, window, 100).unwrap(),
+                whole,
+                "{window}"
+            );
+        }
+        let refused = read_all(TransferFormat::Ndjson, file, 100, 100).unwrap_err();
+        assert!(refused.0.contains("line 1 is longer"), "{refused}");
     }
 
     #[test]
@@ -834,7 +958,7 @@ mod tests {
             ("full_name,email,gender\n", "user_id"),
             ("", "empty"),
         ] {
-            let refused = read_chunk(TransferFormat::Csv, header.as_bytes(), Cursor::default(), 10).unwrap_err();
+            let refused = read_all(TransferFormat::Csv, header.as_bytes(), 1000, 10).unwrap_err();
             assert!(refused.0.contains(named), "{header:?}: {refused}");
         }
     }

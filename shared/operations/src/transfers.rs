@@ -14,11 +14,11 @@
 //! the job and the row, so a run cut short and run again counts the
 //! customers it created as created.
 
-use clientele_avatars::{AvatarBucket, LINK_LIFETIME};
+use clientele_avatars::{AvatarBucket, FileRange, LINK_LIFETIME};
 use clientele_core::tag::{MAX_TAGS_PER_CUSTOMER, sort_tags};
 use clientele_core::transfer::{
-    ExportFile, ImportRow, MAX_IMPORT_BYTES, RowOutcome, TransferFormat, TransferJob, TransferKind, TransferStatus,
-    read_chunk,
+    ExportFile, HEAD_BYTES, Header, ImportRow, MAX_IMPORT_BYTES, RowOutcome, TransferFormat, TransferJob, TransferKind,
+    TransferStatus, WINDOW_BYTES, Window,
 };
 use clientele_core::{
     BusinessId, CustomerEvent, CustomerId, CustomerQuery, OperationError, Page, StoreError, Timestamp, TransferId,
@@ -186,20 +186,20 @@ async fn save(store: &DynamoStore, next: &TransferJob, read: &TransferJob) -> Re
 async fn import_chunk(context: &Context, files: &AvatarBucket, job: &TransferJob) -> Result<(), StoreError> {
     let store = &context.store;
     let now = context.clock.now();
-    let file = match files.get(&job.file_key(), MAX_IMPORT_BYTES).await {
-        Ok(Some(file)) => file,
-        Ok(None) => return save(store, &job.failed("the uploaded file is gone", now), job).await,
-        Err(StoreError::LimitReached) => {
-            return save(
-                store,
-                &job.failed("the uploaded file is larger than an import reads", now),
-                job,
-            )
-            .await;
-        }
-        Err(other) => return Err(other),
+    let key = job.file_key();
+    let gone = || job.failed("the uploaded file is gone", now);
+    let Some(head) = files.read_range(&key, 0, HEAD_BYTES).await? else {
+        return save(store, &gone(), job).await;
     };
-    let chunk = match read_chunk(job.format, &file, job.cursor, IMPORT_CHUNK_ROWS) {
+    let header = match Header::read(job.format, window(&head)) {
+        Ok(header) => header,
+        Err(unreadable) => return save(store, &job.failed(unreadable.0, now), job).await,
+    };
+    let from = header.resume(job.cursor);
+    let Some(part) = files.read_range(&key, from.offset, WINDOW_BYTES).await? else {
+        return save(store, &gone(), job).await;
+    };
+    let chunk = match header.read_chunk(window(&part), from, IMPORT_CHUNK_ROWS) {
         Ok(chunk) => chunk,
         Err(unreadable) => return save(store, &job.failed(unreadable.0, now), job).await,
     };
@@ -251,6 +251,14 @@ async fn import_chunk(context: &Context, files: &AvatarBucket, job: &TransferJob
         "an import read a chunk"
     );
     Ok(())
+}
+
+/// A part of a file as the reader takes it.
+fn window(part: &FileRange) -> Window<'_> {
+    Window {
+        bytes: &part.bytes,
+        at_end: part.at_end,
+    }
 }
 
 /// What became of one row.
