@@ -668,6 +668,7 @@ async fn every_aws_action_a_function_calls_is_granted_to_it_and_no_other() {
     let sweeper_app = sweeper::App {
         context: context(&sweeper),
         files: AvatarBucket::with_client(sweeper.moto.s3(), bucket.name()),
+        settings: (),
     };
     let app = &sweeper_app;
     drain(&dynamodb, &table, 10, |event| async move {

@@ -37,6 +37,7 @@ impl Sweeps {
                     clock: app.clock.clone(),
                 },
                 files: app.avatars.clone(),
+                settings: (),
             },
             stream: TableStream::open(app).await,
         }

@@ -29,6 +29,7 @@ impl Transfers {
                     clock: app.clock.clone(),
                 },
                 files: app.avatars.clone(),
+                settings: (),
             },
             stream: TableStream::open(app).await,
         }

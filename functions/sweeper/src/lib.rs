@@ -17,28 +17,19 @@ use std::convert::Infallible;
 use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use clientele_operations::{AvatarBucket, Context, deletion};
+use clientele_operations::{FileContext, deletion};
 use clientele_startup::{ConfigError, Lookup, streams};
 use clientele_store::deletion::Tombstone;
 use lambda_runtime::LambdaEvent;
 
-/// The sweeper, built once per process.
-#[derive(Debug)]
-pub struct App {
-    /// The table and the clock.
-    pub context: Context,
-    /// The bucket of avatar images and stored exports.
-    pub files: AvatarBucket,
-}
+/// The function, built once per process: the table and the clock, and
+/// the bucket; no settings of its own.
+pub type App = FileContext<()>;
 
-impl App {
-    /// The table (`TABLE_NAME`) and the bucket (`AVATAR_BUCKET`).
-    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            files: AvatarBucket::from_env(env, sdk)?,
-            context: Context::from_env(env, sdk).await?,
-        })
-    }
+/// The function from its environment: the table (`TABLE_NAME`) and the
+/// bucket (`AVATAR_BUCKET`).
+pub async fn app(env: &impl Lookup, sdk: &SdkConfig) -> Result<App, ConfigError> {
+    FileContext::from_env(env, sdk, ()).await
 }
 
 /// The tombstone a stream record puts, if it puts one.

@@ -4,6 +4,6 @@ use clientele_startup::{Error, run_events, service_fn, start};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let app = start(sweeper::App::from_env).await?;
+    let app = start(sweeper::app).await?;
     run_events(service_fn(|event| sweeper::serve(&app, event))).await
 }

@@ -19,28 +19,19 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use clientele_core::transfer::TransferJob;
-use clientele_operations::{AvatarBucket, Context, transfers};
+use clientele_operations::{FileContext, transfers};
 use clientele_startup::{ConfigError, Lookup, streams};
 use clientele_store::transfers::transfer_from_image;
 use lambda_runtime::LambdaEvent;
 
-/// The function, built once per process.
-#[derive(Debug)]
-pub struct App {
-    /// The table and the clock.
-    pub context: Context,
-    /// The bucket the files are uploaded to and written to.
-    pub files: AvatarBucket,
-}
+/// The function, built once per process: the table and the clock, and
+/// the bucket; no settings of its own.
+pub type App = FileContext<()>;
 
-impl App {
-    /// The table (`TABLE_NAME`) and the bucket (`AVATAR_BUCKET`).
-    pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        Ok(Self {
-            files: AvatarBucket::from_env(env, sdk)?,
-            context: Context::from_env(env, sdk).await?,
-        })
-    }
+/// The function from its environment: the table (`TABLE_NAME`) and the
+/// bucket (`AVATAR_BUCKET`).
+pub async fn app(env: &impl Lookup, sdk: &SdkConfig) -> Result<App, ConfigError> {
+    FileContext::from_env(env, sdk, ()).await
 }
 
 /// The job a stream record writes, if it writes one with work left.

@@ -4,6 +4,6 @@ use clientele_startup::{Error, run_events, service_fn, start};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let app = start(transfers::App::from_env).await?;
+    let app = start(transfers::app).await?;
     run_events(service_fn(|event| transfers::serve(&app, event))).await
 }
