@@ -33,10 +33,13 @@ CARGO ?= cargo
 # set of dependency features, so they share one build: see shared/dev-build.
 DEV_BUILD := --features clientele-startup/dev-build
 
+# The clientele command, from that build.
+CLIENTELE := $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli --
+
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy docs reference bindings logs token client seed invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy docs reference bindings logs token client import export seed invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -50,7 +53,7 @@ run: tools ## Serve every function on http://127.0.0.1:$(API_PORT) over DynamoDB
 		JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) infra/local/run.sh
 
 events: ## Print the events the running local stack published since last asked (FOLLOW=1 keeps watching; QUEUE=clientele-data-responses for data responses).
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- local-events $(if $(FOLLOW),--follow) $(if $(QUEUE),--queue $(QUEUE))
+	@$(LOCAL_AWS) $(CLIENTELE) local-events $(if $(FOLLOW),--follow) $(if $(QUEUE),--queue $(QUEUE))
 
 test: tools lint checks reference unit smoke fuzz short-load ## Every check and test: formatting, clippy, the template's checks, the API reference page in a browser, unit, integration and smoke tests, contract fuzzing and a short load.
 
@@ -122,20 +125,27 @@ logs: tools ## Follow a deployed function's logs: make logs FUNCTION=CustomersFu
 	SAM_CLI_TELEMETRY=0 $(CHECKS)/sam logs --config-env $(ENV) --name $(or $(FUNCTION),CustomersFunction)
 
 token: ## Print a local token: make token ROLE=staff BUSINESS=<uuid>
-	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- \
-		token --role $(ROLE) --business $(BUSINESS)
+	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CLIENTELE) token --role $(ROLE) --business $(BUSINESS)
 
 client: ## Manage clients in the local stack: make client ARGS="create --business <uuid> --name <text> --scope customers:read"
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- client $(ARGS)
+	@$(LOCAL_AWS) $(CLIENTELE) client $(ARGS)
 
 seed: ## Fill the running local stack with N demo customers (default 500) across two businesses, with tags, notes, facts and lifecycle steps; again adds only what is missing.
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- seed --count $(or $(N),500)
+	@$(LOCAL_AWS) $(CLIENTELE) seed --count $(or $(N),500)
 
 invariants: ## Check that the local stack's table holds together (clientele check): claims, tag copies, counts, outbox events.
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- check
+	@$(LOCAL_AWS) $(CLIENTELE) check
 
 migrate: ## Bring the local stack's table to this version's form (ARGS="--status" says where it stands).
-	@$(LOCAL_AWS) $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli -- migrate $(ARGS)
+	@$(LOCAL_AWS) $(CLIENTELE) migrate $(ARGS)
+
+import: ## Import customers (and their tags) into the running local stack from a CSV or NDJSON file, as ROLE of BUSINESS: make import FILE=customers.csv
+	@token=$$(JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CLIENTELE) token --role $(ROLE) --business $(BUSINESS)) && \
+		CLIENTELE_TOKEN=$$token $(CLIENTELE) import "$(FILE)" --api http://127.0.0.1:$(API_PORT)
+
+export: ## Export the running local stack's customers of BUSINESS to a file: make export OUT=customers.csv (FORMAT=ndjson for another extension)
+	@token=$$(JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) $(CLIENTELE) token --role admin --business $(BUSINESS)) && \
+		CLIENTELE_TOKEN=$$token $(CLIENTELE) export --output "$(OUT)" $(if $(FORMAT),--format $(FORMAT)) --api http://127.0.0.1:$(API_PORT)
 
 reset: ## Wipe the local stack's data.
 	rm -rf .local/data

@@ -203,6 +203,9 @@ async fn a_csv_import_creates_each_valid_row_with_its_tags_and_reports_the_rest_
     let elsewhere = token(BusinessId::random(), &[Role::Admin]);
     expect(&app, Call::get(&path), &elsewhere, 404).await;
     expect(&app, Call::get(&format!("{path}/rows")), &elsewhere, 404).await;
+    // Jobs and their rows' outcomes are items the table's checker knows.
+    let broken = app.violations().await;
+    assert!(broken.is_empty(), "{broken:#?}");
 }
 
 #[tokio::test]
@@ -359,6 +362,8 @@ async fn an_export_writes_every_customer_with_its_tags_and_imports_into_another_
         let (_, labels) = customer_by_email(&app, &other, &emails[1]).await.unwrap();
         assert_eq!(labels, ["from Exported Two"], "{format}");
     }
+    let broken = app.violations().await;
+    assert!(broken.is_empty(), "{broken:#?}");
 }
 
 #[tokio::test]

@@ -4,6 +4,12 @@
 //!   signed with `JWT_SIGNING_KEY` (`make token` runs it with the local key).
 //! - `clientele client create|rotate|deactivate|show` manages external-system
 //!   clients in the table named by `TABLE_NAME`.
+//! - `clientele import customers.csv` imports a business's customers (and
+//!   their tags) from a CSV or NDJSON file through the API, and prints what
+//!   each row that created nothing was; `clientele export --output
+//!   customers.csv` writes them all to a file. Both act as the caller whose
+//!   token (`CLIENTELE_TOKEN`), or client id and secret, they are given, at
+//!   `CLIENTELE_API_URL`.
 //! - `clientele migrate` rewrites the items of the table named by
 //!   `TABLE_NAME` that an earlier version wrote to the form this one reads
 //!   (`--status` says where the table stands).
@@ -31,14 +37,18 @@
 //!   the tap (`make events`); `clientele local-router` prints the router
 //!   `cargo lambda watch` routes by, made from the template.
 
+mod api;
 mod client;
 mod local_events;
 mod local_functions;
 mod local_setup;
 mod migrate;
 mod token;
+mod transfers;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use clientele_stack::Template;
@@ -100,6 +110,37 @@ enum Command {
         /// The table.
         #[arg(long, env = "TABLE_NAME")]
         table: String,
+    },
+    /// Import customers, with their tags, from a CSV or NDJSON file, through
+    /// the API: wait until the import is done, then print its counts and
+    /// each row that created nothing (refused, and why; or the customer the
+    /// business already had). Fails if the import failed.
+    Import {
+        /// The file (at most 10 MiB).
+        file: PathBuf,
+        /// csv or ndjson; by default, the one the file's extension names.
+        #[arg(long)]
+        format: Option<String>,
+        /// Seconds to wait for the import to finish.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+        #[command(flatten)]
+        connection: api::Connection,
+    },
+    /// Export every customer of the caller's business, with its tags, to a
+    /// file, through the API (admins, and clients with customers:admin).
+    Export {
+        /// Where to write the file (`-`: standard output).
+        #[arg(long)]
+        output: PathBuf,
+        /// csv or ndjson; by default, the one the output's extension names.
+        #[arg(long)]
+        format: Option<String>,
+        /// Seconds to wait for the export to finish.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+        #[command(flatten)]
+        connection: api::Connection,
     },
     /// Rewrite items stored by an earlier version to the form this one reads:
     /// versioned, resumable, and safe to run again.
@@ -241,6 +282,34 @@ async fn main() -> ExitCode {
                 Err(error) => Err(error.to_string()),
             }
         }
+        Command::Import {
+            file,
+            format,
+            wait,
+            connection,
+        } => match (
+            api::Api::connect(&connection),
+            transfers::format_of(&file, format.as_deref()),
+        ) {
+            (Ok(api), Ok(format)) => transfers::import(&api, &file, format, Duration::from_secs(wait))
+                .await
+                .map(|report| println!("{report}")),
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        },
+        Command::Export {
+            output,
+            format,
+            wait,
+            connection,
+        } => match (
+            api::Api::connect(&connection),
+            transfers::format_of(&output, format.as_deref()),
+        ) {
+            (Ok(api), Ok(format)) => transfers::export(&api, format, &output, Duration::from_secs(wait))
+                .await
+                .map(|said| eprintln!("{said}")),
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        },
         Command::Migrate { table, status, pages } => {
             let sdk = clientele_startup::aws::sdk_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);

@@ -99,6 +99,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     entity::PLAN,
     entity::SUBSCRIPTION,
     entity::ACTIVE_SUBSCRIPTION,
+    entity::TRANSFER,
+    entity::TRANSFER_OUTCOME,
 ];
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
