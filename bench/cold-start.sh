@@ -24,7 +24,9 @@
 # and its range over the cold starts; first
 # response (process start -> the first answer: the cold start as a caller
 # sees it, minus Lambda's own sandbox start and code download); the median of
-# the warm invocations; peak RSS (VmHWM) after every invocation. Medians over
+# the warm invocations; peak RSS (VmHWM) after every invocation; the X-Ray
+# subsegments sent per invocation (every invocation is sampled: each AWS call
+# is one, retries included). Medians over
 # the cold starts; peak RSS is the highest seen. CPU: the time the process ran
 # on a CPU by its first response (cold) and per warm invocation (mean), from
 # /proc/<pid>/task/*/schedstat: what Lambda's memory-proportional CPU share
@@ -295,7 +297,7 @@ def verdict(function, answer):
 
 
 header = ("function", "binary bytes", "init ms", "init range", "first response ms", "first range", "warm median ms", "cold CPU ms",
-          "warm CPU ms", "peak RSS MiB", "check")
+          "warm CPU ms", "peak RSS MiB", "subsegments", "check")
 rows, failed = [header], False
 for row in rows_measured:
     function = open(f"{work}/{row}.function").read().strip()
@@ -304,7 +306,7 @@ for row in rows_measured:
     warm = all(r["warm_ms"] for r in runs)
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
-        rows.append((row, size, "-", "-", "-", "-", "-", "-", "-", "-", errors[0][:120]))
+        rows.append((row, size, "-", "-", "-", "-", "-", "-", "-", "-", "-", errors[0][:120]))
         failed = True
         continue
     check = verdict(function, runs[0]["first_answer"])
@@ -323,6 +325,7 @@ for row in rows_measured:
         f"{statistics.median(r['cold_cpu_ms'] for r in runs):.1f}",
         f"{statistics.median((r['cpu_ms'] - r['cold_cpu_ms']) / len(r['warm_ms']) for r in runs):.2f}" if warm else "-",
         f"{max(r['peak_rss_kib'] for r in runs) / 1024:.1f}",
+        f"{sum(r['subsegments'] for r in runs) / sum(1 + len(r['warm_ms']) for r in runs):.1f}",
         check,
     ))
 widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]

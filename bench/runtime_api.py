@@ -8,12 +8,16 @@ Usage: runtime_api.py --event FILE [--invocations N] [--vary /json/pointer ...] 
   first_invoke_ms (first event handed out -> its response), warm_ms (each
   later invocation: event handed out -> response), cold_cpu_ms and cpu_ms
   (CPU time used by the first response, and by the end), peak_rss_kib (VmHWM
-  after the last invocation), and the first answer. --vary appends
+  after the last invocation), subsegments (the X-Ray documents the function
+  sent), and the first answer. As Lambda does with active tracing, it runs an
+  X-Ray daemon stand-in (a UDP socket on 127.0.0.1 that counts what it gets,
+  named by AWS_XRAY_DAEMON_ADDRESS) and hands out every event sampled, with a
+  trace header of its own. --vary appends
   "-<run>-<n>" to the string at a JSON pointer, so that every invocation is new
   work (an event id, an order id), not a duplicate.
 """
 
-import argparse, copy, http.server, json, os, queue, signal, subprocess, sys, threading, time, uuid
+import argparse, copy, http.server, json, os, queue, signal, socket, subprocess, sys, threading, time, uuid
 
 BASE = "/2018-06-01/runtime"
 args_parser = argparse.ArgumentParser()
@@ -59,11 +63,12 @@ class Api(http.server.BaseHTTPRequestHandler):
         request_id, body = events.get()  # blocks for good after the last event
         deadline = int(time.time() * 1000) + 60_000
         arn = f"arn:aws:lambda:us-east-1:123456789012:function:{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'bench')}"
+        trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
         handed[request_id] = time.perf_counter()
         self.reply(200, body, [("Lambda-Runtime-Aws-Request-Id", request_id),
                                ("Lambda-Runtime-Deadline-Ms", str(deadline)),
                                ("Lambda-Runtime-Invoked-Function-Arn", arn),
-                               ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")])
+                               ("Lambda-Runtime-Trace-Id", trace)])
 
     def do_POST(self):
         now = time.perf_counter()
@@ -91,9 +96,20 @@ def cpu_ms(pid):
     return total / 1e6
 
 
+daemon, subsegments = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), []
+
+
+def count_subsegments():
+    while True:
+        subsegments.append(daemon.recv(65536))
+
+
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
 threading.Thread(target=server.serve_forever, daemon=True).start()
-environment = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
+daemon.bind(("127.0.0.1", 0))
+threading.Thread(target=count_subsegments, daemon=True).start()
+environment = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
+                   AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{daemon.getsockname()[1]}")
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 start = time.perf_counter()
 child = subprocess.Popen(args.command, env=environment, stdout=sys.stderr)  # its logs; stdout is ours
@@ -124,6 +140,7 @@ try:
     for line in status.splitlines():
         if line.startswith(("VmHWM:", "VmRSS:")):
             result["peak_rss_kib" if line.startswith("VmHWM") else "rss_kib"] = int(line.split()[1])
+    result["subsegments"] = len(subsegments)
 finally:
     child.terminate()
     try:

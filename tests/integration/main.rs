@@ -45,6 +45,7 @@ mod signing_keys;
 mod subscriptions;
 mod tags;
 mod tokens;
+mod traces;
 mod transfers;
 mod update;
 mod users;

@@ -35,7 +35,19 @@ pub fn sdk_config_loader() -> ConfigLoader {
 }
 
 /// The configuration every function's SDK clients are built from: region,
-/// credentials and endpoints from the environment, the timeouts and retries above.
+/// credentials and endpoints from the environment, the timeouts and retries
+/// above; and where Lambda runs an X-Ray daemon (`AWS_XRAY_DAEMON_ADDRESS`),
+/// every call traced as a subsegment of the invocation ([`crate::xray`]).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    sdk_config_loader().load().await
+    let loader = sdk_config_loader();
+    match std::env::var(crate::xray::DAEMON_ADDRESS) {
+        Ok(daemon) => loader.http_client(crate::xray::traced(
+            crate::xray::https_client(),
+            &daemon,
+            crate::xray::invocation_trace_header,
+        )),
+        Err(_) => loader,
+    }
+    .load()
+    .await
 }

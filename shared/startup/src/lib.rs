@@ -29,6 +29,7 @@ mod run;
 pub mod streams;
 #[cfg(feature = "runtime")]
 pub mod telemetry;
+pub mod xray;
 
 pub use env::{ConfigError, Lookup, ProcessEnv, parsed_or, required};
 
