@@ -48,7 +48,6 @@ mod transfers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use clientele_stack::Template;
@@ -118,14 +117,8 @@ enum Command {
     Import {
         /// The file (at most 10 MiB).
         file: PathBuf,
-        /// csv or ndjson; by default, the one the file's extension names.
-        #[arg(long)]
-        format: Option<String>,
-        /// Seconds to wait for the import to finish.
-        #[arg(long, default_value_t = 600)]
-        wait: u64,
         #[command(flatten)]
-        connection: api::Connection,
+        job: transfers::JobOptions,
     },
     /// Export every customer of the caller's business, with its tags, to a
     /// file, through the API (admins, and clients with customers:admin).
@@ -133,14 +126,8 @@ enum Command {
         /// Where to write the file (`-`: standard output).
         #[arg(long)]
         output: PathBuf,
-        /// csv or ndjson; by default, the one the output's extension names.
-        #[arg(long)]
-        format: Option<String>,
-        /// Seconds to wait for the export to finish.
-        #[arg(long, default_value_t = 600)]
-        wait: u64,
         #[command(flatten)]
-        connection: api::Connection,
+        job: transfers::JobOptions,
     },
     /// Rewrite items stored by an earlier version to the form this one reads:
     /// versioned, resumable, and safe to run again.
@@ -282,33 +269,17 @@ async fn main() -> ExitCode {
                 Err(error) => Err(error.to_string()),
             }
         }
-        Command::Import {
-            file,
-            format,
-            wait,
-            connection,
-        } => match (
-            api::Api::connect(&connection),
-            transfers::format_of(&file, format.as_deref()),
-        ) {
-            (Ok(api), Ok(format)) => transfers::import(&api, &file, format, Duration::from_secs(wait))
+        Command::Import { file, job } => match job.prepare(&file) {
+            Ok(transfer) => transfers::import(&transfer, &file)
                 .await
                 .map(|report| println!("{report}")),
-            (Err(error), _) | (_, Err(error)) => Err(error),
+            Err(error) => Err(error),
         },
-        Command::Export {
-            output,
-            format,
-            wait,
-            connection,
-        } => match (
-            api::Api::connect(&connection),
-            transfers::format_of(&output, format.as_deref()),
-        ) {
-            (Ok(api), Ok(format)) => transfers::export(&api, format, &output, Duration::from_secs(wait))
+        Command::Export { output, job } => match job.prepare(&output) {
+            Ok(transfer) => transfers::export(&transfer, &output)
                 .await
                 .map(|said| eprintln!("{said}")),
-            (Err(error), _) | (_, Err(error)) => Err(error),
+            Err(error) => Err(error),
         },
         Command::Migrate { table, status, pages } => {
             let sdk = clientele_startup::aws::sdk_config().await;

@@ -7,13 +7,14 @@
 use std::path::Path;
 use std::time::Duration;
 
+use clap::Args;
 use clientele_core::TransferId;
 use clientele_core::transfer::{MAX_IMPORT_BYTES, RowOutcome, TransferFormat, TransferStatus};
 use hyper::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::Api;
+use crate::api::{Api, Connection};
 
 /// How often a job is asked where it is.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -22,7 +23,7 @@ const ROWS_PER_PAGE: usize = 100;
 
 /// An import or export job, as the API shows it.
 #[derive(Debug, Deserialize)]
-struct Job {
+struct JobView {
     id: TransferId,
     status: TransferStatus,
     #[serde(default)]
@@ -50,6 +51,37 @@ struct RowPage {
     next_cursor: Option<String>,
 }
 
+/// What an import or an export is asked with.
+#[derive(Args)]
+pub struct JobOptions {
+    /// csv or ndjson; by default, the one the file's extension names.
+    #[arg(long)]
+    format: Option<String>,
+    /// Seconds to wait for the job to finish.
+    #[arg(long, default_value_t = 600)]
+    wait: u64,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+impl JobOptions {
+    /// The API, the format of `file` and how long to wait, or why not.
+    pub fn prepare(&self, file: &Path) -> Result<Transfer, String> {
+        Ok(Transfer {
+            api: Api::connect(&self.connection)?,
+            format: format_of(file, self.format.as_deref())?,
+            wait: Duration::from_secs(self.wait),
+        })
+    }
+}
+
+/// An import or an export about to be asked for.
+pub struct Transfer {
+    api: Api,
+    format: TransferFormat,
+    wait: Duration,
+}
+
 /// The format of `file`: the one given, or the one its extension names.
 pub fn format_of(file: &Path, given: Option<&str>) -> Result<TransferFormat, String> {
     if let Some(given) = given {
@@ -74,7 +106,8 @@ pub fn format_of(file: &Path, given: Option<&str>) -> Result<TransferFormat, Str
 /// until it is done (at most `wait`), and returns its report: the counts,
 /// then each row that created nothing, in line order. An import that
 /// failed is an error naming why.
-pub async fn import(api: &Api, file: &Path, format: TransferFormat, wait: Duration) -> Result<String, String> {
+pub async fn import(transfer: &Transfer, file: &Path) -> Result<String, String> {
+    let Transfer { api, format, wait } = transfer;
     let bytes = tokio::fs::read(file)
         .await
         .map_err(|e| format!("reading {}: {e}", file.display()))?;
@@ -86,15 +119,15 @@ pub async fn import(api: &Api, file: &Path, format: TransferFormat, wait: Durati
         ));
     }
     let imports = api.url("api/customers/imports")?;
-    let job: Job = api
+    let job: JobView = api
         .call(Method::POST, imports, Some(&json!({ "format": format.as_str() })))
         .await?;
     let link = job.upload_url.ok_or("the new import came without an upload link")?;
     api.upload(&link, format.content_type(), bytes).await?;
     let path = format!("api/customers/imports/{}", job.id);
-    let _: Job = api.call(Method::POST, api.url(&format!("{path}/start"))?, None).await?;
+    let _: JobView = api.call(Method::POST, api.url(&format!("{path}/start"))?, None).await?;
     eprintln!("import {}: {} uploaded and started", job.id, file.display());
-    let done = finished(api, &path, wait).await?;
+    let done = finished(api, &path, *wait).await?;
     if done.status == TransferStatus::Failed {
         return Err(format!(
             "import {} failed: {}",
@@ -126,13 +159,14 @@ pub async fn import(api: &Api, file: &Path, format: TransferFormat, wait: Durati
 /// Exports every customer of the caller's business in `format`, waits until
 /// the file is written (at most `wait`), and writes it to `output` (`-`:
 /// standard output). Returns what was exported.
-pub async fn export(api: &Api, format: TransferFormat, output: &Path, wait: Duration) -> Result<String, String> {
+pub async fn export(transfer: &Transfer, output: &Path) -> Result<String, String> {
+    let Transfer { api, format, wait } = transfer;
     let exports = api.url("api/customers/exports")?;
-    let job: Job = api
+    let job: JobView = api
         .call(Method::POST, exports, Some(&json!({ "format": format.as_str() })))
         .await?;
     eprintln!("export {}: asked for", job.id);
-    let done = finished(api, &format!("api/customers/exports/{}", job.id), wait).await?;
+    let done = finished(api, &format!("api/customers/exports/{}", job.id), *wait).await?;
     if done.status == TransferStatus::Failed {
         return Err(format!(
             "export {} failed: {}",
@@ -171,12 +205,12 @@ pub async fn export(api: &Api, format: TransferFormat, output: &Path, wait: Dura
 
 /// Polls the job at `path` until it has no more work to do, or `wait` has
 /// passed (then an error naming the job, to ask for later).
-async fn finished(api: &Api, path: &str, wait: Duration) -> Result<Job, String> {
+async fn finished(api: &Api, path: &str, wait: Duration) -> Result<JobView, String> {
     let url = api.url(path)?;
     let until = tokio::time::Instant::now() + wait;
     let mut said = None;
     loop {
-        let job: Job = api.call(Method::GET, url.clone(), None).await?;
+        let job: JobView = api.call(Method::GET, url.clone(), None).await?;
         if !job.status.is_pending() {
             return Ok(job);
         }
@@ -276,7 +310,7 @@ mod tests {
     #[test]
     fn a_job_reads_as_the_api_shows_an_import_and_an_export() -> Result<(), serde_json::Error> {
         let id = TransferId::random();
-        let import: Job = serde_json::from_value(json!({
+        let import: JobView = serde_json::from_value(json!({
             "id": id, "status": "running", "format": "csv", "created_by": "user:u",
             "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
             "rows": 400, "created": 390, "existing": 4, "refused": 6
@@ -285,7 +319,7 @@ mod tests {
             (import.id, import.status, import.rows, import.refused),
             (id, TransferStatus::Running, 400, 6)
         );
-        let export: Job = serde_json::from_value(json!({
+        let export: JobView = serde_json::from_value(json!({
             "id": id, "status": "completed", "format": "ndjson", "exported": 12,
             "download_url": "http://127.0.0.1:5050/file"
         }))?;
