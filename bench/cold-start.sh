@@ -5,18 +5,24 @@
 #
 # 1. Builds every function in release mode (the Lambda build's profile: fat
 #    LTO, one codegen unit, stripped) for this machine's architecture, into
-#    $CARGO_TARGET_DIR (default target/).
+#    $CARGO_TARGET_DIR (default target/), with the two floors of
+#    bench/baselines in the same build: `hello` (a bare lambda_http function)
+#    and `ddb-get` (the SDK's default configuration, a DynamoDB client, one
+#    warming GetItem during init and one GetItem a request).
 # 2. Starts DynamoDB Local (in memory) and moto on 127.0.0.1 on spare ports,
 #    and creates the local stack with `clientele local-setup`, as `make run`
 #    does, demo customer and demo client included.
 # 3. Runs each binary BENCH_COLD times (default 3) under bench/runtime_api.py,
 #    a minimal Lambda Runtime API on 127.0.0.1, with the environment Lambda
 #    and infra/template.yaml give it, and hands it one event 1 + BENCH_WARM
-#    times (default 20): the first invocation is the cold start. Route
+#    times (default 20): the first invocation is the cold start. The runs
+#    interleave: each round starts every binary once, in turn (A B C A B C),
+#    so that a machine that speeds up or slows down favours none. Route
 #    functions get events/<function>/*.json, which carry the authorizer
 #    context API Gateway passes on (JWT_SECRET_ID is unset, as in the cloud,
-#    so they trust it). The publisher gets a full batch of 100 outbox events
-#    (its times are mostly moto's PutEvents, which slows as events pile up).
+#    so they trust it). The publisher gets a full batch of 100 outbox events,
+#    published to a bus of its own with no rule (a rule's target would pile
+#    the events up in moto, which slows as they do).
 #    The times of every function include the local services' answers.
 #
 # Columns: the stripped binary's size; init (process start -> the runtime's
@@ -24,13 +30,17 @@
 # and its range over the cold starts; first
 # response (process start -> the first answer: the cold start as a caller
 # sees it, minus Lambda's own sandbox start and code download); the median of
-# the warm invocations; peak RSS (VmHWM) after every invocation; the X-Ray
-# subsegments sent per invocation (every invocation is sampled: each AWS call
-# is one, retries included). Medians over
+# the warm invocations; peak RSS (VmHWM) after every invocation; the AWS
+# calls of a warm invocation (median), counted from the X-Ray subsegments the
+# function sends (every invocation is sampled; each attempt of each call is
+# one). Medians over
 # the cold starts; peak RSS is the highest seen. CPU: the time the process ran
 # on a CPU by its first response (cold) and per warm invocation (mean), from
 # /proc/<pid>/task/*/schedstat: what Lambda's memory-proportional CPU share
 # stretches (1,769 MB buys one vCPU; 128 MB about 7% of one).
+# A second table gives every figure as a ratio to ddb-get's in the same run,
+# which means the same on any machine; a third names each function's AWS
+# calls, cold and warm.
 #
 # A last row measures gdpr again after the notes function has given the demo
 # customer BENCH_GDPR_NOTES notes of 500 characters (default 4400: an export
@@ -38,13 +48,14 @@
 # answered inline), as an export holds all of a customer's items at once: the
 # one function whose memory grows with the data.
 #
-# Usage: bench/cold-start.sh [function ...]   (default: every function)
+# Usage: bench/cold-start.sh [function ...]   (default: every function; the
+#   baselines always)
 #   BENCH_COLD=3 BENCH_WARM=20 BENCH_GDPR_NOTES=4400 as above; BENCH_BUILD=0
 #   uses the binaries already built. BENCH_BEFORE=<folder> compares with the
-#   binaries of another build in that folder (same names): each function's
-#   cold starts alternate between the two (before, after, before, ...), so a
-#   machine that speeds up or slows down favours neither, and each gets a row. Needs JWT_SIGNING_KEY (make bench sets
-#   the local key) and `make tools`. Function logs go to .local/logs/bench/.
+#   binaries of another build in that folder (same names): each round runs
+#   a function's binary before, then after, and each gets a row. Needs
+#   JWT_SIGNING_KEY (make bench sets the local key) and `make tools`.
+#   Function logs go to .local/logs/bench/.
 # Every server is stopped, by its process id, on exit.
 set -euo pipefail
 
@@ -63,8 +74,13 @@ mkdir -p "$logs"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
+baselines=(hello ddb-get)
 all=(customers tags notes contacts interactions tokens users subscriptions gdpr service auth-check publisher inbound sweeper transfers)
 if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
+# The floors every function is measured against, in the same run.
+for baseline in "${baselines[@]}"; do
+    [[ " ${functions[*]} " == *" $baseline "* ]] || functions=("$baseline" "${functions[@]}")
+done
 python=$local_dir/venv/bin/python
 if [[ ! -x $python || ! -f $local_dir/dynamodb/DynamoDBLocal.jar ]]; then
     say "the local tools are missing: run make tools (make bench does)"
@@ -86,8 +102,10 @@ trap 'exit 143' TERM
 
 # ---- 1. Build -------------------------------------------------------------
 
-packages=()
-for function in "${functions[@]}"; do packages+=(-p "$function"); done
+packages=(-p bench-baselines)
+for function in "${functions[@]}"; do
+    [[ " ${baselines[*]} " == *" $function "* ]] || packages+=(-p "$function")
+done
 if [[ " ${functions[*]} " == *" gdpr "* && " ${functions[*]} " != *" notes "* ]]; then
     packages+=(-p notes) # it makes the large export
 fi
@@ -128,6 +146,10 @@ export AVATAR_BUCKET=clientele-avatars EVENT_SOURCE=clientele.customers
 "$target/debug/clientele" local-setup >"$logs/setup.log"
 dead_letters=$(sed -n 's/^dead-letter queue: //p' "$logs/setup.log")
 data_responses=$(sed -n 's/^data responses queue: //p' "$logs/setup.log")
+# The publisher's own bus: no rule, so nothing piles up behind PutEvents.
+publisher_bus=clientele-bench
+"$python" -c 'import boto3, sys
+boto3.client("events", endpoint_url=sys.argv[1], region_name="us-east-1").create_event_bus(Name=sys.argv[2])' "$AWS_ENDPOINT_URL" "$publisher_bus"
 
 # ---- 3. Each function -----------------------------------------------------
 
@@ -145,6 +167,8 @@ base_env=(
 spec() { # <function>: its event, its variables (as in infra/template.yaml), what to vary
     vary=()
     case $1 in
+        hello) event=events/service/health.json; vars=() ;;
+        ddb-get) event=events/customers/get.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
         customers) event=events/customers/get.json
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
         tags) event=events/tags/list-of.json; vars=(TABLE_NAME="$TABLE_NAME") ;;
@@ -160,7 +184,7 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
         auth-check) event=events/auth-check/client-active.json
             vars=(TABLE_NAME="$TABLE_NAME" JWT_SECRET_ID="$JWT_SECRET_ID") ;;
         publisher) event=$work/publisher-batch.json
-            vars=(EVENT_BUS_NAME="$EVENT_BUS_NAME" EVENT_SOURCE="$EVENT_SOURCE" DEAD_LETTER_QUEUE_URL="$dead_letters") ;;
+            vars=(EVENT_BUS_NAME="$publisher_bus" EVENT_SOURCE="$EVENT_SOURCE" DEAD_LETTER_QUEUE_URL="$dead_letters") ;;
         inbound) event=events/inbound/order-completed.json
             # A new order every time: a repeated one is only a duplicate check.
             vary=(--vary /id --vary /detail/orderId)
@@ -170,7 +194,7 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
         transfers) event=events/transfers/job.json
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
-        *) say "no such function: $1 (one of ${all[*]})"; exit 1 ;;
+        *) say "no such function: $1 (one of ${all[*]}, or a baseline: ${baselines[*]})"; exit 1 ;;
     esac
 }
 
@@ -199,10 +223,8 @@ invoke() { # <function> <event> <invocations> <output> <log> [runtime_api.py opt
     unset 'pids[-1]' # it has ended (and has stopped its function)
 }
 
-measure() { # <row> <function>: BENCH_COLD cold starts, each followed by BENCH_WARM warm invocations
-    local row=$1 function=$2 round
-    spec "$function"
-    local options=("${vary[@]}")
+prepare() { # <row> <function>: a row to measure (and its row before, with BENCH_BEFORE)
+    local row=$1 function=$2
     local before=${BENCH_BEFORE:+$BENCH_BEFORE/$function}
     [[ -n $before && ! -x $before ]] && before=""
     echo "$function" >"$work/$row.function"
@@ -211,17 +233,24 @@ measure() { # <row> <function>: BENCH_COLD cold starts, each followed by BENCH_W
         echo "$function" >"$work/$row-before.function"
         stat -c %s "$before" >"$work/$row-before.size"
         rows+=("$row-before")
+        plan+=("$row-before $function $before")
     fi
     rows+=("$row")
+    plan+=("$row $function $target/release/$function")
+}
+
+measure() { # BENCH_COLD rounds; in each, every planned row in turn (A B C A B C), so drift favours none
+    local round entry row function binary
     for round in $(seq 1 "$cold"); do
-        if [[ -n $before ]]; then
-            say "$row (before): cold start $round of $cold, then $warm warm invocations"
-            binary=$before invoke "$function" "$event" $((warm + 1)) "$work/$row-before.runs" \
-                "$logs/$row-before-$round.log" "${options[@]}"
-        fi
-        say "$row: cold start $round of $cold, then $warm warm invocations"
-        invoke "$function" "$event" $((warm + 1)) "$work/$row.runs" "$logs/$row-$round.log" "${options[@]}"
+        for entry in "${plan[@]}"; do
+            read -r row function binary <<<"$entry"
+            spec "$function"
+            say "$row: cold start $round of $cold, then $warm warm invocations"
+            binary=$binary invoke "$function" "$event" $((warm + 1)) "$work/$row.runs" \
+                "$logs/$row-$round.log" "${vary[@]}"
+        done
     done
+    plan=()
 }
 
 # The publisher gets a full batch (the event source mapping's BatchSize, 100)
@@ -244,10 +273,11 @@ for n in range(100):
 json.dump(event, open(sys.argv[2], "w"))
 PY
 
-rows=()
+rows=() plan=()
 for function in "${functions[@]}"; do
-    measure "$function" "$function"
+    prepare "$function" "$function"
 done
+measure
 
 # The one function whose memory grows with the data: a GDPR export holds all
 # of a customer's items at once. BENCH_GDPR_NOTES notes of 500 characters
@@ -268,7 +298,8 @@ sys.exit("error" in run or not 200 <= json.loads(run["first_answer"]).get("statu
         say "adding notes failed: $(head -c 400 "$work/seed.json"); see $logs/seed.log"
         exit 1
     fi
-    measure gdpr-large gdpr
+    prepare gdpr-large gdpr
+    measure
 fi
 
 # ---- 4. The table -----------------------------------------------------------
@@ -296,43 +327,78 @@ def verdict(function, answer):
     return "ok" if 200 <= status < 300 else f"HTTP {status}: {body.get('body', '')[:120]}"
 
 
-header = ("function", "binary bytes", "init ms", "init range", "first response ms", "first range", "warm median ms", "cold CPU ms",
-          "warm CPU ms", "peak RSS MiB", "subsegments", "check")
-rows, failed = [header], False
+def table(rows, left=(0,)):
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = (str(c).ljust(w) if i in left or i == len(row) - 1 else str(c).rjust(w)
+                 for i, (c, w) in enumerate(zip(row, widths)))
+        print("  ".join(cells).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+FIGURES = ("binary bytes", "init ms", "first response ms", "warm median ms", "cold CPU ms", "warm CPU ms", "peak RSS MiB")
+figures, calls, failed = {}, {}, False
+main = [("function", "binary bytes", "init ms", "init range", "first response ms", "first range", "warm median ms",
+         "cold CPU ms", "warm CPU ms", "peak RSS MiB", "AWS calls", "check")]
 for row in rows_measured:
     function = open(f"{work}/{row}.function").read().strip()
-    size = open(f"{work}/{row}.size").read().strip()
+    size = int(open(f"{work}/{row}.size").read().strip())
     runs = [json.loads(line) for line in open(f"{work}/{row}.runs")]
     warm = all(r["warm_ms"] for r in runs)
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
-        rows.append((row, size, "-", "-", "-", "-", "-", "-", "-", "-", "-", errors[0][:120]))
+        main.append((row, size, *["-"] * 9, errors[0][:120]))
         failed = True
         continue
     check = verdict(function, runs[0]["first_answer"])
     failed |= check != "ok"
+    label = row
     if row.startswith("gdpr-large"):  # the large export: how large, and the response Lambda returns for it
         exported = len(json.loads(runs[0]["first_answer"]).get("body", "").encode())
-        row = f"{row} ({exported / 1e6:.1f} MB export, {len(runs[0]['first_answer'].encode()) / 1e6:.1f} MB response)"
-    rows.append((
-        row,
+        label = f"{row} ({exported / 1e6:.1f} MB export, {len(runs[0]['first_answer'].encode()) / 1e6:.1f} MB response)"
+    warm_calls = [c for r in runs for c in r["calls"][1:]]
+    figures[row] = dict(zip(FIGURES, (
         size,
-        f"{statistics.median(r['init_ms'] for r in runs):.1f}",
-        f"{min(r['init_ms'] for r in runs):.1f}–{max(r['init_ms'] for r in runs):.1f}",
-        f"{statistics.median(r['first_ms'] for r in runs):.1f}",
-        f"{min(r['first_ms'] for r in runs):.1f}–{max(r['first_ms'] for r in runs):.1f}",
-        f"{statistics.median(ms for r in runs for ms in r['warm_ms']):.2f}" if warm else "-",
-        f"{statistics.median(r['cold_cpu_ms'] for r in runs):.1f}",
-        f"{statistics.median((r['cpu_ms'] - r['cold_cpu_ms']) / len(r['warm_ms']) for r in runs):.2f}" if warm else "-",
-        f"{max(r['peak_rss_kib'] for r in runs) / 1024:.1f}",
-        f"{sum(r['subsegments'] for r in runs) / sum(1 + len(r['warm_ms']) for r in runs):.1f}",
+        statistics.median(r["init_ms"] for r in runs),
+        statistics.median(r["first_ms"] for r in runs),
+        statistics.median(ms for r in runs for ms in r["warm_ms"]) if warm else None,
+        statistics.median(r["cold_cpu_ms"] for r in runs),
+        statistics.median((r["cpu_ms"] - r["cold_cpu_ms"]) / len(r["warm_ms"]) for r in runs) if warm else None,
+        max(r["peak_rss_kib"] for r in runs) / 1024,
+    )))
+    calls[row] = (runs[0]["calls"][0], warm_calls[-1] if warm_calls else [])
+    f = figures[row]
+    main.append((
+        label, size,
+        f"{f['init ms']:.1f}", f"{min(r['init_ms'] for r in runs):.1f}–{max(r['init_ms'] for r in runs):.1f}",
+        f"{f['first response ms']:.1f}", f"{min(r['first_ms'] for r in runs):.1f}–{max(r['first_ms'] for r in runs):.1f}",
+        f"{f['warm median ms']:.2f}" if warm else "-",
+        f"{f['cold CPU ms']:.1f}",
+        f"{f['warm CPU ms']:.2f}" if warm else "-",
+        f"{f['peak RSS MiB']:.1f}",
+        f"{statistics.median(len(c) for c in warm_calls):g}" if warm_calls else "0",
         check,
     ))
-widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-for n, row in enumerate(rows):
-    cells = (str(cell).ljust(w) if i in (0, len(header) - 1) else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-    print("  ".join(cells).rstrip())
-    if n == 0:
-        print("  ".join("-" * w for w in widths))
+table(main)
+
+# The same figures as ratios to the SDK floor (ddb-get), measured in the
+# same run: a ratio means the same on any machine.
+floor = figures.get("ddb-get")
+if floor:
+    print(f"\nratios to ddb-get (× of its figure; hello's row is the floor below it)")
+    ratios = [("function",) + FIGURES]
+    for row, f in figures.items():
+        ratios.append((row,) + tuple(
+            f"{f[k] / floor[k]:.2f}" if f[k] is not None and floor[k] else "-" for k in FIGURES))
+    table(ratios)
+
+# What each function calls on AWS: its first (cold) invocation and a warm one.
+print("\nAWS calls of one invocation (X-Ray subsegments: retries count)")
+listed = [("function", "cold", "warm")]
+for row, (cold_calls, warm_calls) in calls.items():
+    say = lambda c: ", ".join(f"{n} ×{c.count(n)}" if c.count(n) > 1 else n for n in dict.fromkeys(c)) or "none"
+    listed.append((row, say(cold_calls), say(warm_calls)))
+table(listed, left=(0, 1))
 sys.exit(1 if failed else 0)
 PY

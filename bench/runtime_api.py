@@ -9,7 +9,8 @@ Usage: runtime_api.py --event FILE [--invocations N] [--vary /json/pointer ...] 
   later invocation: event handed out -> response), cold_cpu_ms and cpu_ms
   (CPU time used by the first response, and by the end), peak_rss_kib (VmHWM
   after the last invocation), subsegments (the X-Ray documents the function
-  sent), and the first answer. As Lambda does with active tracing, it runs an
+  sent), calls (each invocation's AWS calls, "DynamoDB GetItem", from the
+  subsegments of its trace), and the first answer. As Lambda does with active tracing, it runs an
   X-Ray daemon stand-in (a UDP socket on 127.0.0.1 that counts what it gets,
   named by AWS_XRAY_DAEMON_ADDRESS) and hands out every event sampled, with a
   trace header of its own. --vary appends
@@ -28,7 +29,7 @@ args_parser.add_argument("command", nargs="+")
 args = args_parser.parse_args()
 
 template, run = json.load(open(args.event)), uuid.uuid4().hex[:8]
-events, handed, answers = queue.Queue(), {}, queue.Queue()
+events, handed, answers, roots = queue.Queue(), {}, queue.Queue(), {}
 marks = {}
 for n in range(args.invocations):
     event = copy.deepcopy(template)
@@ -63,7 +64,9 @@ class Api(http.server.BaseHTTPRequestHandler):
         request_id, body = events.get()  # blocks for good after the last event
         deadline = int(time.time() * 1000) + 60_000
         arn = f"arn:aws:lambda:us-east-1:123456789012:function:{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'bench')}"
-        trace = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+        root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+        trace = f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+        roots[root] = len(roots)
         handed[request_id] = time.perf_counter()
         self.reply(200, body, [("Lambda-Runtime-Aws-Request-Id", request_id),
                                ("Lambda-Runtime-Deadline-Ms", str(deadline)),
@@ -140,7 +143,15 @@ try:
     for line in status.splitlines():
         if line.startswith(("VmHWM:", "VmRSS:")):
             result["peak_rss_kib" if line.startswith("VmHWM") else "rss_kib"] = int(line.split()[1])
-    result["subsegments"] = len(subsegments)
+    # Each invocation's AWS calls, from the subsegments under its trace.
+    calls = [[] for _ in range(args.invocations)]
+    for datagram in subsegments:
+        try:
+            document = json.loads(datagram.split(b"\n", 1)[1])
+            calls[roots[document["trace_id"]]].append(f"{document['name']} {document['aws']['operation']}")
+        except (IndexError, KeyError, ValueError):
+            pass
+    result["subsegments"], result["calls"] = len(subsegments), calls
 finally:
     child.terminate()
     try:

@@ -65,11 +65,15 @@ impl<C: ClientReader> Authorizer<C> {
 
 impl Authorizer<DynamoStore> {
     /// Builds the authorizer from its environment: `TABLE_NAME` (clients),
-    /// `JWT_SECRET_ID` (the signing key) and the token settings, and opens the
-    /// first DynamoDB connection.
+    /// `JWT_SECRET_ID` (the signing key) and the token settings. The signing
+    /// keys are read and the first DynamoDB connection opened at once: the
+    /// init waits for the slower of the two, not for both in turn.
     pub async fn from_env(env: &impl Lookup, sdk: &SdkConfig) -> Result<Self, ConfigError> {
-        let tokens = TokenVerifier::from_env(env, sdk, required(env, "JWT_SECRET_ID")?).await?;
-        let clients = DynamoStore::from_env(env, sdk).await?;
+        let secret_id = required(env, "JWT_SECRET_ID")?;
+        let (tokens, clients) = tokio::try_join!(
+            TokenVerifier::from_env(env, sdk, secret_id),
+            DynamoStore::from_env(env, sdk)
+        )?;
         Ok(Self::new(Gatekeeper::new(tokens, clients)))
     }
 }

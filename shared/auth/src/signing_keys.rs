@@ -185,11 +185,15 @@ async fn fetch(client: &Client, secret_id: &str) -> Result<KeySet, KeyUnavailabl
         secret_id: secret_id.to_owned(),
         reason,
     };
-    let current = version(client, secret_id, "AWSCURRENT")
-        .await
+    // Both stages at once: one round trip's wait, not two.
+    let (current, previous) = tokio::join!(
+        version(client, secret_id, "AWSCURRENT"),
+        version(client, secret_id, "AWSPREVIOUS")
+    );
+    let current = current
         .map_err(&unavailable)?
         .ok_or_else(|| unavailable("it has no current version".into()))?;
-    let previous = version(client, secret_id, "AWSPREVIOUS").await.map_err(&unavailable)?;
+    let previous = previous.map_err(&unavailable)?;
     Ok(KeySet { current, previous })
 }
 
