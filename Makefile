@@ -100,7 +100,7 @@ load: tools ## A bounded load against a real `make run` (LOAD_SECONDS=60, LOAD_C
 short-load: tools ## `make load`'s short version, as `make test` runs it: 15 s, 8 clients.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) LOAD_SECONDS=15 LOAD_CLIENTS=8 LOAD_BUSINESSES=4 infra/local/load.sh
 
-bench: tools ## Cold start, warm latency and peak memory of every function (release build): prints a table.
+bench: tools ## Cold start, warm latency, CPU, memory and AWS calls of every function (release build), also as ratios to two floors built alongside (bench/baselines): prints tables.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) CARGO="$(CARGO)" bench/cold-start.sh
 
 bench-search: tools ## Items read and capacity per search page in a business of 100,000 customers (BENCH_SEARCH_CUSTOMERS), against the filtered list (minutes).

@@ -319,7 +319,7 @@ def verdict(function, answer):
         return f"not JSON: {answer[:80]}"
     if function == "auth-check":
         return "ok" if body.get("isAuthorized") and body.get("context", {}).get("kind") == "client" else f"refused: {answer[:120]}"
-    if function == "publisher":
+    if function in ("publisher", "sweeper", "transfers"):  # the stream functions: a batch response
         return "ok" if body.get("batchItemFailures") == [] else f"failures: {answer[:120]}"
     if function == "inbound":
         return "ok" if body is None else f"answered {answer[:120]}"
