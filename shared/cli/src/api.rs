@@ -116,27 +116,24 @@ impl Api {
     pub async fn upload(&self, link: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), String> {
         let request = Request::put(link)
             .header(CONTENT_TYPE, content_type)
-            .body(Full::new(Bytes::from(bytes)))
-            .map_err(|e| format!("the upload link: {e}"))?;
-        let (status, answer) = self.send(request, "the upload").await?;
-        if !status.is_success() {
-            return Err(format!(
-                "the upload answered {status}: {}",
-                String::from_utf8_lossy(&answer)
-            ));
-        }
-        Ok(())
+            .body(Full::new(Bytes::from(bytes)));
+        self.presigned(request, "the upload").await.map(|_| ())
     }
 
     /// Reads the file at a presigned download link.
     pub async fn download(&self, link: &str) -> Result<Bytes, String> {
-        let request = Request::get(link)
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| format!("the download link: {e}"))?;
-        let (status, answer) = self.send(request, "the download").await?;
+        let request = Request::get(link).body(Full::new(Bytes::new()));
+        self.presigned(request, "the download").await
+    }
+
+    /// Sends a request to a presigned link, as it is; its answer's body, or
+    /// what it answered instead of a success.
+    async fn presigned(&self, request: hyper::http::Result<Request<Full<Bytes>>>, what: &str) -> Result<Bytes, String> {
+        let request = request.map_err(|e| format!("{what} link: {e}"))?;
+        let (status, answer) = self.send(request, what).await?;
         if !status.is_success() {
             return Err(format!(
-                "the download answered {status}: {}",
+                "{what} answered {status}: {}",
                 String::from_utf8_lossy(&answer)
             ));
         }
