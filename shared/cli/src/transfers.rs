@@ -216,14 +216,14 @@ async fn finished(api: &Api, path: &str, wait: Duration) -> Result<JobView, Stri
         }
         let progress = (job.status, job.rows);
         if said != Some(progress) {
-            eprintln!("{}: {} ({} rows read)", job.id, status_name(job.status), job.rows);
+            eprintln!("{}: {} ({} rows read)", job.id, job.status.in_words(), job.rows);
             said = Some(progress);
         }
         if tokio::time::Instant::now() >= until {
             return Err(format!(
                 "{} is still {} after {} s: ask again with GET /{path}",
                 job.id,
-                status_name(job.status),
+                job.status.in_words(),
                 wait.as_secs()
             ));
         }
@@ -237,16 +237,6 @@ fn customers(count: u64) -> String {
         "1 customer".to_owned()
     } else {
         format!("{count} customers")
-    }
-}
-
-fn status_name(status: TransferStatus) -> &'static str {
-    match status {
-        TransferStatus::AwaitingUpload => "awaiting upload",
-        TransferStatus::Queued => "queued",
-        TransferStatus::Running => "running",
-        TransferStatus::Completed => "completed",
-        TransferStatus::Failed => "failed",
     }
 }
 

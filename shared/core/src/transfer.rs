@@ -133,6 +133,17 @@ impl TransferStatus {
     pub fn is_pending(&self) -> bool {
         matches!(self, Self::Queued | Self::Running)
     }
+
+    /// Where the job is, in words: "awaiting its upload", "queued", ...
+    pub fn in_words(&self) -> &'static str {
+        match self {
+            Self::AwaitingUpload => "awaiting its upload",
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
 }
 
 /// Where reading a file goes on from: a byte offset and the line there.

@@ -73,7 +73,7 @@ pub async fn start_import(
     if job.status != TransferStatus::AwaitingUpload {
         return Err(OperationError::TransferRefused(format!(
             "the import is {} already: it is started once",
-            status_name(job.status)
+            job.status.in_words()
         )));
     }
     match files.size(&job.file_key()).await? {
@@ -146,16 +146,6 @@ pub async fn download_link(files: &AvatarBucket, job: &TransferJob) -> Result<Op
         return Ok(None);
     }
     Ok(Some(files.link(&job.file_key()).await?))
-}
-
-fn status_name(status: TransferStatus) -> &'static str {
-    match status {
-        TransferStatus::AwaitingUpload => "awaiting its upload",
-        TransferStatus::Queued => "queued",
-        TransferStatus::Running => "running",
-        TransferStatus::Completed => "completed",
-        TransferStatus::Failed => "failed",
-    }
 }
 
 /// Runs the job `seen` names, if it is still at the version seen and has
