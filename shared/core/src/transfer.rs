@@ -171,7 +171,7 @@ pub struct TransferCounts {
 }
 
 /// An import or export job of a business.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransferJob {
     /// Its id.
     pub id: TransferId,
@@ -194,6 +194,7 @@ pub struct TransferJob {
     /// What it has done.
     pub counts: TransferCounts,
     /// Why it failed, once it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
     /// Bumped on every change; a run writes only over the version it read.
     pub version: u64,

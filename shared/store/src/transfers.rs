@@ -16,10 +16,8 @@
 //! run writes brings the next run.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use clientele_core::transfer::{
-    Cursor, RowOutcome, TransferCounts, TransferFormat, TransferJob, TransferKind, TransferStatus,
-};
-use clientele_core::{BusinessId, Customer, CustomerEvent, Page, StoreError, Tag, Timestamp, TransferId};
+use clientele_core::transfer::{RowOutcome, TransferJob};
+use clientele_core::{BusinessId, Customer, CustomerEvent, Page, StoreError, Tag, TransferId};
 use serde::{Deserialize, Serialize};
 
 use crate::DynamoStore;
@@ -43,19 +41,8 @@ struct TransferItem {
     pk: String,
     sk: String,
     entity: String,
-    id: TransferId,
-    kind: TransferKind,
-    business_id: BusinessId,
-    format: TransferFormat,
-    status: TransferStatus,
-    created_by: String,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    cursor: Cursor,
-    counts: TransferCounts,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    failure: Option<String>,
-    version: u64,
+    #[serde(flatten)]
+    job: TransferJob,
     /// When the table's time to live removes it.
     expires_at: i64,
 }
@@ -67,36 +54,8 @@ impl TransferItem {
             pk: key.pk,
             sk: key.sk,
             entity: entity::TRANSFER.to_owned(),
-            id: job.id,
-            kind: job.kind,
-            business_id: job.business_id,
-            format: job.format,
-            status: job.status,
-            created_by: job.created_by.clone(),
-            created_at: job.created_at,
-            updated_at: job.updated_at,
-            cursor: job.cursor,
-            counts: job.counts,
-            failure: job.failure.clone(),
-            version: job.version,
+            job: job.clone(),
             expires_at: expiry(job),
-        }
-    }
-
-    fn into_job(self) -> TransferJob {
-        TransferJob {
-            id: self.id,
-            kind: self.kind,
-            business_id: self.business_id,
-            format: self.format,
-            status: self.status,
-            created_by: self.created_by,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            cursor: self.cursor,
-            counts: self.counts,
-            failure: self.failure,
-            version: self.version,
         }
     }
 }
@@ -120,7 +79,7 @@ fn expiry(job: &TransferJob) -> i64 {
 /// The job a stream record's new image holds, if it holds one.
 pub fn transfer_from_image(item: crate::items::Item) -> Option<TransferJob> {
     let job = from_item::<TransferItem>(item).ok()?;
-    (job.entity == entity::TRANSFER).then(|| job.into_job())
+    (job.entity == entity::TRANSFER).then_some(job.job)
 }
 
 /// Jobs.
@@ -138,7 +97,7 @@ impl DynamoStore {
     /// A job of `business`, read consistently.
     pub async fn transfer(&self, business: BusinessId, id: TransferId) -> Result<Option<TransferJob>, StoreError> {
         match self.get_item(keys::transfer(business, id)).await? {
-            Some(item) => Ok(Some(from_item::<TransferItem>(item)?.into_job())),
+            Some(item) => Ok(Some(from_item::<TransferItem>(item)?.job)),
             None => Ok(None),
         }
     }
