@@ -4,7 +4,6 @@
 //! function, whose own writes bring the next step.
 
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use clientele_operations::Context;
 
 use crate::TestApp;
 use crate::table_stream::TableStream;
@@ -24,10 +23,7 @@ impl Transfers {
     pub async fn new(app: &TestApp) -> Self {
         Self {
             function: transfers::App {
-                context: Context {
-                    store: app.store.clone(),
-                    clock: app.clock.clone(),
-                },
+                context: app.context(),
                 files: app.avatars.clone(),
                 settings: (),
             },

@@ -866,6 +866,23 @@ mod tests {
 
     const USER: &str = "123e4567-e89b-12d3-a456-426614174000";
 
+    /// Reads `file` at once, then through each of `windows`, a row and a
+    /// hundred rows a step, checking that every way reads the same records;
+    /// those records.
+    fn read_alike_in_every_window(format: TransferFormat, file: &[u8], windows: &[usize]) -> Vec<(u64, bool)> {
+        let whole = read_all(format, file, file.len(), 100).unwrap();
+        for &window in windows {
+            for rows in [1, 100] {
+                assert_eq!(
+                    read_all(format, file, window, rows).unwrap(),
+                    whole,
+                    "{window} bytes, {rows} rows a step"
+                );
+            }
+        }
+        whole
+    }
+
     /// Reads `file` as steps do, `rows` rows a step from windows of
     /// `window` bytes: each record's line and whether it is a row.
     fn read_all(
@@ -916,20 +933,8 @@ mod tests {
              short,row\n"
         );
         let file = file.as_bytes();
-        let whole = read_all(TransferFormat::Csv, file, file.len(), 100).unwrap();
+        let whole = read_alike_in_every_window(TransferFormat::Csv, file, &[90, 100, 128, 1000]);
         assert_eq!(whole, [(2, true), (4, false), (6, true), (7, false)]);
-        for window in [90, 100, 128, 1000] {
-            assert_eq!(
-                read_all(TransferFormat::Csv, file, window, 1).unwrap(),
-                whole,
-                "{window}"
-            );
-            assert_eq!(
-                read_all(TransferFormat::Csv, file, window, 100).unwrap(),
-                whole,
-                "{window}"
-            );
-        }
         let refused = read_all(TransferFormat::Csv, file, 40, 100).unwrap_err();
         assert!(refused.0.contains("line 2 is longer"), "{refused}");
     }
@@ -944,20 +949,8 @@ mod tests {
              {{\"full_name\":\"Bo\",\"email\":\"bo@example.com\",\"user_id\":\"{USER}\",\"gender\":\"male\",\"id\":\"ignored\",\"status\":\"active\"}}"
         );
         let file = file.as_bytes();
-        let whole = read_all(TransferFormat::Ndjson, file, file.len(), 100).unwrap();
+        let whole = read_alike_in_every_window(TransferFormat::Ndjson, file, &[200, 256, 1000]);
         assert_eq!(whole, [(1, true), (3, false), (4, false), (5, true)]);
-        for window in [200, 256, 1000] {
-            assert_eq!(
-                read_all(TransferFormat::Ndjson, file, window, 1).unwrap(),
-                whole,
-                "{window}"
-            );
-            assert_eq!(
-                read_all(TransferFormat::Ndjson, file, window, 100).unwrap(),
-                whole,
-                "{window}"
-            );
-        }
         let refused = read_all(TransferFormat::Ndjson, file, 100, 100).unwrap_err();
         assert!(refused.0.contains("line 1 is longer"), "{refused}");
     }
