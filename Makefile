@@ -64,7 +64,7 @@ lint: ## Formatting and clippy (warnings are errors).
 # The template's checks, installed by `make tools` into their own venv.
 CHECKS = $(LOCAL)/checks/bin
 
-checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template; the event bindings up to date, the registry's stack linted, the AsyncAPI document valid.
+checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template; the event bindings up to date, the registry's stack linted, the AsyncAPI document valid; the bench's cost and capacity arithmetic.
 	$(CHECKS)/cfn-lint infra/template.yaml
 	for env in default staging production; do \
 		SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --config-env $$env || exit 1; done
@@ -73,6 +73,7 @@ checks: tools ## cfn-lint, sam validate --lint (with each environment of samconf
 	$(CHECKS)/python events/bindings.py --check
 	$(CHECKS)/cfn-lint infra/schemas.yaml
 	cp infra/asyncapi/validate.mjs $(LOCAL)/asyncapi/ && node $(LOCAL)/asyncapi/validate.mjs events/asyncapi.yaml
+	$(CHECKS)/python -m unittest discover --quiet -s bench -p 'test_*.py'
 
 bindings: tools ## Write the event bindings from events/schemas/ and the template: events/asyncapi.yaml, events/registry/ (Draft 4) and infra/schemas.yaml.
 	$(CHECKS)/python events/bindings.py
@@ -100,7 +101,7 @@ load: tools ## A bounded load against a real `make run` (LOAD_SECONDS=60, LOAD_C
 short-load: tools ## `make load`'s short version, as `make test` runs it: 15 s, 8 clients.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) LOAD_SECONDS=15 LOAD_CLIENTS=8 LOAD_BUSINESSES=4 infra/local/load.sh
 
-bench: tools ## Cold start, warm latency, CPU, memory and AWS calls of every function (release build), also as ratios to two floors built alongside (bench/baselines): prints tables.
+bench: tools ## Cold start, warm latency, CPU, memory and AWS calls of every function (release build), also as ratios to two floors built alongside (bench/baselines), then every route warm: calls, DynamoDB units, events, logs and cost per million requests. Prints tables.
 	@JWT_SIGNING_KEY=$(LOCAL_JWT_KEY) CARGO="$(CARGO)" bench/cold-start.sh
 
 bench-search: tools ## Items read and capacity per search page in a business of 100,000 customers (BENCH_SEARCH_CUSTOMERS), against the filtered list (minutes).

@@ -42,6 +42,15 @@
 # which means the same on any machine; a third names each function's AWS
 # calls, cold and warm.
 #
+# 4. Runs every route, warm (bench/routes.py): every route and event
+#    function at once, DynamoDB reached through a metering proxy
+#    (bench/dynamodb_meter.py), each route in an order in which it succeeds,
+#    BENCH_ROUTES rounds (default 3; 0 skips), each round with a customer of
+#    its own. A table gives each route's CPU, AWS calls, DynamoDB read, write
+#    and index units, outbox events and logged bytes, and what a million
+#    such requests cost on AWS (bench/prices.py); a second, where that money
+#    goes.
+#
 # A last row measures gdpr again after the notes function has given the demo
 # customer BENCH_GDPR_NOTES notes of 500 characters (default 4400: an export
 # of about 5.1 MB, just under GDPR_INLINE_EXPORT_BYTES, 5 MiB, the largest
@@ -50,7 +59,7 @@
 #
 # Usage: bench/cold-start.sh [function ...]   (default: every function; the
 #   baselines always)
-#   BENCH_COLD=3 BENCH_WARM=20 BENCH_GDPR_NOTES=4400 as above; BENCH_BUILD=0
+#   BENCH_COLD=3 BENCH_WARM=20 BENCH_ROUTES=3 BENCH_GDPR_NOTES=4400 as above; BENCH_BUILD=0
 #   uses the binaries already built. BENCH_BEFORE=<folder> compares with the
 #   binaries of another build in that folder (same names): each round runs
 #   a function's binary before, then after, and each gets a row. Needs
@@ -75,7 +84,7 @@ mkdir -p "$logs"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 baselines=(hello ddb-get)
-all=(customers tags notes contacts interactions tokens users subscriptions gdpr service auth-check publisher inbound sweeper transfers)
+all=(customers tags notes contacts interactions tokens users subscriptions gdpr service auth-check publisher inbound sweeper transfers renewals)
 if (($# > 0)); then functions=("$@"); else functions=("${all[@]}"); fi
 # The floors every function is measured against, in the same run.
 for baseline in "${baselines[@]}"; do
@@ -194,6 +203,7 @@ spec() { # <function>: its event, its variables (as in infra/template.yaml), wha
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
         transfers) event=events/transfers/job.json
             vars=(TABLE_NAME="$TABLE_NAME" AVATAR_BUCKET="$AVATAR_BUCKET") ;;
+        renewals) event=events/renewals/scheduled.json; vars=(TABLE_NAME="$TABLE_NAME" AUDIT_RETENTION_DAYS=365) ;;
         *) say "no such function: $1 (one of ${all[*]}, or a baseline: ${baselines[*]})"; exit 1 ;;
     esac
 }
@@ -279,6 +289,30 @@ for function in "${functions[@]}"; do
 done
 measure
 
+# Every route, warm: bench/routes.py starts every route and event function
+# at once, with DynamoDB behind its metering proxy, and walks each route in
+# turn, BENCH_ROUTES rounds (default 3; 0 skips), each with a customer of its own.
+route_rounds=${BENCH_ROUTES:-3}
+route_binaries=()
+for function in "${functions[@]}"; do
+    case $function in
+        hello | sweeper | transfers | renewals) ;; # no route of their own: the first table has them
+        *)
+            spec "$function"
+            printf '%s\n' "${base_env[@]}" "${vars[@]}" AWS_LAMBDA_FUNCTION_NAME="clientele-$function" \
+                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$(memory_of "$function")" \
+                AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/clientele-$function" \
+                AWS_LAMBDA_LOG_STREAM_NAME="2026/11/25/[\$LATEST]bench" >"$work/$function.env"
+            route_binaries+=("$function=$target/release/$function")
+            ;;
+    esac
+done
+if ((route_rounds > 0 && ${#route_binaries[@]} > 0)); then
+    say "every route: $route_rounds rounds"
+    "$python" bench/routes.py --work "$work" --events events --dynamodb "$dynamodb" --logs "$logs" \
+        --rounds "$route_rounds" "${route_binaries[@]}" >"$work/routes.txt" || routes_failed=1
+fi
+
 # The one function whose memory grows with the data: a GDPR export holds all
 # of a customer's items at once. BENCH_GDPR_NOTES notes of 500 characters
 # (default 4400: an export of about 5.1 MB) make the demo customer large; 0 skips.
@@ -305,7 +339,7 @@ fi
 # ---- 4. The table -----------------------------------------------------------
 
 say "$(uname -m), $(nproc) CPUs ($(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)), $("$cargo" --version)"
-"$python" - "$work" "${rows[@]}" <<'PY'
+"$python" - "$work" "${rows[@]}" <<'PY' || tables_failed=1
 import json, statistics, sys
 
 work, rows_measured = sys.argv[1], sys.argv[2:]
@@ -319,6 +353,8 @@ def verdict(function, answer):
         return f"not JSON: {answer[:80]}"
     if function == "auth-check":
         return "ok" if body.get("isAuthorized") and body.get("context", {}).get("kind") == "client" else f"refused: {answer[:120]}"
+    if function == "renewals":
+        return "ok" if body.get("failed") == 0 else f"failed: {answer[:120]}"
     if function in ("publisher", "sweeper", "transfers"):  # the stream functions: a batch response
         return "ok" if body.get("batchItemFailures") == [] else f"failures: {answer[:120]}"
     if function == "inbound":
@@ -402,3 +438,5 @@ for row, (cold_calls, warm_calls) in calls.items():
 table(listed, left=(0, 1))
 sys.exit(1 if failed else 0)
 PY
+if [[ -f $work/routes.txt ]]; then cat "$work/routes.txt"; fi
+((${tables_failed:-0} == 0 && ${routes_failed:-0} == 0))
