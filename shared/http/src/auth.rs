@@ -8,6 +8,8 @@
 //! the same answer under `make run` as in the cloud.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
@@ -48,16 +50,27 @@ impl Authenticator {
     /// (as `make run` sets it), credentials are checked in-process by the same
     /// gatekeeper the authorizer uses, with `clients` for client credentials.
     /// Without it (as in the cloud), only API Gateway's authorizer context counts.
-    pub async fn from_env<C: ClientReader + 'static>(
-        env: &impl Lookup,
+    ///
+    /// Only a development build checks credentials in-process: a release
+    /// build given `JWT_SECRET_ID` refuses to start, and leaves the token
+    /// verifier and its Secrets Manager client out of the binary.
+    pub async fn from_env<C: ClientReader + 'static, E: Lookup>(
+        env: &E,
         sdk: &SdkConfig,
         clients: C,
     ) -> Result<Self, ConfigError> {
         let Some(secret_id) = env.get("JWT_SECRET_ID") else {
             return Ok(Authenticator::Gateway);
         };
-        let tokens = TokenVerifier::from_env(env, sdk, secret_id).await?;
-        Ok(Authenticator::InProcess(Arc::new(Gatekeeper::new(tokens, clients))))
+        // A function chosen by a constant, not an `.await` of the verifier's
+        // start in this future: a future keeps every state it could be in, so
+        // only a choice made outside it leaves the verifier out of a release
+        // binary.
+        let start = match clientele_startup::DEVELOPMENT_BUILD {
+            true => start_in_process as InProcessStart<'_, E, C>,
+            false => refuse_in_process as InProcessStart<'_, E, C>,
+        };
+        start(env, sdk, secret_id, clients).await
     }
 
     /// The decision about the caller of a request with these headers and
@@ -94,6 +107,48 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// How an authenticator that checks credentials in-process starts.
+type InProcessStart<'a, E, C> =
+    fn(&'a E, &'a SdkConfig, String, C) -> Pin<Box<dyn Future<Output = Result<Authenticator, ConfigError>> + 'a>>;
+
+/// The in-process authenticator: the signing keys read, the gatekeeper built.
+fn start_in_process<'a, E: Lookup, C: ClientReader + 'static>(
+    env: &'a E,
+    sdk: &'a SdkConfig,
+    secret_id: String,
+    clients: C,
+) -> Pin<Box<dyn Future<Output = Result<Authenticator, ConfigError>> + 'a>> {
+    Box::pin(async move {
+        let tokens = TokenVerifier::from_env(env, sdk, secret_id).await?;
+        Ok(Authenticator::InProcess(Arc::new(Gatekeeper::new(tokens, clients))))
+    })
+}
+
+/// What a release build does instead: refuse, as `in_process_allowed` did.
+fn refuse_in_process<'a, E: Lookup, C: ClientReader + 'static>(
+    _: &'a E,
+    _: &'a SdkConfig,
+    _: String,
+    _: C,
+) -> Pin<Box<dyn Future<Output = Result<Authenticator, ConfigError>> + 'a>> {
+    Box::pin(std::future::ready(
+        in_process_allowed(false).map(|()| Authenticator::Gateway),
+    ))
+}
+
+/// Whether a build may check credentials in-process: only a development one.
+fn in_process_allowed(development_build: bool) -> Result<(), ConfigError> {
+    if development_build {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        name: "JWT_SECRET_ID",
+        reason: "a release build trusts API Gateway's authorizer and checks no credentials itself; \
+                 only a development build (make run) does"
+            .to_owned(),
+    })
 }
 
 /// The Lambda authorizer's context, when API Gateway passed one.
@@ -243,5 +298,15 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(auth, Authenticator::Gateway));
+    }
+
+    #[test]
+    fn only_a_development_build_checks_credentials_in_process() {
+        assert!(in_process_allowed(true).is_ok());
+        let refused = in_process_allowed(false).unwrap_err().to_string();
+        assert!(
+            refused.contains("JWT_SECRET_ID") && refused.contains("release build"),
+            "{refused}"
+        );
     }
 }

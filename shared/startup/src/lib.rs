@@ -33,6 +33,12 @@ pub mod xray;
 
 pub use env::{ConfigError, Lookup, ProcessEnv, parsed_or, required};
 
+/// Whether this is a development build (`make run`, the tests and the
+/// `clientele` command turn on the `dev-build` feature), not a release build
+/// for Lambda. A constant, so that what only development uses, such as a
+/// route function checking credentials itself, is not in a release binary.
+pub const DEVELOPMENT_BUILD: bool = cfg!(feature = "dev-build");
+
 /// Whether this is the process's first invocation, the one a cold start
 /// serves: `true` once, then `false` (every function marks it in its logs).
 pub fn cold_start() -> bool {
