@@ -70,6 +70,39 @@ async fn a_rotation_keeps_the_previous_key_valid_until_it_is_retired() {
 }
 
 #[tokio::test]
+async fn a_process_started_during_a_rotation_reads_the_previous_key_when_a_token_needs_it() {
+    let client = secrets().await;
+    let id = secret_id();
+    let (old, new) = (key("old"), key("new"));
+    for k in [&old, &new] {
+        clientele_stack::put_secret(&client, &id, std::str::from_utf8(k.expose()).unwrap())
+            .await
+            .unwrap();
+    }
+    // Started after the rotation, with the default 30 s between early reads.
+    let keys = SecretsManagerKeys::load(client.clone(), id.clone(), Duration::from_secs(3_600))
+        .await
+        .unwrap();
+    let loaded = keys.keys().await.unwrap();
+    assert_eq!(
+        (loaded.current.clone(), loaded.previous.clone()),
+        (new.clone(), None),
+        "only the current key is read at start"
+    );
+    let verifier = TokenVerifier::new(KeySource::SecretsManager(keys), &TokenSettings::default());
+    assert!(verifier.verify(&signed(&new)).await.is_ok());
+    assert!(
+        verifier.verify(&signed(&old)).await.is_ok(),
+        "a token from before the rotation is accepted: the previous key is read for it"
+    );
+    assert!(
+        verifier.verify(&signed(&key("forged"))).await.is_err(),
+        "a key the secret never held is refused"
+    );
+    assert!(verifier.verify(&signed(&old)).await.is_ok(), "the previous key is kept");
+}
+
+#[tokio::test]
 async fn keys_are_read_once_until_the_refresh_interval() {
     let client = secrets().await;
     let id = secret_id();

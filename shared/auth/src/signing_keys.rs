@@ -4,9 +4,13 @@
 //!
 //! The secret's string is the key itself. Its `AWSCURRENT` version signs new
 //! tokens; its `AWSPREVIOUS` version, while there is one, is still accepted, so
-//! rotating the secret never logs anyone out. The keys are read once when the
-//! process starts and again every refresh interval; if a refresh fails, the
+//! rotating the secret never logs anyone out. The current key is read when the
+//! process starts, and again every refresh interval; if a refresh fails, the
 //! keys already held stay in use and the refresh is retried shortly after.
+//! The previous key is read the first time a token's signature matches no key
+//! held (a token from before a rotation, or one signed with a key newer than
+//! the process), and from then on with the current one: a cold start waits
+//! for one read of the secret, not two.
 
 use std::fmt;
 use std::sync::Arc;
@@ -37,6 +41,9 @@ pub struct KeyUnavailable {
 #[derive(Debug)]
 struct Cached {
     keys: KeySet,
+    /// Whether the previous version is read with the current one: not until
+    /// a token first needs a key not held.
+    with_previous: bool,
     fetched_at: Instant,
     refresh_at: Instant,
 }
@@ -111,9 +118,9 @@ pub struct SecretsManagerKeys {
 }
 
 impl SecretsManagerKeys {
-    /// Reads the keys now, failing if the secret cannot be read.
+    /// Reads the current key now, failing if the secret cannot be read.
     pub async fn load(client: Client, secret_id: String, refresh_every: Duration) -> Result<Self, KeyUnavailable> {
-        let keys = fetch(&client, &secret_id).await?;
+        let keys = fetch(&client, &secret_id, false).await?;
         Ok(Self {
             client,
             secret_id,
@@ -121,6 +128,7 @@ impl SecretsManagerKeys {
             early_refresh_spacing: DEFAULT_EARLY_REFRESH_SPACING,
             cached: RwLock::new(Cached {
                 keys,
+                with_previous: false,
                 fetched_at: Instant::now(),
                 refresh_at: Instant::now() + refresh_every,
             }),
@@ -150,23 +158,27 @@ impl SecretsManagerKeys {
     }
 
     /// Re-reads the keys before their time, because a token was signed with
-    /// a key not held (the secret may just have been rotated). Returns the
-    /// keys if they changed; reads at most once per early-refresh spacing.
+    /// a key not held (the secret may just have been rotated, or the token
+    /// may predate a rotation: the first time, the previous version is read
+    /// too, and from then on). Returns the keys if they changed; reads at most
+    /// once per early-refresh spacing, but for that first time.
     pub async fn refresh_early(&self) -> Option<KeySet> {
         let mut cached = self.cached.write().await;
-        if cached.fetched_at.elapsed() < self.early_refresh_spacing {
+        if cached.with_previous && cached.fetched_at.elapsed() < self.early_refresh_spacing {
             return None;
         }
+        cached.with_previous = true;
         let before = cached.keys.clone();
         self.refresh(&mut cached).await;
         (cached.keys != before).then(|| cached.keys.clone())
     }
 
     async fn refresh(&self, cached: &mut Cached) {
-        match fetch(&self.client, &self.secret_id).await {
+        match fetch(&self.client, &self.secret_id, cached.with_previous).await {
             Ok(keys) => {
                 *cached = Cached {
                     keys,
+                    with_previous: cached.with_previous,
                     fetched_at: Instant::now(),
                     refresh_at: Instant::now() + self.refresh_every,
                 };
@@ -180,16 +192,19 @@ impl SecretsManagerKeys {
     }
 }
 
-async fn fetch(client: &Client, secret_id: &str) -> Result<KeySet, KeyUnavailable> {
+/// The current key, and the previous one too `with_previous`.
+async fn fetch(client: &Client, secret_id: &str, with_previous: bool) -> Result<KeySet, KeyUnavailable> {
     let unavailable = |reason: String| KeyUnavailable {
         secret_id: secret_id.to_owned(),
         reason,
     };
     // Both stages at once: one round trip's wait, not two.
-    let (current, previous) = tokio::join!(
-        version(client, secret_id, "AWSCURRENT"),
-        version(client, secret_id, "AWSPREVIOUS")
-    );
+    let (current, previous) = tokio::join!(version(client, secret_id, "AWSCURRENT"), async {
+        match with_previous {
+            true => version(client, secret_id, "AWSPREVIOUS").await,
+            false => Ok(None),
+        }
+    });
     let current = current
         .map_err(&unavailable)?
         .ok_or_else(|| unavailable("it has no current version".into()))?;
