@@ -257,7 +257,11 @@ def main():
                     urllib.request.urlopen(request, timeout=10).read()
                 if options.get("measure", True) is False:
                     continue
-                calls = sandbox.calls()[calls_before] if len(sandbox.calls()) > calls_before else []
+                # DynamoDB's calls as the meter saw them (the floor sends no
+                # subsegments), the rest from the X-Ray subsegments.
+                traced = sandbox.calls()[calls_before] if len(sandbox.calls()) > calls_before else []
+                calls = [f"DynamoDB {c['operation']}" for c in dynamodb] + [
+                    c for c in traced if not c.startswith("DynamoDB ")]
                 entry = figures.setdefault(route, {"function": function, "event": name, "runs": []})
                 entry["runs"].append({
                     "status": status, "cpu_ms": cpu, "wall_ms": invocation.took_ms,
