@@ -279,6 +279,15 @@ def main():
     sys.exit(1 if failures else 0)
 
 
+def print_table(rows):
+    """Rows of text under a header and a rule: the first column to the left, the rest to the right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def report(figures, memory, failures, work):
     median = lambda key, runs: statistics.median(r[key] for r in runs)
     authorizer = figures.get("auth-check user-token")
@@ -314,21 +323,13 @@ def report(figures, memory, failures, work):
                      f"{median('log_bytes', runs):.0f}", f"{cost['total']:.2f}"))
     print(f"\nevery route, warm ({len(next(iter(figures.values()))['runs']) if figures else 0} rounds; medians; "
           f"AWS prices of {PRICES_AS_OF}, us-east-1, arm64)")
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(rows)
     parts = [("route",) + tuple(k for k in next(iter(figures.values()))["cost"] if k != "total")] if figures else []
     if parts:
         print("\nwhere a million requests' dollars go")
         for route, entry in figures.items():
             parts.append((route,) + tuple(f"{v:.3f}" for k, v in entry["cost"].items() if k != "total"))
-        widths = [max(len(row[i]) for row in parts) for i in range(len(parts[0]))]
-        for n, row in enumerate(parts):
-            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
-            if n == 0:
-                print("  ".join("-" * w for w in widths))
+        print_table(parts)
     for failure in failures:
         print(f"failed: {failure}", file=sys.stderr)
     json.dump(figures, open(f"{work}/routes.json", "w"), indent=1)
