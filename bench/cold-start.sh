@@ -218,14 +218,19 @@ memory_of() { # <function>: its MemorySize in infra/template.yaml (Globals' unle
               print m }' infra/template.yaml
 }
 
+environment_of() { # <function>: its environment, a NAME=value a line, as Lambda and the template give it
+    spec "$1"
+    printf '%s\n' "${base_env[@]}" "${vars[@]}" \
+        AWS_LAMBDA_FUNCTION_NAME="clientele-$1" AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$(memory_of "$1")" \
+        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/clientele-$1" \
+        AWS_LAMBDA_LOG_STREAM_NAME="2026/11/25/[\$LATEST]bench"
+}
+
 invoke() { # <function> <event> <invocations> <output> <log> [runtime_api.py options]: one process, from cold
-    spec "$1" # its variables (before the locals: spec sets `event` too)
-    local function=$1 event=$2 count=$3 output=$4 log=$5 binary=${binary:-$target/release/$1}
+    local function=$1 event=$2 count=$3 output=$4 log=$5 binary=${binary:-$target/release/$1} environment
     shift 5
-    env -i "${base_env[@]}" "${vars[@]}" \
-        AWS_LAMBDA_FUNCTION_NAME="clientele-$function" AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$(memory_of "$function")" \
-        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/clientele-$function" \
-        AWS_LAMBDA_LOG_STREAM_NAME="2026/11/25/[\$LATEST]bench" \
+    mapfile -t environment < <(environment_of "$function")
+    env -i "${environment[@]}" \
         "$python" bench/runtime_api.py --event "$event" --invocations "$count" "$@" \
         -- "$binary" >>"$output" 2>"$log" &
     pids+=($!)
@@ -298,11 +303,7 @@ for function in "${functions[@]}"; do
     case $function in
         hello | sweeper | transfers | renewals) ;; # no route of their own: the first table has them
         *)
-            spec "$function"
-            printf '%s\n' "${base_env[@]}" "${vars[@]}" AWS_LAMBDA_FUNCTION_NAME="clientele-$function" \
-                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="$(memory_of "$function")" \
-                AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/clientele-$function" \
-                AWS_LAMBDA_LOG_STREAM_NAME="2026/11/25/[\$LATEST]bench" >"$work/$function.env"
+            environment_of "$function" >"$work/$function.env"
             route_binaries+=("$function=$target/release/$function")
             ;;
     esac

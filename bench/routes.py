@@ -259,7 +259,7 @@ def main():
                     continue
                 # DynamoDB's calls as the meter saw them (the floor sends no
                 # subsegments), the rest from the X-Ray subsegments.
-                traced = sandbox.calls()[calls_before] if len(sandbox.calls()) > calls_before else []
+                traced = (sandbox.calls()[calls_before:] or [[]])[0]
                 calls = [f"DynamoDB {c['operation']}" for c in dynamodb] + [
                     c for c in traced if not c.startswith("DynamoDB ")]
                 entry = figures.setdefault(route, {"function": function, "event": name, "runs": []})
