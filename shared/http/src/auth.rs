@@ -126,7 +126,7 @@ fn start_in_process<'a, E: Lookup, C: ClientReader + 'static>(
     })
 }
 
-/// What a release build does instead: refuse, as `in_process_allowed` did.
+/// What a release build does instead: refuse, for `in_process_allowed`'s reason.
 fn refuse_in_process<'a, E: Lookup, C: ClientReader + 'static>(
     _: &'a E,
     _: &'a SdkConfig,
