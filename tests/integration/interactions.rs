@@ -371,6 +371,58 @@ async fn timelines_and_days_come_newest_first_in_pages_and_by_type() {
     assert_eq!(elsewhere["items"], json!([]), "another business sees none of them");
 }
 
+#[tokio::test]
+async fn a_sparse_month_pages_the_same_at_every_page_size_across_the_days_read_at_once() {
+    let app = TestApp::spawn().await;
+    let holder = customer(&app, "Sparse Month").await;
+    // Days far apart, so that pages end inside the waves of days read at
+    // once, and the month's edges: its first instant is in, the next
+    // month's first instant is out, and so is the month before.
+    let plan = [
+        ("call", "before", "2026-09-30T23:59:59Z"),
+        ("call", "first instant", "2026-10-01T00:00:00Z"),
+        ("meeting", "sixth", "2026-10-06T10:00:00Z"),
+        ("call", "fourteenth early", "2026-10-14T08:00:00Z"),
+        ("email", "fourteenth late", "2026-10-14T18:00:00Z"),
+        ("call", "twenty-second", "2026-10-22T12:00:00Z"),
+        ("visit", "thirtieth", "2026-10-30T12:00:00Z"),
+        ("call", "last evening", "2026-10-31T23:00:00Z"),
+        ("call", "after", "2026-11-01T00:00:00Z"),
+    ];
+    for (kind, subject, at) in plan {
+        let mut body = call_body(&holder, subject, at);
+        body["type"] = json!(kind);
+        logged(&app, &body).await;
+    }
+    let month = "/api/interactions/date-range?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z";
+    let newest_first = [
+        "last evening",
+        "thirtieth",
+        "twenty-second",
+        "fourteenth late",
+        "fourteenth early",
+        "sixth",
+        "first instant",
+    ];
+    for limit in [1, 2, 3, 5, 7, 50] {
+        assert_eq!(all_pages(&app, month, limit).await, newest_first, "pages of {limit}");
+    }
+    let calls = ["last evening", "twenty-second", "fourteenth early", "first instant"];
+    for limit in [1, 3, 4] {
+        assert_eq!(
+            all_pages(&app, &format!("{month}&type=call"), limit).await,
+            calls,
+            "calls in pages of {limit}"
+        );
+    }
+    let whole = read(&app, &format!("{month}&limit=7")).await;
+    assert_eq!(
+        whole["next_cursor"],
+        Value::Null,
+        "a page that ends on the range's first day ends"
+    );
+}
+
 async fn statistics(app: &TestApp, query: &str) -> Value {
     read(app, &format!("/api/interactions/statistics?{query}")).await
 }

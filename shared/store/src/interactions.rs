@@ -44,6 +44,9 @@ use crate::transact::{Write, transact};
 const MAX_ROUNDS: usize = 3;
 /// Entries read per round of a filtered timeline.
 const READ_PER_ROUND: i32 = 100;
+/// Most days of a date range read at once: a wave this wide reads at most
+/// seven days a page turns out not to need.
+pub const MAX_RANGE_WAVE: usize = 8;
 
 /// An interaction's stored form.
 #[derive(Serialize, Deserialize)]
@@ -406,7 +409,11 @@ impl DynamoStore {
 
     /// A page of a business's interactions that happened in a range, newest
     /// first: one query per UTC day (per day and type with a type), from the
-    /// last day back.
+    /// last day back. The days are read in waves queried at once: one day
+    /// first, then, while the days come back too few to fill the page, twice
+    /// as many each wave (at most [`MAX_RANGE_WAVE`]), so that a sparse month
+    /// takes six round trips rather than thirty-one, and a busy day reads no
+    /// day it does not need.
     #[tracing::instrument(skip_all, fields(business_id = %business, limit = query.limit))]
     pub async fn interactions_in_range(
         &self,
@@ -429,63 +436,80 @@ impl DynamoStore {
             None => index::BY_STATUS,
         };
         let (pk_attr, sk_attr) = index::key_attributes(index_name);
+        let partition_of = |day: Day| match query.interaction_type {
+            Some(kind) => keys::interaction_day_of_type(business, day, kind),
+            None => keys::interaction_day(business, day),
+        };
         let mut found: Vec<Interaction> = Vec::new();
-        loop {
-            let partition = match query.interaction_type {
-                Some(kind) => keys::interaction_day_of_type(business, day, kind),
-                None => keys::interaction_day(business, day),
-            };
+        let mut wave = 1;
+        'waves: loop {
+            let days: Vec<Day> = std::iter::successors(Some(day), |d| d.previous().filter(|p| *p >= first))
+                .take(wave)
+                .collect();
             let room = i32::try_from(limit - found.len() + 1).unwrap_or(i32::MAX);
-            let exclusive = match &start {
-                Some(after) => Some(day_start_key(pk_attr, sk_attr, &partition, after)?),
-                None => None,
-            };
-            let (items, more) = self
-                .newest_first(
-                    index_name,
-                    &partition,
-                    (Some(query.from), Some(query.to)),
-                    None,
-                    room,
-                    exclusive,
-                )
-                .await?;
-            let mut extra = false;
-            for item in items {
-                if found.len() == limit {
-                    extra = true;
-                    break;
+            let mut reads = Vec::with_capacity(days.len());
+            for (i, read_day) in days.iter().enumerate() {
+                let partition = partition_of(*read_day);
+                let exclusive = match (&start, i) {
+                    (Some(after), 0) => Some(day_start_key(pk_attr, sk_attr, &partition, after)?),
+                    _ => None,
+                };
+                reads.push(async move {
+                    self.newest_first(
+                        index_name,
+                        &partition,
+                        (Some(query.from), Some(query.to)),
+                        None,
+                        room,
+                        exclusive,
+                    )
+                    .await
+                });
+            }
+            let answers = futures_util::future::try_join_all(reads).await?;
+            for (read_day, (items, more)) in days.iter().copied().zip(answers) {
+                let mut extra = false;
+                for item in items {
+                    if found.len() == limit {
+                        extra = true;
+                        break;
+                    }
+                    found.push(interaction_from(item)?);
                 }
-                found.push(interaction_from(item)?);
+                let ended = more.is_none() && read_day == first;
+                if found.len() == limit {
+                    let next_cursor = (extra || !ended).then(|| {
+                        let here = found
+                            .last()
+                            .map(|i| keys::day_order(i.occurred_at, i.customer_id, i.id))
+                            .unwrap_or_default();
+                        cursor::encode(&tag, &format!("{read_day}|{here}"))
+                    });
+                    return Ok(Page {
+                        items: found,
+                        next_cursor,
+                    });
+                }
+                if let Some(key) = more {
+                    // The day holds more than one read returns (a read stops
+                    // at 1 MB): go on in it, and read the later days again.
+                    day = read_day;
+                    start = key.get(sk_attr).and_then(|v| v.as_s().ok()).cloned();
+                    continue 'waves;
+                }
             }
-            let ended = more.is_none() && day == first;
-            if found.len() == limit {
-                let next_cursor = (extra || !ended).then(|| {
-                    let here = found
-                        .last()
-                        .map(|i| keys::day_order(i.occurred_at, i.customer_id, i.id))
-                        .unwrap_or_default();
-                    cursor::encode(&tag, &format!("{day}|{here}"))
-                });
-                return Ok(Page {
-                    items: found,
-                    next_cursor,
-                });
-            }
-            match more {
-                Some(key) => start = key.get(sk_attr).and_then(|v| v.as_s().ok()).cloned(),
-                None => match day.previous().filter(|d| *d >= first) {
-                    Some(previous) => {
-                        day = previous;
-                        start = None;
-                    }
-                    None => {
-                        return Ok(Page {
-                            items: found,
-                            next_cursor: None,
-                        });
-                    }
-                },
+            match days.last().and_then(|d| d.previous()).filter(|d| *d >= first) {
+                Some(previous) => {
+                    day = previous;
+                    start = None;
+                    wave = (wave * 2).min(MAX_RANGE_WAVE);
+                }
+                None => {
+                    return Ok(Page {
+                        items: found,
+                        next_cursor: None,
+                    });
+                }
             }
         }
     }
