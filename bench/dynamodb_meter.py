@@ -4,8 +4,9 @@ The functions under routes.py reach DynamoDB through it (their
 AWS_ENDPOINT_URL_DYNAMODB names it). It passes each call on unchanged but for
 `"ReturnConsumedCapacity": "INDEXES"`, passes the answer back byte for byte,
 and keeps, for each call: its operation, the read and write units on the
-table, the write units on its indexes, and the outbox items it puts (each
-becomes one EventBridge event). The functions' own requests are not signed
+table, the write units on its indexes, the outbox items it puts (each
+becomes one EventBridge event), and when it came and was answered (calls
+made at once are one round trip to wait for). The functions' own requests are not signed
 again: DynamoDB Local does not check signatures.
 
 DynamoDB Local reports what DynamoDB would for single-item calls, queries and
@@ -22,7 +23,7 @@ commit): 1 unit per KB of the item for each index the item is in before or
 after, twice when its key in the index changed.
 """
 
-import http.client, http.server, json, math, threading
+import http.client, http.server, json, math, threading, time
 
 TARGET = "DynamoDB_20120810."
 READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
@@ -61,6 +62,19 @@ def item_size(item):
 
 def kb(size):
     return max(1, math.ceil(size / 1024))
+
+
+def round_trips(spans):
+    """How many times calls made over `spans` ((start, end) pairs) were waited
+    for in turn: calls that overlap, made at once, are one wait."""
+    waits, busy_until = 0, None
+    for start, end in sorted(spans):
+        if busy_until is None or start >= busy_until:
+            waits += 1
+            busy_until = end
+        else:
+            busy_until = max(busy_until, end)
+    return waits
 
 
 def transaction_action_units(kind, old, new, indexes):
@@ -149,10 +163,11 @@ class Meter:
             return self.post(headers, operation, body)
         if operation in READS | WRITES | {"TransactWriteItems"}:
             request["ReturnConsumedCapacity"] = "INDEXES"
+        started = time.monotonic()
         before = self.before_transaction(headers, request) if operation == "TransactWriteItems" else None
         status, reply_headers, reply = self.post(headers, operation, json.dumps(request).encode())
         record = {"operation": operation, "read": 0.0, "write": 0.0, "index_write": 0.0, "outbox": 0,
-                  "status": status}
+                  "status": status, "span": (started, time.monotonic())}
         if status == 200:
             answer = json.loads(reply or b"{}")
             if operation == "TransactWriteItems":

@@ -22,20 +22,20 @@ SQS_REQUEST = 0.40 / 1e6
 
 # The model's assumptions, each a figure the bench cannot measure here.
 VCPU_MB = 1769  # Lambda gives one vCPU at 1,769 MB, and CPU in proportion below it
-AWS_CALL_MS = 5.0  # the wall time of one AWS call from Lambda, in the same region
+AWS_CALL_MS = 5.0  # the wall time of one round trip to AWS from Lambda, in the same region
 PLATFORM_LOG_BYTES = 420  # Lambda's own lines a request (platform.start, platform.report) in JSON
 ACCESS_LOG_BYTES = 480  # the API's access log line a request (the format in infra/template.yaml)
 XRAY_SAMPLED = 0.05  # the default sampling rule: the first request a second, then 5%
 
 
-def lambda_cost(memory_mb, cpu_ms, calls):
+def lambda_cost(memory_mb, cpu_ms, round_trips):
     """One invocation: its request, and its duration billed by the millisecond at its memory.
 
     The duration is the CPU time measured here stretched by the CPU share the
     memory buys (at 128 MB, 1769 / 128 = 13.8 times), plus AWS_CALL_MS for
-    each AWS call it waits for. Both are estimates: the CPU here is x86_64,
-    Lambda's arm64."""
-    duration_ms = cpu_ms * max(1.0, VCPU_MB / memory_mb) + calls * AWS_CALL_MS
+    each round trip it waits for (calls made at once are one wait). Both are
+    estimates: the CPU here is x86_64, Lambda's arm64."""
+    duration_ms = cpu_ms * max(1.0, VCPU_MB / memory_mb) + round_trips * AWS_CALL_MS
     billed_ms = -(-duration_ms // 1)
     return LAMBDA_REQUEST + memory_mb / 1024 * billed_ms / 1000 * LAMBDA_ARM_GB_SECOND
 
@@ -52,20 +52,20 @@ def aws_calls_cost(calls):
     return cost
 
 
-def cost_per_million(memory_mb, cpu_ms, call_count, calls, read_units, write_units, events, log_bytes,
+def cost_per_million(memory_mb, cpu_ms, round_trips, calls, read_units, write_units, events, log_bytes,
                      publisher_per_event, api=True, authorizer=None):
     """A million requests of one route, in dollars, by what they pay for.
 
-    `authorizer` is (CPU ms, AWS calls, log bytes, memory MB) of the
+    `authorizer` is (CPU ms, round trips, log bytes, memory MB) of the
     authorizer's invocation, which every API request makes (its answers are
     not cached). `publisher_per_event` is what publishing one outbox event
     costs the publisher, in dollars a million."""
     million = 1e6
     logged = log_bytes + PLATFORM_LOG_BYTES
-    parts = {"lambda": lambda_cost(memory_mb, cpu_ms, call_count) * million}
+    parts = {"lambda": lambda_cost(memory_mb, cpu_ms, round_trips) * million}
     if authorizer:
-        auth_cpu, auth_calls, auth_logs, auth_memory = authorizer
-        parts["authorizer"] = lambda_cost(auth_memory, auth_cpu, auth_calls) * million
+        auth_cpu, auth_trips, auth_logs, auth_memory = authorizer
+        parts["authorizer"] = lambda_cost(auth_memory, auth_cpu, auth_trips) * million
         logged += auth_logs + PLATFORM_LOG_BYTES
     else:
         parts["authorizer"] = 0.0

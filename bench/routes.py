@@ -13,7 +13,8 @@ Usage: routes.py --work DIR --events DIR [--rounds N] FUNCTION=BINARY ...
   over, each round with its own customer.
 
   For each route it keeps: the answer's status, the CPU time the function
-  used (and how much more than ddb-get's, the floor, run as a route too), the AWS calls (X-Ray subsegments), the DynamoDB units consumed
+  used (and how much more than ddb-get's, the floor, run as a route too), the AWS calls (X-Ray subsegments) and the round trips
+  they were waited for in (DynamoDB's calls made at once are one), the DynamoDB units consumed
   (the meter's), the outbox events written, and the bytes logged. It prints
   them and what a million such requests cost on AWS (prices.py), and writes
   them to DIR/routes.json. It exits 1 if a route did not succeed.
@@ -21,7 +22,7 @@ Usage: routes.py --work DIR --events DIR [--rounds N] FUNCTION=BINARY ...
 
 import argparse, base64, copy, hashlib, hmac, json, os, re, statistics, sys, time, urllib.request, uuid
 
-from dynamodb_meter import Meter
+from dynamodb_meter import Meter, round_trips
 from prices import cost_per_million, PRICES_AS_OF
 from sandbox import Sandbox
 
@@ -262,10 +263,13 @@ def main():
                 traced = (sandbox.calls()[calls_before:] or [[]])[0]
                 calls = [f"DynamoDB {c['operation']}" for c in dynamodb] + [
                     c for c in traced if not c.startswith("DynamoDB ")]
+                # Calls to DynamoDB made at once are one wait; the others
+                # (S3, SQS, Secrets Manager) are made one at a time.
+                trips = round_trips([c["span"] for c in dynamodb]) + (len(calls) - len(dynamodb))
                 entry = figures.setdefault(route, {"function": function, "event": name, "runs": []})
                 entry["runs"].append({
                     "status": status, "cpu_ms": cpu, "wall_ms": invocation.took_ms,
-                    "calls": calls, "log_bytes": sandbox.output_bytes - logged,
+                    "calls": calls, "round_trips": trips, "log_bytes": sandbox.output_bytes - logged,
                     "read_units": sum(c["read"] for c in dynamodb),
                     "write_units": sum(c["write"] for c in dynamodb),
                     "index_write_units": sum(c["index_write"] for c in dynamodb),
@@ -296,11 +300,11 @@ def report(figures, memory, failures, work):
     if publisher:  # what the publisher costs per event it sends: its batch over the batch's events
         runs = publisher["runs"]
         per_event = cost_per_million(memory["publisher"], median("cpu_ms", runs),
-                                     statistics.median(len(r["calls"]) for r in runs), runs[0]["calls"],
+                                     median("round_trips", runs), runs[0]["calls"],
                                      0, 0, 0, median("log_bytes", runs), 0, api=False)["total"] / 100
     floor = figures.get("ddb-get get")
     floor_cpu = median("cpu_ms", floor["runs"]) if floor else None
-    rows = [("route", "status", "CPU ms", "beyond floor", "AWS calls", "read units", "write units", "index units", "events",
+    rows = [("route", "status", "CPU ms", "beyond floor", "AWS calls", "round trips", "read units", "write units", "index units", "events",
              "log bytes", "$ per million")]
     for route, entry in figures.items():
         runs, function = entry["runs"], entry["function"]
@@ -308,9 +312,9 @@ def report(figures, memory, failures, work):
         api = function in API or function == "ddb-get"
         auth = None
         if api and authorizer:
-            auth = (median("cpu_ms", authorizer["runs"]), len(authorizer["runs"][-1]["calls"]),
+            auth = (median("cpu_ms", authorizer["runs"]), median("round_trips", authorizer["runs"]),
                     median("log_bytes", authorizer["runs"]), memory["auth-check"])
-        cost = cost_per_million(memory[function], median("cpu_ms", runs), len(calls), calls,
+        cost = cost_per_million(memory[function], median("cpu_ms", runs), median("round_trips", runs), calls,
                                 median("read_units", runs), median("write_units", runs) + median("index_write_units", runs),
                                 median("events", runs), median("log_bytes", runs), per_event or 0,
                                 api=api, authorizer=auth)
@@ -318,6 +322,7 @@ def report(figures, memory, failures, work):
         statuses = sorted({str(r["status"]) for r in runs})
         beyond = f"{median('cpu_ms', runs) - floor_cpu:+.2f}" if floor_cpu is not None else "-"
         rows.append((route, "/".join(statuses), f"{median('cpu_ms', runs):.2f}", beyond, str(len(calls)),
+                     f"{median('round_trips', runs):g}",
                      f"{median('read_units', runs):g}", f"{median('write_units', runs):g}",
                      f"{median('index_write_units', runs):g}", f"{median('events', runs):g}",
                      f"{median('log_bytes', runs):.0f}", f"{cost['total']:.2f}"))

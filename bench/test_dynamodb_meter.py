@@ -1,11 +1,11 @@
-"""The metering proxy's arithmetic: item sizes and what a transaction's actions cost.
+"""The metering proxy's arithmetic: item sizes, what a transaction's actions cost, and round trips.
 
 Run by `make checks` (python -m unittest discover -s bench).
 """
 
 import unittest
 
-from dynamodb_meter import Meter, item_size, kb, transaction_action_units
+from dynamodb_meter import Meter, item_size, kb, round_trips, transaction_action_units
 
 INDEXES = {"gsi1": ["gsi1pk", "gsi1sk"]}
 
@@ -26,6 +26,19 @@ class ItemSize(unittest.TestCase):
 
     def test_units_round_up_to_a_kilobyte_and_never_fall_below_one(self):
         self.assertEqual([kb(0), kb(1), kb(1024), kb(1025), kb(3000)], [1, 1, 1, 2, 3])
+
+
+class RoundTrips(unittest.TestCase):
+    def test_calls_one_after_another_are_a_wait_each(self):
+        self.assertEqual(round_trips([(0, 1), (1, 2), (3, 4)]), 3)
+
+    def test_calls_made_at_once_are_one_wait_however_they_end(self):
+        self.assertEqual(round_trips([(0, 5), (0.1, 1), (0.2, 3)]), 1)
+        # A wave of two, then one after the longer of them ended.
+        self.assertEqual(round_trips([(2, 3), (0, 1), (0, 2)]), 2)
+
+    def test_no_calls_no_wait(self):
+        self.assertEqual(round_trips([]), 0)
 
 
 class TransactionUnits(unittest.TestCase):
