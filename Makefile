@@ -39,7 +39,7 @@ CLIENTELE := $(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-cli --
 # Where `make tools` installs the local tools (git-ignored).
 LOCAL := $(or $(CLIENTELE_LOCAL_DIR),.local)
 
-.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search build deploy docs reference bindings logs token client import export seed invariants migrate reset clean
+.PHONY: help tools run events test lint checks unit smoke fuzz load short-load bench bench-search bench-tls build deploy docs reference bindings logs token client import export seed invariants migrate reset clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -106,6 +106,9 @@ bench: tools ## Cold start, warm latency, CPU, memory and AWS calls of every fun
 
 bench-search: tools ## Items read and capacity per search page in a business of 100,000 customers (BENCH_SEARCH_CUSTOMERS), against the filtered list (minutes).
 	$(CARGO) run --quiet --locked $(DEV_BUILD) -p clientele-tests --bin clientele-bench-search
+
+bench-tls: ## The client's side of a TLS handshake, the TLS crates (aws-lc, rustls, webpki) built at opt-level 3 and at "s", timed in turn (minutes).
+	@CARGO="$(CARGO)" bench/handshake.sh
 
 # The Lambda functions: one crate each under functions/.
 FUNCTIONS := $(notdir $(wildcard functions/*))
