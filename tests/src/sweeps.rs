@@ -60,7 +60,7 @@ impl Sweeps {
     pub async fn settle(&self) -> bool {
         let sweeper = &self.sweeper;
         self.stream
-            .settle(BATCH, |event| async move { sweeper::handle(sweeper, &event).await })
+            .settle(BATCH, 3, |event| async move { sweeper::handle(sweeper, &event).await })
             .await
     }
 

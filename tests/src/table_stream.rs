@@ -73,9 +73,10 @@ impl TableStream {
     }
 
     /// Feeds the stream to `handle` until it is drained, handing a batch
-    /// that reported a failure again (at most three times; a deployed
-    /// mapping tries more): whether every batch succeeded in the end.
-    pub async fn settle<H, F>(&self, batch: usize, handle: H) -> bool
+    /// that reported a failure again, at most `retries` times (the deployed
+    /// mapping's `MaximumRetryAttempts`): whether every batch succeeded in
+    /// the end.
+    pub async fn settle<H, F>(&self, batch: usize, retries: usize, handle: H) -> bool
     where
         H: Fn(Event) -> F,
         F: Future<Output = DynamoDbEventResponse>,
@@ -85,7 +86,7 @@ impl TableStream {
             let (handled, answer) = self.feed_once(batch, &handle).await;
             if !answer.batch_item_failures.is_empty() {
                 failures += 1;
-                if failures > 3 {
+                if failures > retries {
                     return false;
                 }
                 continue;

@@ -7,9 +7,22 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 
 use crate::TestApp;
 use crate::table_stream::TableStream;
+use tracing::instrument::WithSubscriber;
+
+/// A subscriber that writes warnings and errors where a failed test shows them.
+fn failures_to_test_output() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish()
+}
 
 /// Records a batch, as the deployed mapping's `BatchSize`.
 const BATCH: usize = 10;
+/// Times a failed batch is handed back, as the deployed mapping's
+/// `MaximumRetryAttempts`.
+const RETRIES: usize = 5;
 
 /// One test's transfers function and its place in the stream.
 pub struct Transfers {
@@ -42,11 +55,16 @@ impl Transfers {
 
     /// Feeds the stream to the function until it is drained (every job run
     /// as far as it goes), handing a batch that reported a failure again (at
-    /// most three times): whether every step succeeded.
+    /// most [`RETRIES`] times): whether every step succeeded. A failed
+    /// step's error goes to the test's output.
     pub async fn settle(&self) -> bool {
         let function = &self.function;
         self.stream
-            .settle(BATCH, |event| async move { transfers::handle(function, &event).await })
+            .settle(BATCH, RETRIES, |event| async move {
+                transfers::handle(function, &event)
+                    .with_subscriber(failures_to_test_output())
+                    .await
+            })
             .await
     }
 }
