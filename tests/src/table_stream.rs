@@ -8,10 +8,20 @@ use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use clientele_stack::stream::StreamReader;
 use tokio::sync::Mutex;
+use tracing::instrument::WithSubscriber;
 
 use crate::TestApp;
 use crate::app::sdk_config;
 use crate::services::dynamodb_endpoint;
+
+/// A subscriber that writes warnings and errors where a failed test shows them.
+fn failures_to_test_output() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish()
+}
 
 /// One function's place in a test table's stream.
 pub struct TableStream(Mutex<StreamReader>);
@@ -75,7 +85,8 @@ impl TableStream {
     /// Feeds the stream to `handle` until it is drained, handing a batch
     /// that reported a failure again, at most `retries` times (the deployed
     /// mapping's `MaximumRetryAttempts`): whether every batch succeeded in
-    /// the end.
+    /// the end. What the function logs as a warning or an error goes to the
+    /// test's output, shown when the test fails.
     pub async fn settle<H, F>(&self, batch: usize, retries: usize, handle: H) -> bool
     where
         H: Fn(Event) -> F,
@@ -83,7 +94,9 @@ impl TableStream {
     {
         let mut failures = 0;
         loop {
-            let (handled, answer) = self.feed_once(batch, &handle).await;
+            let (handled, answer) = self
+                .feed_once(batch, |event| handle(event).with_subscriber(failures_to_test_output()))
+                .await;
             if !answer.batch_item_failures.is_empty() {
                 failures += 1;
                 if failures > retries {

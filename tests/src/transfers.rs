@@ -7,16 +7,6 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 
 use crate::TestApp;
 use crate::table_stream::TableStream;
-use tracing::instrument::WithSubscriber;
-
-/// A subscriber that writes warnings and errors where a failed test shows them.
-fn failures_to_test_output() -> impl tracing::Subscriber + Send + Sync {
-    tracing_subscriber::fmt()
-        .with_test_writer()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .finish()
-}
 
 /// Records a batch, as the deployed mapping's `BatchSize`.
 const BATCH: usize = 10;
@@ -55,15 +45,12 @@ impl Transfers {
 
     /// Feeds the stream to the function until it is drained (every job run
     /// as far as it goes), handing a batch that reported a failure again (at
-    /// most [`RETRIES`] times): whether every step succeeded. A failed
-    /// step's error goes to the test's output.
+    /// most [`RETRIES`] times): whether every step succeeded.
     pub async fn settle(&self) -> bool {
         let function = &self.function;
         self.stream
             .settle(BATCH, RETRIES, |event| async move {
-                transfers::handle(function, &event)
-                    .with_subscriber(failures_to_test_output())
-                    .await
+                transfers::handle(function, &event).await
             })
             .await
     }
