@@ -41,12 +41,12 @@ timeout "$max_seconds" "$fuzz/schemathesis" --no-color --config-file tests/fuzz/
     run infra/openapi.yaml --url "http://127.0.0.1:$api" \
     --checks all --max-examples "${FUZZ_EXAMPLES:-12}" --workers "${FUZZ_WORKERS:-1}" \
     --request-timeout 20 --suppress-health-check all --seed "${FUZZ_SEED:-20261202}" || status=$?
-if ((status == 124)); then
-    say "schemathesis did not finish within ${max_seconds} s (FUZZ_MAX_SECONDS); make run said:"
-elif ((status != 0)); then
-    say "schemathesis found answers off the contract (above); make run said:"
-fi
 if ((status != 0)); then
+    if ((status == 124)); then
+        say "schemathesis did not finish within ${max_seconds} s (FUZZ_MAX_SECONDS); make run said:"
+    else
+        say "schemathesis found answers off the contract (above); make run said:"
+    fi
     tail -40 "$stack_log" >&2
     exit 1
 fi
