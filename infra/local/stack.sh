@@ -2,7 +2,8 @@
 # fuzz.sh, load.sh): `start_stack <name> <api port> <dynamodb port> <moto port>`
 # starts it on those ports of 127.0.0.1 with a fresh data folder, in a
 # session of its own, waits until it answers, and stops it (Ctrl-C to that
-# session, by its process id) when the calling script exits.
+# session, by its process id; killed if it has not stopped in 30 s) when the
+# calling script exits.
 # Sets: api, ddb, moto (the ports), stack_log (what make run said).
 
 stack_say() { printf '%s: %s\n' "$stack_name" "$*" >&2; }
@@ -10,6 +11,13 @@ stack_say() { printf '%s: %s\n' "$stack_name" "$*" >&2; }
 stop_stack() {
     if [[ -n "${stack_session:-}" ]]; then
         kill -INT -- "-$stack_session" 2>/dev/null || true
+        # make run stops its parts on Ctrl-C; one that does not within
+        # 30 s is killed, so that a stuck part cannot hold the caller.
+        for _ in $(seq 1 60); do
+            kill -0 "$stack_session" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -KILL -- "-$stack_session" 2>/dev/null || true
         wait "$stack_session" 2>/dev/null || true
     fi
     rm -rf "${stack_data:-}" "${stack_cleanup[@]}"
