@@ -64,12 +64,13 @@ lint: ## Formatting and clippy (warnings are errors).
 # The template's checks, installed by `make tools` into their own venv.
 CHECKS = $(LOCAL)/checks/bin
 
-checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template; the event bindings up to date, the registry's stack linted, the AsyncAPI document valid; the bench's cost and capacity arithmetic.
+checks: tools ## cfn-lint, sam validate --lint (with each environment of samconfig.toml), checkov (skips justified in infra/checkov.yaml) and who may invoke each function, on the template; the release profile as cargo lambda builds it; the event bindings up to date, the registry's stack linted, the AsyncAPI document valid; the bench's cost and capacity arithmetic.
 	$(CHECKS)/cfn-lint infra/template.yaml
 	for env in default staging production; do \
 		SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/sam validate --config-env $$env || exit 1; done
 	$(CHECKS)/checkov --config-file infra/checkov.yaml --file infra/template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(CHECKS)/python infra/check_invoke_rights.py
+	$(CHECKS)/python infra/check_release_profile.py
 	$(CHECKS)/python events/bindings.py --check
 	$(CHECKS)/cfn-lint infra/schemas.yaml
 	cp infra/asyncapi/validate.mjs $(LOCAL)/asyncapi/ && node $(LOCAL)/asyncapi/validate.mjs events/asyncapi.yaml
