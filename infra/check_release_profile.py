@@ -6,7 +6,8 @@ that the workspace's `[profile.release]` leaves out, with choices of its own
 (among them `panic = "abort"`, which would end the process on a handler's
 panic instead of failing one invocation). The bench builds with plain
 `cargo build --release`. This check fails unless the profile states all four,
-so both builds are the same, and unless panics unwind (docs/decisions.md).
+so both builds use the same profile (cargo lambda adds only the target and
+its CPU), and unless panics unwind (docs/decisions.md).
 
 Run by `make checks`.
 """
